@@ -1,0 +1,24 @@
+// The kindmps-api command line: each file registers its subcommands on the app.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/status.h"
+
+namespace kmps::cli {
+
+// Where a subcommand's callback leaves the process exit code.
+struct Context {
+  int exit_code = 0;
+};
+
+// Prints one line "kindmps-api: <message>" on stderr and returns the status's exit code.
+int Report(const Status& status);
+
+void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps
+void RegisterInspect(CLI::App& app, Context& ctx);  // inspect, config
+void RegisterCluster(CLI::App& app, Context& ctx);  // up, status, mps, down
+
+}  // namespace kmps::cli

@@ -1,0 +1,69 @@
+// The kindmps.yaml model: what the user asks for. Parsed strictly (unknown keys, wrong types,
+// negative counts and bad sizes are kInvalidArgument with "file:line:column: what was expected").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kmps::kind {
+
+inline constexpr const char* kDefaultClusterName = "workshop-dra";
+
+struct ExtraMount {
+  std::string host_path;
+  std::string container_path;
+  bool read_only = true;
+  std::string propagation;  // "", "None", "HostToContainer", "Bidirectional"
+};
+
+struct MpsSettings {
+  std::string pipe_directory = "/tmp/nvidia-mps";
+  std::string log_directory = "/var/log/nvidia-mps";
+  bool start_server = true;  // `up` runs start_server -uid <server_uid>
+  int server_uid = 0;
+  std::optional<double> default_active_thread_percentage;  // 0 < p <= 100
+  // set_default_device_pinned_mem_limit <device> <limit>, e.g. {"0", "2G"}
+  struct PinnedLimit {
+    std::string device;
+    std::string limit;
+  };
+  std::vector<PinnedLimit> pinned_device_memory_limits;
+};
+
+struct ClusterConfig {
+  std::string name;            // default: $KIND_CLUSTER_NAME, else workshop-dra
+  std::string image;           // node image; empty: kind's default
+  int workers = 0;             // default: the single control-plane node
+  // Which nodes get the GPU: empty = all; else node names or roles ("control-plane", "worker").
+  std::vector<std::string> gpu_nodes;
+  std::vector<ExtraMount> extra_mounts;  // added to every node
+  std::vector<std::string> containerd_config_patches;
+  std::vector<std::string> kubeadm_config_patches;
+  std::string shm_size = "8g";  // as given (for messages)
+  uint64_t shm_bytes = 8ull << 30;
+  MpsSettings mps;
+  std::string driver_root = "/";
+  std::string dev_root = "/";
+};
+
+// Defaults, with $KIND_CLUSTER_NAME applied.
+ClusterConfig DefaultClusterConfig();
+
+// Parses `text` (named `file` in messages) over the defaults.
+StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file);
+// Reads and parses a file; a missing file is kInvalidArgument naming it.
+StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
+
+// "8g", "512m", "64Mi", "1073741824" -> bytes. kInvalidArgument on anything else or zero.
+StatusOr<uint64_t> ParseSize(const std::string& text);
+
+// The node container names kind gives a cluster: <name>-control-plane, <name>-worker, -worker2...
+std::vector<std::string> NodeNames(const ClusterConfig& config);
+// Whether node `node_name` (of `role`) gets the GPU and MPS.
+bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const std::string& role);
+
+}  // namespace kmps::kind

@@ -1,0 +1,63 @@
+// Host inspection: the NVIDIA driver files as the dynamic loader would find them, the MPS
+// binaries, the device nodes and CDI specs, under a driver root and a dev root.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace kmps::kind {
+
+struct HostLibrary {
+  std::string soname;       // libcuda.so.1
+  std::string link_path;    // where the loader finds the soname (host path, driver root included)
+  std::string real_path;    // the file it resolves to (host path)
+  std::string version;      // from the file name: libcuda.so.580.159.04 -> 580.159.04; may be empty
+  bool required = true;
+};
+
+struct HostBinary {
+  std::string name;       // nvidia-cuda-mps-control
+  std::string path;       // host path
+  std::string real_path;  // symlinks resolved
+  bool required = true;
+};
+
+struct HostDevice {
+  std::string path;  // host path, e.g. /dev/nvidia0
+  int major = 0, minor = 0;
+};
+
+struct HostInventory {
+  std::string driver_root;
+  std::string dev_root;
+  std::vector<HostLibrary> libraries;  // found ones, required first
+  std::vector<HostBinary> binaries;    // found ones
+  std::vector<HostDevice> devices;
+  std::vector<std::string> cdi_specs;  // host paths
+  std::string driver_version;          // from libcuda's file name, may be empty
+  // Everything required that was not found, each "what: where it looked / why" (one line each).
+  std::vector<std::string> missing;
+  // Optional items not found, and other notes.
+  std::vector<std::string> warnings;
+
+  bool complete() const { return missing.empty(); }
+  nlohmann::json ToJson() const;
+};
+
+struct InspectOptions {
+  std::string driver_root = "/";
+  std::string dev_root = "/";
+};
+
+// Never fails for a missing driver: that is recorded in `missing`. Fails only for unusable
+// options (a driver root that does not exist is itself reported in `missing`).
+HostInventory InspectHost(const InspectOptions& options);
+
+// kEnvironment listing every missing item, or ok.
+Status RequireComplete(const HostInventory& inventory);
+
+}  // namespace kmps::kind

@@ -1,0 +1,22 @@
+// Pure functions: the pass-through mounts for a host, and the kind Cluster config rendering.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "kind/cluster_config.h"
+#include "kind/host_inspect.h"
+
+namespace kmps::kind {
+
+// readOnly mounts that pass the driver through to a GPU node: each library's real file at
+// /usr/lib/x86_64-linux-gnu/<soname>, the binaries at /usr/bin/<name>, each CDI spec at its own
+// path. No two share a container path.
+std::vector<ExtraMount> GpuMounts(const HostInventory& inventory);
+
+// A kind Cluster (apiVersion kind.x-k8s.io/v1alpha4), byte-for-byte deterministic.
+// kInvalidArgument if two mounts of one node share a container path.
+StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostInventory& inventory);
+
+}  // namespace kmps::kind
