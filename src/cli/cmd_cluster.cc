@@ -1,10 +1,285 @@
+// up, status, mps, down.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include <fmt/core.h>
+
 #include "cli/cli.h"
+#include "cluster/nodes.h"
+#include "cluster/state.h"
+#include "cluster/status.h"
+#include "cluster/up.h"
+#include "docker_api/docker_client.h"
+#include "kind/cluster_config.h"
+#include "mps/mps_control.h"
 
 namespace kmps::cli {
+namespace {
+
+struct ClusterFlags {
+  std::string config_file;
+  std::string name;
+  std::optional<int> workers;
+  std::string image;
+  std::string kind = "kind";
+  std::string driver_root;
+  std::string dev_root;
+  std::string shm_size;
+  bool no_start_server = false;
+  bool recreate = false;
+  bool json = false;
+  bool keep_cluster = false;
+  std::string node;
+  bool all = false;
+  std::vector<std::string> command;
+};
+
+// The file (if any) under the defaults, then the flags.
+StatusOr<kind::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
+  kind::ClusterConfig config = kind::DefaultClusterConfig();
+  if (!f.config_file.empty()) {
+    KMPS_ASSIGN_OR_RETURN(config, kind::LoadClusterConfig(f.config_file));
+  }
+  if (!f.name.empty()) config.name = f.name;
+  if (f.workers) {
+    if (*f.workers < 0) return InvalidArgument(fmt::format("--workers must be 0 or more, not {}", *f.workers));
+    config.workers = *f.workers;
+  }
+  if (!f.image.empty()) config.image = f.image;
+  if (!f.driver_root.empty()) config.driver_root = f.driver_root;
+  if (!f.dev_root.empty()) config.dev_root = f.dev_root;
+  if (!f.shm_size.empty()) {
+    auto bytes = kind::ParseSize(f.shm_size);
+    if (!bytes.ok()) return bytes.status().WithContext("--shm-size");
+    config.shm_size = f.shm_size;
+    config.shm_bytes = *bytes;
+  }
+  if (f.no_start_server) config.mps.start_server = false;
+  return config;
+}
+
+// The settings `up` saved for the cluster named by --name (or the default name).
+kind::ClusterConfig SavedConfig(const ClusterFlags& f) {
+  kind::ClusterConfig fallback = kind::DefaultClusterConfig();
+  if (!f.name.empty()) fallback.name = f.name;
+  return cluster::LoadStateOr(fallback.name, fallback);
+}
+
+StatusOr<std::unique_ptr<docker::DockerClient>> Connect() {
+  KMPS_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Create());
+  KMPS_RETURN_IF_ERROR(client->Ping());
+  return client;
+}
+
+std::string Bytes(std::optional<uint64_t> b) {
+  if (!b) return "?";
+  if (*b >= (1ull << 30) && *b % (1ull << 30) == 0) return fmt::format("{}G", *b >> 30);
+  if (*b >= (1ull << 20)) return fmt::format("{}M", *b >> 20);
+  return fmt::format("{}", *b);
+}
+
+void PrintStatusTable(const cluster::ClusterStatus& s) {
+  fmt::print("cluster {}: {}\n", s.cluster, s.healthy() ? "healthy" : "UNHEALTHY");
+  if (s.nodes.empty()) {
+    for (const auto& p : s.problems) fmt::print("  {}\n", p);
+    return;
+  }
+  fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {}\n", "NODE", "ROLE", "RUNNING", "GPU", "SHM",
+             "MPS CONTROL", "SERVERS", "PIPE");
+  for (const auto& n : s.nodes) {
+    std::string control = n.mps.control ? fmt::format("pid {}", n.mps.control->pid) : "-";
+    std::string servers;
+    for (const auto& sv : n.mps.servers) servers += (servers.empty() ? "" : ",") + std::to_string(sv.pid);
+    fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {}\n", n.node.name, n.node.role,
+               n.node.running ? "yes" : "no", n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-",
+               control, servers.empty() ? "-" : servers, n.pipe_socket ? "socket" : "-");
+  }
+  for (const auto& n : s.nodes) {
+    for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);
+  }
+}
+
+// The first problem of an unhealthy cluster, for the one-line error.
+std::string FirstProblem(const cluster::ClusterStatus& s) {
+  if (!s.problems.empty()) return s.problems.front();
+  for (const auto& n : s.nodes) {
+    if (!n.problems.empty()) return n.problems.front();
+  }
+  return "unhealthy";
+}
+
+// Step progress on stderr: a live line per step on a terminal, plain lines otherwise.
+cluster::ProgressFn Progress(bool quiet_lines) {
+  bool tty = ::isatty(STDERR_FILENO);
+  return [tty, quiet_lines](const cluster::ProgressEvent& e) {
+    using K = cluster::ProgressEvent::Kind;
+    switch (e.kind) {
+      case K::kStepStarted:
+        if (tty) fmt::print(stderr, " \u2022 [{}/{}] {} ...\n", e.step, e.total, e.title);
+        break;
+      case K::kStepDone:
+        fmt::print(stderr, fmt::runtime(tty ? " \u2713 [{}/{}] {} ({:.0f} ms){}{}\n" : "[{}/{}] {} ok ({:.0f} ms){}{}\n"), e.step,
+                   e.total, e.title, e.elapsed_ms, e.detail.empty() ? "" : ": ", e.detail);
+        break;
+      case K::kStepFailed:
+        fmt::print(stderr, fmt::runtime(tty ? " \u2717 [{}/{}] {} ({:.0f} ms)\n" : "[{}/{}] {} FAILED ({:.0f} ms)\n"), e.step, e.total,
+                   e.title, e.elapsed_ms);
+        break;
+      case K::kLine:
+        if (!quiet_lines) fmt::print(stderr, "    {}\n", e.detail);
+        break;
+    }
+  };
+}
+
+int RunUp(const ClusterFlags& f) {
+  auto config = ResolveConfig(f);
+  if (!config.ok()) return Report(config.status());
+  auto client = Connect();
+  if (!client.ok()) return Report(client.status());
+  cluster::UpOptions options;
+  options.config = *config;
+  options.kind = f.kind;
+  options.recreate = f.recreate;
+  auto result = cluster::Up(**client, options, Progress(false));
+  if (!result.ok()) return Report(result.status());
+  const cluster::ClusterStatus& s = result->status;
+  if (f.json) {
+    nlohmann::json j = s.ToJson();
+    j["kindConfig"] = result->kind_config_path;
+    j["created"] = result->created;
+    j["timings"] = {{"totalMs", result->total_ms}, {"kindMs", result->kind_ms},
+                    {"oursMs", result->total_ms - result->kind_ms}};
+    fmt::print("{}\n", j.dump(2));
+  } else {
+    PrintStatusTable(s);
+    fmt::print("kind config: {}\ntime: {:.1f} s (kind {:.1f} s, kindmps-api {:.1f} s)\n", result->kind_config_path,
+               result->total_ms / 1000, result->kind_ms / 1000, (result->total_ms - result->kind_ms) / 1000);
+  }
+  if (!s.healthy()) return Report(Failed(fmt::format("cluster {} is unhealthy: {}", s.cluster, FirstProblem(s))));
+  return 0;
+}
+
+int RunStatus(const ClusterFlags& f) {
+  kind::ClusterConfig config = SavedConfig(f);
+  auto client = Connect();
+  if (!client.ok()) return Report(client.status());
+  auto s = cluster::CollectStatus(**client, config);
+  if (!s.ok()) return Report(s.status());
+  if (f.json) {
+    fmt::print("{}\n", s->ToJson().dump(2));
+  } else {
+    PrintStatusTable(*s);
+  }
+  return s->healthy() ? 0 : 1;
+}
+
+int RunMps(const ClusterFlags& f) {
+  std::string command;
+  for (const auto& part : f.command) command += (command.empty() ? "" : " ") + part;
+  if (command.empty()) return Report(InvalidArgument("mps needs a command, e.g. kindmps-api mps get_server_list"));
+  if (f.all && !f.node.empty()) return Report(InvalidArgument("--node and --all exclude each other"));
+  kind::ClusterConfig config = SavedConfig(f);
+  auto client = Connect();
+  if (!client.ok()) return Report(client.status());
+  auto nodes = cluster::ListNodes(**client, config);
+  if (!nodes.ok()) return Report(nodes.status());
+  std::vector<cluster::NodeRef> targets;
+  for (const auto& n : *nodes) {
+    if (!f.node.empty() ? n.name == f.node : n.gpu) targets.push_back(n);
+  }
+  if (targets.empty()) {
+    return Report(f.node.empty() ? Failed(fmt::format("cluster {} has no GPU node", config.name))
+                                 : NotFound(fmt::format("no node {} in cluster {}", f.node, config.name)));
+  }
+  if (targets.size() > 1 && !f.all) {
+    return Report(InvalidArgument(fmt::format("cluster {} has {} GPU nodes: name one with --node, or use --all",
+                                              config.name, targets.size())));
+  }
+  std::vector<StatusOr<std::string>> replies(targets.size(), StatusOr<std::string>(Failed("not run")));
+  auto statuses = cluster::ForEachParallel(**client, targets.size(), [&](docker::DockerClient& c, size_t i) {
+    cluster::DockerNode node(c, targets[i].name);
+    replies[i] = mps::SendCommand(node, config.mps, command);
+    return Status::Ok();
+  });
+  int exit_code = 0;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!replies[i].ok()) {
+      int code = Report(replies[i].status());
+      if (exit_code == 0) exit_code = code;
+      continue;
+    }
+    const std::string& reply = *replies[i];
+    if (targets.size() == 1) {
+      fmt::print("{}", reply);
+    } else {
+      size_t pos = 0;
+      while (pos < reply.size()) {
+        size_t end = reply.find('\n', pos);
+        if (end == std::string::npos) end = reply.size();
+        fmt::print("{}: {}\n", targets[i].name, std::string_view(reply).substr(pos, end - pos));
+        pos = end + 1;
+      }
+    }
+  }
+  return exit_code;
+}
+
+int RunDown(const ClusterFlags& f) {
+  kind::ClusterConfig config = SavedConfig(f);
+  auto client = Connect();
+  if (!client.ok()) return Report(client.status());
+  cluster::DownOptions options;
+  options.config = config;
+  options.kind = f.kind;
+  options.keep_cluster = f.keep_cluster;
+  return Report(cluster::Down(**client, options, Progress(false)));
+}
+
+}  // namespace
 
 void RegisterCluster(CLI::App& app, Context& ctx) {
-  (void)app;
-  (void)ctx;
+  auto flags = std::make_shared<ClusterFlags>();
+  auto name_flag = [&](CLI::App* sub) {
+    sub->add_option("--name", flags->name, "Cluster name (default: $KIND_CLUSTER_NAME, else workshop-dra)");
+  };
+
+  CLI::App* up = app.add_subcommand("up", "Create the kind cluster (if needed) and start MPS in its GPU nodes");
+  up->add_option("--config", flags->config_file, "kindmps.yaml")->check(CLI::ExistingFile);
+  name_flag(up);
+  up->add_option("--workers", flags->workers, "Number of worker nodes");
+  up->add_option("--image", flags->image, "Node image");
+  up->add_option("--kind", flags->kind, "The kind binary (default: kind on PATH)");
+  up->add_option("--driver-root", flags->driver_root, "Where the NVIDIA driver's files live (default /)");
+  up->add_option("--dev-root", flags->dev_root, "Where dev/nvidia* live (default /)");
+  up->add_option("--shm-size", flags->shm_size, "Size of /dev/shm in the GPU nodes (default 8g)");
+  up->add_flag("--no-start-server", flags->no_start_server, "Do not start an MPS server");
+  up->add_flag("--recreate", flags->recreate, "Delete and recreate an existing cluster");
+  up->add_flag("--json", flags->json, "Print the status document as JSON");
+  up->callback([flags, &ctx] { ctx.exit_code = RunUp(*flags); });
+
+  CLI::App* status = app.add_subcommand("status", "Show each node's /dev/shm and MPS daemons; exit 0 when healthy");
+  name_flag(status);
+  status->add_flag("--json", flags->json, "Print JSON");
+  status->callback([flags, &ctx] { ctx.exit_code = RunStatus(*flags); });
+
+  CLI::App* mps = app.add_subcommand("mps", "Send one command to the MPS control daemon of a node");
+  name_flag(mps);
+  mps->add_option("--node", flags->node, "The node (default: the only GPU node)");
+  mps->add_flag("--all", flags->all, "Every GPU node");
+  mps->add_option("command", flags->command, "The MPS command and its arguments")->required();
+  mps->prefix_command();
+  mps->callback([flags, &ctx] { ctx.exit_code = RunMps(*flags); });
+
+  CLI::App* down = app.add_subcommand("down", "Quit the MPS daemons, then delete the kind cluster");
+  name_flag(down);
+  down->add_option("--kind", flags->kind, "The kind binary (default: kind on PATH)");
+  down->add_flag("--keep-cluster", flags->keep_cluster, "Only quit the MPS daemons");
+  down->callback([flags, &ctx] { ctx.exit_code = RunDown(*flags); });
 }
 
 }  // namespace kmps::cli

@@ -1,0 +1,33 @@
+// The node containers of a kind cluster, found through the Docker API by kind's labels, and a
+// helper that runs work on several nodes in parallel, one Docker client per thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "docker_api/docker_client.h"
+#include "kind/cluster_config.h"
+
+namespace kmps::cluster {
+
+inline constexpr const char* kClusterLabel = "io.x-k8s.kind.cluster";
+inline constexpr const char* kRoleLabel = "io.x-k8s.kind.role";
+
+struct NodeRef {
+  std::string name;
+  std::string role;
+  bool running = false;
+  bool gpu = false;
+};
+
+// Node containers labelled for `config.name`, sorted by name; `gpu` per config.gpu_nodes.
+StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config);
+
+// Runs fn(client, i) for i in [0, count) on up to `count` threads, each with its own client
+// (Clone()); the first call uses `client` itself. Returns the statuses in order.
+std::vector<Status> ForEachParallel(docker::DockerClient& client, size_t count,
+                                    const std::function<Status(docker::DockerClient&, size_t)>& fn);
+
+}  // namespace kmps::cluster

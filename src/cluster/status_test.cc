@@ -1,0 +1,92 @@
+#include "cluster/status.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_node.h"
+
+namespace kmps::cluster {
+namespace {
+
+kind::ClusterConfig Config() {
+  kind::ClusterConfig c;
+  c.name = "demo";
+  return c;
+}
+
+TEST(ReadNodeStatus, AHealthyGpuNode) {
+  testing::FakeNode node("demo-control-plane");
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
+  node.handler = [](const docker::ExecOptions& e) -> StatusOr<docker::ExecResult> {
+    EXPECT_EQ(e.cmd.back(), "/tmp/nvidia-mps");
+    return docker::ExecResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
+  };
+  NodeRef ref{"demo-control-plane", "control-plane", true, true};
+  NodeStatus s = ReadNodeStatus(node, ref, Config());
+  EXPECT_TRUE(s.healthy()) << (s.problems.empty() ? "" : s.problems[0]);
+  EXPECT_EQ(s.shm_bytes, 8ull << 30);
+  EXPECT_TRUE(s.pipe_socket);
+  ASSERT_TRUE(s.mps.control.has_value());
+  EXPECT_EQ(s.mps.control->pid, 34);
+
+  ClusterStatus cs;
+  cs.cluster = "demo";
+  cs.nodes.push_back(s);
+  EXPECT_TRUE(cs.healthy());
+  auto j = cs.ToJson();
+  EXPECT_EQ(j["cluster"], "demo");
+  EXPECT_EQ(j["healthy"], true);
+  EXPECT_EQ(j["nodes"][0]["shmBytes"], 8589934592ull);
+  EXPECT_EQ(j["nodes"][0]["mps"]["control"]["pid"], 34);
+  EXPECT_EQ(j["nodes"][0]["mps"]["servers"][0]["pid"], 64);
+}
+
+TEST(ReadNodeStatus, StaleSocketWithoutDaemonIsUnhealthy) {
+  testing::FakeNode node("demo-control-plane");
+  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
+  node.handler = [](const docker::ExecOptions&) -> StatusOr<docker::ExecResult> {
+    return docker::ExecResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
+  };
+  NodeStatus s = ReadNodeStatus(node, {"demo-control-plane", "control-plane", true, true}, Config());
+  EXPECT_TRUE(s.pipe_socket);
+  EXPECT_FALSE(s.healthy());
+  ASSERT_FALSE(s.problems.empty());
+  EXPECT_NE(s.problems[0].find("no MPS control daemon"), std::string::npos);
+}
+
+TEST(JudgeNode, SmallShmAndMissingServerAreProblems) {
+  NodeStatus s;
+  s.node = {"demo-worker", "worker", true, true};
+  s.shm_bytes = 64ull << 20;
+  s.mps.control = mps::MpsProcess{34, 1};
+  auto p = JudgeNode(s, Config());
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_NE(p[0].find("/dev/shm is 67108864 bytes"), std::string::npos);
+  EXPECT_NE(p[1].find("no MPS server"), std::string::npos);
+
+  kind::ClusterConfig no_server = Config();
+  no_server.mps.start_server = false;
+  EXPECT_EQ(JudgeNode(s, no_server).size(), 1u);
+}
+
+TEST(JudgeNode, AStoppedNodeIsReportedNotCrashedOn) {
+  NodeStatus s;
+  s.node = {"demo-worker", "worker", false, true};
+  auto p = JudgeNode(s, Config());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "node demo-worker is not running");
+}
+
+TEST(JudgeNode, NonGpuNodesOnlyNeedToRun) {
+  NodeStatus s;
+  s.node = {"demo-worker", "worker", true, false};
+  EXPECT_TRUE(JudgeNode(s, Config()).empty());
+}
+
+TEST(ClusterStatus, NoNodesIsUnhealthy) {
+  ClusterStatus cs;
+  cs.cluster = "demo";
+  EXPECT_FALSE(cs.healthy());
+}
+
+}  // namespace
+}  // namespace kmps::cluster

@@ -1,0 +1,197 @@
+#include "cluster/up.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <fmt/core.h>
+
+#include "cluster/shm.h"
+#include "cluster/state.h"
+#include "kind/host_inspect.h"
+#include "kind/kind_render.h"
+#include "kind/kind_runner.h"
+#include "mps/mps_control.h"
+
+namespace kmps::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Reports a step's start and end around `body`.
+class Steps {
+ public:
+  Steps(const ProgressFn& fn, int total) : fn_(fn), total_(total) {}
+  template <typename Body>
+  Status Run(const std::string& title, Body body) {
+    ++step_;
+    Emit({ProgressEvent::Kind::kStepStarted, step_, total_, title, "", 0});
+    auto t0 = Clock::now();
+    std::string detail;
+    Status s = body(detail);
+    Emit({s.ok() ? ProgressEvent::Kind::kStepDone : ProgressEvent::Kind::kStepFailed, step_, total_, title,
+          s.ok() ? detail : s.message(), MsSince(t0)});
+    return s;
+  }
+  void Line(const std::string& text) { Emit({ProgressEvent::Kind::kLine, 0, total_, "", text, 0}); }
+
+ private:
+  void Emit(const ProgressEvent& e) {
+    if (!fn_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_(e);
+  }
+  const ProgressFn& fn_;
+  int total_;
+  int step_ = 0;
+  std::mutex mu_;
+};
+
+// Brings one GPU node to the wanted state; idempotent.
+Status PrepareNode(Node& node, const kind::ClusterConfig& config, std::string* note) {
+  KMPS_ASSIGN_OR_RETURN(uint64_t shm, EnsureShmSize(node, config.shm_bytes));
+  KMPS_ASSIGN_OR_RETURN(mps::EnsureResult daemon, mps::EnsureDaemon(node, config.mps));
+  KMPS_RETURN_IF_ERROR(mps::ApplySettings(node, config.mps));
+  std::string server = "no server requested";
+  if (config.mps.start_server) {
+    KMPS_ASSIGN_OR_RETURN(int server_pid, mps::EnsureServer(node, config.mps));
+    server = fmt::format("server pid {}", server_pid);
+  }
+  *note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}", node.name(), shm >> 20,
+                      daemon.control_pid, daemon.started ? "started" : "already running", server);
+  return Status::Ok();
+}
+
+std::string KindFailure(const std::string& what, const kind::ProcessResult& r) {
+  std::string tail;
+  for (const auto& line : r.tail) {
+    if (!line.empty()) tail = line;  // the last non-empty line says why
+  }
+  return fmt::format("{} failed (exit {}){}{}", what, r.exit_code, tail.empty() ? "" : ": ", tail);
+}
+
+}  // namespace
+
+StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, const ProgressFn& progress) {
+  const kind::ClusterConfig& config = options.config;
+  UpResult result;
+  auto t0 = Clock::now();
+  Steps steps(progress, 5);
+
+  kind::HostInventory inventory;
+  KMPS_RETURN_IF_ERROR(steps.Run("Inspect the host's NVIDIA driver", [&](std::string& detail) -> Status {
+    inventory = kind::InspectHost({config.driver_root, config.dev_root});
+    KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
+    detail = fmt::format("{} libraries, {} binaries, {} devices{}", inventory.libraries.size(),
+                         inventory.binaries.size(), inventory.devices.size(),
+                         inventory.driver_version.empty() ? "" : ", driver " + inventory.driver_version);
+    return Status::Ok();
+  }));
+
+  KMPS_RETURN_IF_ERROR(steps.Run("Write the kind config", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::string yaml, kind::RenderKindConfig(config, inventory));
+    KMPS_ASSIGN_OR_RETURN(result.kind_config_path, SaveState(config, yaml));
+    detail = result.kind_config_path;
+    return Status::Ok();
+  }));
+
+  KMPS_RETURN_IF_ERROR(steps.Run("Create the kind cluster", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> existing, ListNodes(client, config));
+    if (!existing.empty() && !options.recreate) {
+      detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
+      return Status::Ok();
+    }
+    KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
+    auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
+    auto kind_t0 = Clock::now();
+    if (!existing.empty()) {
+      KMPS_ASSIGN_OR_RETURN(kind::ProcessResult deleted,
+                            kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
+                                             Deadline::In(options.kind_timeout), on_line));
+      if (deleted.exit_code != 0) return Failed(KindFailure("kind delete cluster --name " + config.name, deleted));
+    }
+    KMPS_ASSIGN_OR_RETURN(
+        kind::ProcessResult created,
+        kind::RunProcess(kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
+                         Deadline::In(options.kind_timeout), on_line));
+    result.kind_ms = MsSince(kind_t0);
+    if (created.exit_code != 0) return Failed(KindFailure("kind create cluster --name " + config.name, created));
+    result.created = true;
+    detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
+    return Status::Ok();
+  }));
+
+  KMPS_RETURN_IF_ERROR(steps.Run("Start MPS in the GPU nodes", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, ListNodes(client, config));
+    std::vector<NodeRef> gpu;
+    for (const auto& n : nodes) {
+      if (!n.gpu) continue;
+      if (!n.running) return Failed(fmt::format("node {} is not running (docker start it, or up --recreate)", n.name));
+      gpu.push_back(n);
+    }
+    if (gpu.empty()) return Failed(fmt::format("cluster {} has no GPU node (see gpuNodes)", config.name));
+    std::vector<std::string> notes(gpu.size());
+    auto statuses = ForEachParallel(client, gpu.size(), [&](docker::DockerClient& c, size_t i) {
+      DockerNode node(c, gpu[i].name);
+      return PrepareNode(node, config, &notes[i]);
+    });
+    for (size_t i = 0; i < gpu.size(); ++i) {
+      if (!statuses[i].ok()) return statuses[i];
+      steps.Line(notes[i]);
+    }
+    result.node_notes = notes;
+    detail = fmt::format("{} node{}", gpu.size(), gpu.size() == 1 ? "" : "s");
+    return Status::Ok();
+  }));
+
+  // An unhealthy cluster is a result, not an error: the caller prints the status and exits 1.
+  Status verified = steps.Run("Verify", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(result.status, CollectStatus(client, config));
+    if (!result.status.healthy()) {
+      std::string why = result.status.problems.empty() ? "" : result.status.problems.front();
+      for (const auto& n : result.status.nodes) {
+        if (why.empty() && !n.problems.empty()) why = n.problems.front();
+      }
+      return Failed("cluster " + config.name + " is unhealthy: " + why);
+    }
+    detail = "healthy";
+    return Status::Ok();
+  });
+  if (!verified.ok() && result.status.cluster.empty()) return verified;  // Docker could not be asked
+  result.total_ms = MsSince(t0);
+  return result;
+}
+
+Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress) {
+  const kind::ClusterConfig& config = options.config;
+  Steps steps(progress, options.keep_cluster ? 1 : 2);
+  KMPS_RETURN_IF_ERROR(steps.Run("Stop the MPS daemons", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, ListNodes(client, config));
+    std::vector<NodeRef> live;
+    for (const auto& n : nodes) {
+      if (n.running && n.gpu) live.push_back(n);
+    }
+    auto statuses = ForEachParallel(client, live.size(), [&](docker::DockerClient& c, size_t i) {
+      DockerNode node(c, live[i].name);
+      return mps::Quit(node, config.mps);
+    });
+    for (const auto& s : statuses) KMPS_RETURN_IF_ERROR(s);
+    detail = fmt::format("{} node{}", live.size(), live.size() == 1 ? "" : "s");
+    return Status::Ok();
+  }));
+  if (options.keep_cluster) return Status::Ok();
+  return steps.Run("Delete the kind cluster", [&](std::string& detail) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
+    auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
+    KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
+                                                                   Deadline::In(options.kind_timeout), on_line));
+    if (r.exit_code != 0) return Failed(KindFailure("kind delete cluster --name " + config.name, r));
+    detail = config.name + " deleted";
+    return Status::Ok();
+  });
+}
+
+}  // namespace kmps::cluster

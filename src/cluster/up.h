@@ -1,0 +1,56 @@
+// `kindmps-api up` and `down`: the whole flow, with progress reported through a callback.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "cluster/status.h"
+#include "common/status.h"
+#include "docker_api/docker_client.h"
+#include "kind/cluster_config.h"
+
+namespace kmps::cluster {
+
+struct ProgressEvent {
+  enum class Kind { kStepStarted, kStepDone, kStepFailed, kLine };
+  Kind kind = Kind::kLine;
+  int step = 0;   // 1-based; 0 for kLine
+  int total = 0;
+  std::string title;   // the step's title
+  std::string detail;  // a result, an error, or one line of kind's output
+  double elapsed_ms = 0;
+};
+using ProgressFn = std::function<void(const ProgressEvent&)>;
+
+struct UpOptions {
+  kind::ClusterConfig config;
+  std::string kind = "kind";  // name on PATH or a path
+  bool recreate = false;
+  std::chrono::seconds kind_timeout{900};
+};
+
+struct UpResult {
+  ClusterStatus status;
+  std::string kind_config_path;
+  bool created = false;       // kind create cluster ran
+  double kind_ms = 0;         // time spent in kind
+  double total_ms = 0;
+  std::vector<std::string> node_notes;  // e.g. "node X: control daemon started (pid 12)"
+};
+
+// Runs the flow; the status in the result tells whether the cluster ended healthy. Errors:
+// kEnvironment (driver files or kind missing), kFailed (kind failed, a node step failed).
+StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, const ProgressFn& progress);
+
+struct DownOptions {
+  kind::ClusterConfig config;
+  std::string kind = "kind";
+  bool keep_cluster = false;
+  std::chrono::seconds kind_timeout{300};
+};
+
+// `quit` the MPS daemons of every running GPU node (with a deadline), then `kind delete cluster`.
+Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress);
+
+}  // namespace kmps::cluster
