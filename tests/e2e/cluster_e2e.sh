@@ -76,7 +76,8 @@ single)
   eq "the daemon answers 50.0" "$out" "50.0"
   expect 2 "an unknown MPS command is a usage error" -- "$cli" mps "${common[@]}" no_such_command
   has "the daemon's reply is shown" "Unknown command" "$err"
-  expect 0 "mps quoting reaches the daemon as data" -- "$cli" mps "${common[@]}" "get_server_list; echo pwned"
+  expect 2 "shell text reaches the daemon as data, not as a command" -- "$cli" mps "${common[@]}" 'get_server_list; echo $((6*7))'
+  if grep -q 42 <<<"$out$err"; then bad "the shell ran the user's text"; else ok "no shell expansion"; fi
   expect 1 "mps on an unknown node" -- "$cli" mps "${common[@]}" --node nope get_server_list
 
   expect 0 "mps quit" -- "$cli" mps "${common[@]}" quit
