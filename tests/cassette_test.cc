@@ -193,5 +193,51 @@ TEST_F(H100CassetteTest, ChunkedWaitResponseIsStillChunked) {
   EXPECT_EQ(nlohmann::json::parse(BodyOf(*wait))["StatusCode"], 0);
 }
 
+TEST(BusyboxCassetteTest, CoversTheExecEdgeCasesWithStableIds) {
+  auto c = LoadCassette(KMPS_SOURCE_DIR "/fixtures/cassettes/busybox-node-exec.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const std::string node = "000000000001" + std::string(52, '0');
+  const Interaction* create = c->Find("create");
+  ASSERT_NE(create, nullptr);
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(*create))["Id"], node);
+  EXPECT_EQ(create->path, "/v1.41/containers/create?name=kmpsrec-node0000");
+  for (const char* label : {"GET /_ping", "GET /version", "list", "inspect", "top"}) {
+    const Interaction* it = c->Find(label);
+    ASSERT_NE(it, nullptr) << label;
+    EXPECT_EQ(it->status, 200) << label;
+    EXPECT_NE(it->response_raw.find("\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\n"), std::string::npos) << label;
+  }
+  auto list = nlohmann::json::parse(BodyOf(*c->Find("list")));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["Id"], node);
+
+  const Interaction* exit3 = c->Find("exit3:start");
+  ASSERT_NE(exit3, nullptr);
+  // The daemon copies stdout and stderr concurrently: this recording has "err" first.
+  EXPECT_THAT(Demux(BodyOf(*exit3)), ::testing::UnorderedElementsAre(Pair(1, "out\n"), Pair(2, "err\n")));
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(*c->Find("exit3:inspect")))["ExitCode"], 3);
+
+  auto missing = Demux(BodyOf(*c->Find("missing:start")));
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_THAT(missing[0].second, ::testing::HasSubstr("\"no-such-binary\": executable file not found"));
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(*c->Find("missing:inspect")))["ExitCode"], 126);
+
+  std::string mounts;
+  for (const auto& [stream, text] : Demux(BodyOf(*c->Find("mounts:start")))) {
+    if (stream == 1) mounts += text;
+  }
+  EXPECT_THAT(mounts, ::testing::HasSubstr(" /dev/shm tmpfs "));
+
+  auto top = nlohmann::json::parse(BodyOf(*c->Find("top")));
+  EXPECT_EQ(top["Titles"], nlohmann::json({"PID", "PPID", "USER", "COMMAND"}));
+  EXPECT_EQ(top["Processes"][0][3], "sleep 3600");
+  EXPECT_EQ(c->Find("top-404")->status, 404);
+  const Interaction* stopped = c->Find("exec-stopped");
+  ASSERT_NE(stopped, nullptr);
+  EXPECT_EQ(stopped->status, 409);
+  EXPECT_EQ(nlohmann::json::parse(BodyOf(*stopped))["message"], "Container " + node + " is not running");
+  EXPECT_EQ(c->Find("remove")->status, 204);
+}
+
 }  // namespace
 }  // namespace kmps::fixtures

@@ -298,6 +298,22 @@ TEST_F(ReplayServerTest, ReplaysTheH100CassetteForANewerVersion) {
   EXPECT_THAT(server_->misses(), IsEmpty());
 }
 
+TEST_F(ReplayServerTest, ReplaysTheWholeBusyboxCassetteOnOneHandle) {
+  auto c = LoadCassette(KMPS_SOURCE_DIR "/fixtures/cassettes/busybox-node-exec.json");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  std::vector<Interaction> list = c->interactions;
+  StartWith(std::move(*c));
+  for (const auto& it : list) {
+    Reply r = curl_->Do(it.method, it.path, it.request_body);
+    ASSERT_EQ(r.code, CURLE_OK) << it.label;
+    EXPECT_EQ(r.status, it.status) << it.label;
+    EXPECT_EQ(r.head, HeadOf(it.response_raw)) << it.label;
+  }
+  EXPECT_THAT(server_->misses(), IsEmpty());
+  EXPECT_THAT(server_->unused(), IsEmpty());
+  EXPECT_LT(server_->connections(), list.size());  // keep-alive responses reused connections
+}
+
 // ---- Recorder round trip against the real engine ----
 
 std::string DockerSocket() {
