@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -56,7 +57,8 @@ class Reader {
     if (!map.IsMap()) return Error(map, fmt::format("{}: expected a mapping, got {}", where, NodeKind(map)));
     std::vector<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node& key = it->first;
+      YAML::Node key = it->first;  // copies: it-> yields a temporary
+      YAML::Node value = it->second;
       if (!key.IsScalar()) return Error(key, fmt::format("{}: keys must be strings", where));
       std::string k = key.Scalar();
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
@@ -67,8 +69,8 @@ class Reader {
         return Error(key, fmt::format("duplicate key \"{}\" in {}", k, where));
       }
       seen.push_back(k);
-      if (it->second.IsNull()) continue;  // "key:" with no value keeps the default
-      KMPS_RETURN_IF_ERROR(fn(k, it->second));
+      if (value.IsNull()) continue;  // "key:" with no value keeps the default
+      KMPS_RETURN_IF_ERROR(fn(k, value));
     }
     return Status::Ok();
   }
@@ -233,7 +235,7 @@ ClusterConfig DefaultClusterConfig() {
 
 StatusOr<uint64_t> ParseSize(const std::string& text) {
   // Docker's units (--shm-size): binary multiples, case-insensitive, optional "b"/"ib".
-  static const std::regex re("^([0-9]+)([kmgt]?)(i?b)?$", std::regex::icase);
+  static const std::regex re("^([0-9]+)(([kmgt])(i|b|ib)?|b)?$", std::regex::icase);
   std::smatch m;
   if (!std::regex_match(text, m, re)) {
     return InvalidArgument(fmt::format("expected a size like 8g, 512m, 64Mi or a byte count, got \"{}\"", text));
@@ -241,10 +243,7 @@ StatusOr<uint64_t> ParseSize(const std::string& text) {
   const std::string digits = m[1].str();
   if (digits.size() > 19) return InvalidArgument(fmt::format("size \"{}\" is too large", text));
   uint64_t value = std::stoull(digits);
-  char unit = m[2].length() ? static_cast<char>(std::tolower(m[2].str()[0])) : 'b';
-  if (m[2].length() == 0 && m[3].length() > 0 && std::tolower(m[3].str()[0]) == 'i') {
-    return InvalidArgument(fmt::format("expected a size like 8g, 512m, 64Mi or a byte count, got \"{}\"", text));
-  }
+  char unit = m[3].length() ? static_cast<char>(std::tolower(m[3].str()[0])) : 'b';
   int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : unit == 't' ? 40 : 0;
   if (value == 0) return InvalidArgument(fmt::format("size \"{}\" is zero", text));
   if (value > (std::numeric_limits<uint64_t>::max() >> shift)) {

@@ -116,7 +116,7 @@ StatusOr<std::string> ReadElfSoname(const std::string& path) {
   if (!ReadAt(fd.get(), size, at, buf, n)) return NotShared(path, "unreadable DT_SONAME");
   const void* nul = std::memchr(buf, '\0', n);
   if (nul == nullptr) return NotShared(path, "unterminated DT_SONAME");
-  return std::string(buf, static_cast<const char*>(nul));
+  return std::string(buf, static_cast<size_t>(static_cast<const char*>(nul) - buf));
 }
 
 }  // namespace kmps::kind

@@ -24,6 +24,17 @@ bool Exists(const std::string& host_path) {
   return lstat(host_path.c_str(), &st) == 0;
 }
 
+// Whether `inside` names something (a dangling link included) under `root`, its directories'
+// symlinks followed within the root.
+bool ExistsInRoot(const std::string& root, const std::string& inside) {
+  std::string norm = NormalizePath(inside);
+  if (norm == "/") return Exists(HostPath(root, "/"));
+  size_t slash = norm.rfind('/');
+  auto parent = ResolveInRoot(root, slash == 0 ? "/" : norm.substr(0, slash));
+  if (!parent.ok()) return false;
+  return Exists(parent->host + "/" + norm.substr(slash + 1));
+}
+
 // Why a path is a trap, or "" when it is not one.
 std::string TrapReason(const std::string& inside) {
   if (HasComponent(inside, "stubs")) return "a CUDA toolkit link-time stub, not the driver";
@@ -84,7 +95,7 @@ void FindLibrary(const std::string& root, const LoaderView& view, const WantedLi
     if (std::find(tried.begin(), tried.end(), cand) != tried.end()) continue;
     tried.push_back(cand);
     std::string link_host = HostPath(root, cand);
-    if (!Exists(link_host)) continue;
+    if (!ExistsInRoot(root, cand)) continue;
     if (std::string why = TrapReason(cand); !why.empty()) {
       inv.warnings.push_back(fmt::format("{}: skipped {}: {}", wanted.soname, link_host, why));
       continue;
@@ -136,7 +147,7 @@ void FindBinary(const std::string& root, const WantedBinary& wanted, HostInvento
     std::string inside = dir + "/" + wanted.name;
     std::string host = HostPath(root, inside);
     places.push_back(HostPath(root, dir));
-    if (!Exists(host)) continue;
+    if (!ExistsInRoot(root, inside)) continue;
     auto resolved = ResolveInRoot(root, inside);
     if (!resolved.ok()) {
       problems.push_back(resolved.status().message());
@@ -213,7 +224,7 @@ void FindDevices(const std::string& dev_root, HostInventory& inv) {
 
 void FindCdiSpecs(const std::string& root, HostInventory& inv) {
   for (const std::string dir : {"/etc/cdi", "/var/run/cdi"}) {
-    if (!Exists(HostPath(root, dir))) continue;
+    if (!ExistsInRoot(root, dir)) continue;
     auto resolved = ResolveInRoot(root, dir);
     if (!resolved.ok()) {
       inv.warnings.push_back(fmt::format("CDI directory {}", resolved.status().message()));
@@ -357,7 +368,10 @@ std::string DescribeMissing(const HostInventory& inventory) {
       "no usable NVIDIA driver under driver root {} (dev root {}): {} required item(s) missing\n",
       inventory.driver_root, inventory.dev_root, inventory.missing.size());
   for (const auto& m : inventory.missing) out += "  missing: " + m + "\n";
-  for (const auto& w : inventory.warnings) out += "  note: " + w + "\n";
+  // Notes on optional items would drown the required ones; traps and ignored files stay.
+  for (const auto& w : inventory.warnings) {
+    if (w.rfind("optional ", 0) != 0) out += "  note: " + w + "\n";
+  }
   out += "  hint: run this on the machine with the NVIDIA driver installed, or point "
          "--driver-root/--dev-root (driverRoot/devRoot in kindmps.yaml) at where its files live\n";
   return out;
