@@ -131,13 +131,12 @@ void FindLibrary(const std::string& root, const LoaderView& view, const WantedLi
     for (auto& p : problems) inv.warnings.push_back(fmt::format("{}: ignored {}", wanted.soname, p));
     return;
   }
-  std::string line = fmt::format("library {}: not found (looked in {})", wanted.soname, view.places);
+  // Optional ones get a short note: where it looked matters only for what is required.
+  std::string line = wanted.required
+                         ? fmt::format("library {}: not found (looked in {})", wanted.soname, view.places)
+                         : fmt::format("optional library {}: not found", wanted.soname);
   for (const auto& p : problems) line += "; " + p;
-  if (wanted.required) {
-    inv.missing.push_back(std::move(line));
-  } else {
-    inv.warnings.push_back("optional " + line);
-  }
+  (wanted.required ? inv.missing : inv.warnings).push_back(std::move(line));
 }
 
 void FindBinary(const std::string& root, const WantedBinary& wanted, HostInventory& inv) {
@@ -166,14 +165,11 @@ void FindBinary(const std::string& root, const WantedBinary& wanted, HostInvento
     for (auto& p : problems) inv.warnings.push_back(fmt::format("{}: ignored {}", wanted.name, p));
     return;
   }
-  std::string line = fmt::format("binary {}: not found (looked in {})", wanted.name,
-                                 fmt::join(places, ", "));
+  std::string line = wanted.required ? fmt::format("binary {}: not found (looked in {})",
+                                                   wanted.name, fmt::join(places, ", "))
+                                     : fmt::format("optional binary {}: not found", wanted.name);
   for (const auto& p : problems) line += "; " + p;
-  if (wanted.required) {
-    inv.missing.push_back(std::move(line));
-  } else {
-    inv.warnings.push_back("optional " + line);
-  }
+  (wanted.required ? inv.missing : inv.warnings).push_back(std::move(line));
 }
 
 // Checks one device node; returns false (with a `missing` line) when it is absent or wrong.
