@@ -253,7 +253,7 @@ Status DebianLayout(const std::string& root, const FakeHostOptions& o) {
   KMPS_RETURN_IF_ERROR(h.AddLibrary(lib, "libnvidia-gpucomp.so.1", "libnvidia-gpucomp.so." + v));
   KMPS_RETURN_IF_ERROR(h.AddLibrary(lib, "libnvidia-nvvm.so.4", "libnvidia-nvvm.so." + v));
   KMPS_RETURN_IF_ERROR(InstallBinaries(h, "/usr/bin", o));
-  KMPS_RETURN_IF_ERROR(h.WriteFile("/etc/ld.so.conf", "include ld.so.conf.d/*.conf\n"));
+  KMPS_RETURN_IF_ERROR(h.WriteFile("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n"));
   KMPS_RETURN_IF_ERROR(h.WriteFile("/etc/ld.so.conf.d/x86_64-linux-gnu.conf",
                                    "# Multiarch support\n/usr/local/lib/x86_64-linux-gnu\n"
                                    "/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n"));

@@ -82,7 +82,7 @@ class FakeHost {
 // no libnvidia-gpucomp; no CDI.
 Status H100Layout(const std::string& root, const FakeHostOptions& options = {});
 // Debian's packaging: libraries (gpucomp included) in /usr/lib/x86_64-linux-gnu, binaries in
-// /usr/bin, /etc/ld.so.conf with a relative include.
+// /usr/bin, /etc/ld.so.conf.d/x86_64-linux-gnu.conf as Debian ships it.
 Status DebianLayout(const std::string& root, const FakeHostOptions& options = {});
 // Broken hosts, each a Debian layout with one defect:
 // libcuda.so.1 -> libcuda.so.<version>, which was removed after ldconfig.
