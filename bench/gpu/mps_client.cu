@@ -4,20 +4,23 @@
 // latency sample. K copies run at once, each in its own container; with MPS their kernels can run
 // side by side on the GPU, without it the driver time-slices between the K contexts.
 //
-// All K clients set up their CUDA context first, then wait for the same wall-clock instant
-// (--start-at, Unix seconds) so that the measured windows overlap.
+// All K clients set up their CUDA context first, then wait for the same wall-clock instant so that
+// the measured windows overlap: either --start-at UNIX_SECONDS, or --barrier-dir DIR (a directory
+// shared by the K containers): each client creates DIR/ready.<label> once set up, then waits for
+// DIR/go, which holds the start time in Unix seconds (the harness writes it once all are ready).
 //
 // Prints one JSON line:
 //   {"label":..,"kernels":..,"seconds":..,"kps":..,"mean_us":..,"p50_us":..,"p90_us":..,
 //    "p99_us":..,"max_us":..,"late_ms":..,"setup_ms":..,"device":..,"ok":true}
 // Exit 0 on success, 1 on a CUDA error (printed with cudaGetErrorString), 2 on bad usage,
-// 3 if the GPU did not run every launched kernel.
+// 3 if the GPU did not run every launched kernel, 4 if the barrier never opened.
 //
 //   nvcc -O2 -arch=sm_90 -cudart static -o mps_client mps_client.cu
 //   mps_client --seconds 5 --blocks 2 --threads 128 --spin-us 20 --start-at 1764166182.5
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <fstream>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -62,12 +65,15 @@ struct Options {
   double start_at = 0.0;  // Unix seconds; 0 = start at once
   int warmup = 200;
   std::string label = "client";
+  std::string barrier_dir;  // empty: no barrier
+  double barrier_timeout = 120.0;
 };
 
 void Usage() {
   std::fprintf(stderr,
                "usage: mps_client [--seconds S] [--blocks B] [--threads T] [--spin-us U]\n"
-               "                  [--start-at UNIX_SECONDS] [--warmup N] [--label TEXT]\n");
+               "                  [--start-at UNIX_SECONDS | --barrier-dir DIR] [--warmup N]\n"
+               "                  [--label TEXT]\n");
 }
 
 bool Parse(int argc, char** argv, Options* o) {
@@ -84,6 +90,10 @@ bool Parse(int argc, char** argv, Options* o) {
     const bool numeric = end != v && *end == '\0';
     if (a == "--label") {
       o->label = v;
+      continue;
+    }
+    if (a == "--barrier-dir") {
+      o->barrier_dir = v;
       continue;
     }
     if (!numeric) {
@@ -132,6 +142,30 @@ std::string Json(const std::string& s) {
   return out + "\"";
 }
 
+// Announces this client ready in the barrier directory, then waits for the go file and returns
+// the start time it holds (Unix seconds), or a negative value on timeout or a bad go file.
+double WaitAtBarrier(const Options& o) {
+  const std::string ready = o.barrier_dir + "/ready." + o.label;
+  {
+    std::ofstream f(ready);
+    f << "ready\n";
+    if (!f) {
+      std::fprintf(stderr, "mps_client: cannot write %s\n", ready.c_str());
+      return -1;
+    }
+  }
+  const std::string go = o.barrier_dir + "/go";
+  const double give_up = NowUnix() + o.barrier_timeout;
+  while (NowUnix() < give_up) {
+    std::ifstream f(go);
+    double start = 0;
+    if (f && (f >> start) && start > 0) return start;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  std::fprintf(stderr, "mps_client: no %s within %.0f s\n", go.c_str(), o.barrier_timeout);
+  return -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +196,10 @@ int main(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(Clock::now() - setup_begin).count();
 
   double late_ms = 0.0;
+  if (!o.barrier_dir.empty()) {
+    o.start_at = WaitAtBarrier(o);
+    if (o.start_at < 0) return 4;
+  }
   if (o.start_at > 0) {
     const double wait = o.start_at - NowUnix();
     if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));

@@ -70,14 +70,15 @@ if [ -f "$fake_kind_dir/kind" ]; then
 fi
 # bin/kind: the stand-in kind must not inherit our LD_LIBRARY_PATH (its python3 and docker CLI use
 # the host's libraries) nor a DOCKER_HOST that points at the recorder (only kindmps-api's own
-# traffic is recorded), so it runs against the engine's real socket.
+# traffic is recorded), so it runs against the engine's real socket. $KMPS_PYTHON: a python3
+# with PyYAML (gpu-e2e.sh finds one).
 cat >"$stage/bin/kind" <<'EOF'
 #!/bin/sh
 # Wrapper installed by tools/device/make-kit.sh around the project's stand-in kind.
 here=$(cd "$(dirname "$0")/.." && pwd)
 unset LD_LIBRARY_PATH
 DOCKER_HOST=${KMPS_KIND_DOCKER_HOST:-unix:///var/run/docker.sock}; export DOCKER_HOST
-exec "$here/libexec/fake-kind/kind" "$@"
+exec "${KMPS_PYTHON:-python3}" "$here/libexec/fake-kind/kind" "$@"
 EOF
 chmod +x "$stage/bin/kind"
 if command -v nvcc >/dev/null; then
