@@ -162,11 +162,14 @@ docker version --format 'docker engine {{.Server.Version}} (API {{.Server.APIVer
 echo "dockerd up after $(( ($(date +%s%N) - pid_docker_start) / 1000000 )) ms"
 [ ${#nvcc_pids[@]} = 0 ] || wait "${nvcc_pids[@]}"  # never a bare wait: it would wait for tee too
 if [ "${KMPS_E2E_FAKE_CUDA:-0}" = 1 ]; then  # test hook: same interface, no GPU
-  printf '#!/bin/sh\necho "vadd ok value=1.0 (fake)"\n' >"$W/cuda/vadd"
+  # They note themselves in the pipe directory's control.log (the test double's MPS log) if any.
+  printf '#!/bin/sh\nlog=${CUDA_MPS_PIPE_DIRECTORY:-/none}/control.log\n[ -f $log ] && echo "NEW CLIENT 0 from user 0" >>$log\necho "vadd ok value=1.0 (fake)"\n' >"$W/cuda/vadd"
   cat >"$W/cuda/mps_client" <<'EOF'
 #!/bin/sh
 secs=1 label=client bar=
 while [ $# -gt 0 ]; do case $1 in --seconds) secs=$2;; --label) label=$2;; --barrier-dir) bar=$2;; esac; shift 2; done
+log=${CUDA_MPS_PIPE_DIRECTORY:-/none}/control.log
+[ -f "$log" ] && echo "NEW CLIENT 0 from user 0" >>"$log"
 [ -z "$bar" ] || { echo ready >"$bar/ready.$label"; while [ ! -s "$bar/go" ]; do sleep 0.05; done; }
 sleep "$secs"
 echo "{\"label\":\"$label\",\"kernels\":1000,\"seconds\":$secs,\"kps\":200.0,\"mean_us\":50.0,\"p50_us\":45.0,\"p90_us\":60.0,\"p99_us\":90.0,\"max_us\":99.0,\"late_ms\":0.0,\"ok\":true}"
