@@ -43,7 +43,8 @@ REC_SOCK=$W/rec.sock
 KMPS_DOCKER_HOST=unix://$SOCK
 REC_PID=
 declare -A RESULT NOTE
-exec > >(tee -a "$OUT/gpu-e2e.log") 2>&1
+# tee ignores INT/TERM: `timeout` signals the whole process group, and the summary must still be logged.
+exec > >(trap '' INT TERM; exec tee -a "$OUT/gpu-e2e.log") 2>&1
 TEE_PID=$!
 
 el() { echo $(( ($(date +%s%N) - T0) / 1000000000 )); }
@@ -94,6 +95,9 @@ rec_stop() {
 
 finish() {
   trap - EXIT INT TERM
+  if [ -n "${INTERRUPTED:-}" ]; then
+    [ -z "${CUR:-}" ] || [ -n "${RESULT[$CUR]:-}" ] || { RESULT[$CUR]=INTERRUPTED; NOTE[$CUR]="at t=$(el)s"; }
+  fi
   rec_stop
   hdr "SUMMARY"
   {
@@ -103,22 +107,30 @@ finish() {
     done
   } | tee "$OUT/summary.txt"
   # Leftovers, in case a step died half-way: bench pods, then the cluster's nodes.
+  # Twice: a `docker run -d` cut short by the signal may still create its container.
   if [ -S "$SOCK" ] && command -v docker >/dev/null; then
-    docker ps -aq --filter label=kmps-e2e=1 | xargs -r docker rm -f >/dev/null 2>&1
-    docker ps -aq --filter label=io.x-k8s.kind.cluster=$NAME | xargs -r docker rm -f -v >/dev/null 2>&1
+    for _ in 1 2; do
+      docker ps -aq --filter label=kmps-e2e=1 | xargs -r docker rm -f >/dev/null 2>&1
+      docker ps -aq --filter label=io.x-k8s.kind.cluster=$NAME | xargs -r docker rm -f -v >/dev/null 2>&1
+      [ -z "${INTERRUPTED:-}" ] || sleep 2
+    done
   fi
   if [ -f /var/run/docker.pid ] && [ -n "${DOCKERD_STARTED:-}" ]; then
     kill "$(cat /var/run/docker.pid)" 2>/dev/null
+  fi
+  if [ ! -s "$OUT/bench.json" ] && ls "$W"/bench/*-k*-c*.json >/dev/null 2>&1; then  # cut short
+    cp "$W"/bench/* "$ART/" 2>/dev/null
+    "${KMPS_PYTHON:-python3}" "$SRC/bench/gpu/aggregate.py" "$W/bench" --json "$OUT/bench.json" \
+      --md "$OUT/bench.md" --title "PARTIAL (run cut short): ${GPU_NAME:-?}, driver ${DRIVER:-?}"
   fi
   cp /var/log/kmps-dockerd.log "$ART/dockerd.log" 2>/dev/null
   tar -C "$W/cassettes" -czf "$OUT/cassettes.tar.gz" . 2>/dev/null
   tar -C "$ART" -czf "$OUT/artifacts.tar.gz" . 2>/dev/null
   ls -la "$OUT"
-  exec >&- 2>&-
-  wait "$TEE_PID" 2>/dev/null || sleep 1
+  exec >&- 2>&-; wait "$TEE_PID" 2>/dev/null || sleep 1
 }
 trap finish EXIT
-trap 'echo "!!! interrupted at t=$(el)s"; exit 124' INT TERM
+trap 'INTERRUPTED=1; echo "!!! interrupted at t=$(el)s"; exit 124' INT TERM
 
 # =====================================================================================
 step 0 "host facts, kit, dockerd, node image, CUDA programs"
@@ -148,7 +160,7 @@ echo "ps for docker top: $(command -v ps || echo MISSING)"
 NVCC=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 mkdir -p "$W/cuda"
 nvcc_pids=()
-if [ -x "$NVCC" ]; then
+if [ -x "$NVCC" ] && [ "${KMPS_E2E_FAKE_CUDA:-0}" != 1 ]; then
   for p in vadd mps_client; do
     ( "$NVCC" -O2 -arch=sm_90 -cudart static -o "$W/cuda/$p" "$SRC/bench/gpu/$p.cu" >"$W/cuda/$p.log" 2>&1 ) &
     nvcc_pids+=($!)
