@@ -113,3 +113,9 @@ cat "$out/MANIFEST.txt"
 total=$(du -sb "$out" | cut -f1)
 printf 'make-kit: %s: %.1f MiB in all (limit %s MiB)\n' "$out" "$(echo "$total / 1048576" | bc -l)" "$max_mib"
 [ "$total" -le $((max_mib * 1048576)) ] || die "kit is larger than $max_mib MiB"
+# The device tool sends the working tree (tracked + untracked-not-ignored files) plus the carried
+# kit, 64 MiB at most.
+tree=$(cd "$src" && git ls-files -z -co --exclude-standard | xargs -0 -r stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
+printf 'make-kit: working tree %.1f MiB + kit = %.1f MiB of the 64 MiB that may travel\n' \
+  "$(echo "$tree / 1048576" | bc -l)" "$(echo "($tree + $total) / 1048576" | bc -l)"
+[ $((tree + total)) -le $((63 * 1048576)) ] || die "working tree + kit exceed 63 MiB"
