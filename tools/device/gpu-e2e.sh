@@ -307,7 +307,7 @@ fi
 mps_args=(--ipc "container:$NODE" -v "$PIPE_HOST:/tmp/nvidia-mps" -e CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps)
 plain_args=(-e CUDA_MPS_PIPE_DIRECTORY=/tmp/no-mps-daemon-here)
 echo "pod GPU args: ${gpu_args[*]}"
-mps_clients() { docker exec "$NODE" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log 2>/dev/null || echo 0; }
+mps_clients() { local n; n=$(docker exec "$NODE" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log 2>/dev/null); echo "${n:-0}"; }  # grep -c prints 0 and exits 1 on no match
 
 step 4 "a pod joined to the node's IPC namespace and pipe directory runs CUDA through MPS"
 if [ -z "$NODE" ]; then skip "no GPU node"; else
