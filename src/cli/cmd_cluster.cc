@@ -59,9 +59,11 @@ kind::ClusterConfig SavedConfig(const ClusterFlags& f) {
   return cluster::LoadStateOr(fallback.name, fallback);
 }
 
+// A client whose API version is negotiated: the unversioned /_ping that negotiation sends is also
+// the reachability check (an unreachable daemon is exit 3 before any work starts).
 StatusOr<std::unique_ptr<docker::DockerClient>> Connect() {
   KMPS_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Create());
-  KMPS_RETURN_IF_ERROR(client->Ping());
+  KMPS_RETURN_IF_ERROR(client->ApiVersion().status());
   return client;
 }
 
