@@ -16,7 +16,8 @@ constexpr const char* kMounts =
 TEST(ParseShmBytes, ReadsDockersDefault) { EXPECT_EQ(ParseShmBytes(kMounts), 64ull << 20); }
 
 TEST(ParseShmBytes, TheLastMountWins) {
-  std::string m = std::string(kMounts) + "shm /dev/shm tmpfs rw,size=8388608k 0 0\n";
+  std::string m = kMounts;
+  m += "shm /dev/shm tmpfs rw,size=8388608k 0 0\n";
   EXPECT_EQ(ParseShmBytes(m), 8ull << 30);
 }
 
