@@ -5,14 +5,10 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 namespace kmps::cluster {
 namespace {
-
-std::string Trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) if (c == '\n') c = ' ';
-  return text;
-}
 
 std::optional<uint64_t> ParseSizeOption(std::string_view value) {
   uint64_t n = 0;
@@ -67,7 +63,7 @@ StatusOr<uint64_t> ReadShmBytes(Node& node) {
   KMPS_ASSIGN_OR_RETURN(docker::ExecResult r, node.Command(cat));
   if (r.exit_code != 0) {
     return Failed(fmt::format("cannot read /proc/mounts in node {} (exit {}): {}", node.name(), r.exit_code,
-                              Trimmed(r.err)));
+                              OneLine(r.err)));
   }
   auto bytes = ParseShmBytes(r.out);
   if (!bytes) return Failed(fmt::format("node {} has no sized /dev/shm mount in /proc/mounts", node.name()));
@@ -84,7 +80,7 @@ StatusOr<uint64_t> EnsureShmSize(Node& node, uint64_t bytes) {
   if (r.exit_code != 0) {
     return Failed(fmt::format("cannot resize /dev/shm in node {} to {} bytes (exit {}): {} (the node needs "
                               "CAP_SYS_ADMIN)",
-                              node.name(), bytes, r.exit_code, Trimmed(r.err.empty() ? r.out : r.err)));
+                              node.name(), bytes, r.exit_code, OneLine(r.err.empty() ? r.out : r.err)));
   }
   KMPS_ASSIGN_OR_RETURN(uint64_t after, ReadShmBytes(node));
   if (after < bytes) {

@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 namespace kmps::mps {
 namespace {
 
@@ -18,14 +20,6 @@ constexpr const char* kSendScript =
 
 bool Contains(const docker::ExecResult& r, std::string_view needle) {
   return r.out.find(needle) != std::string::npos || r.err.find(needle) != std::string::npos;
-}
-
-std::string OneLine(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return text;
 }
 
 std::string Reply(const docker::ExecResult& r) { return OneLine(r.out.empty() ? r.err : r.out + r.err); }
