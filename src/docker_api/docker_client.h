@@ -5,7 +5,11 @@
 // (DockerClient::Clone() shares the endpoint, options and negotiated API version, without a
 // second /_ping). Connections are kept alive and reused between calls of one client.
 //
-// Every call has a deadline: ClientOptions::call_timeout by default, or an explicit one.
+// Every call has a deadline: ClientOptions::call_timeout by default, or an explicit one. It becomes
+// CURLOPT_TIMEOUT_MS, and a progress callback checks it about once a second, so a daemon that
+// stalls mid-stream still ends the call with kDeadlineExceeded. Exec output is demultiplexed as it
+// arrives (FrameDemuxer, constant memory); the exit code comes from polling exec inspect until
+// Running is false and ExitCode is set, never from a null ExitCode.
 // Errors are values: Status codes kNotFound (404), kConflict (409), kBadRequest (400),
 // kServerError (5xx), kUnavailable (no socket / no listener), kPermissionDenied (socket access),
 // kDeadlineExceeded, kProtocol (malformed HTTP, truncated stream). Messages name the container,

@@ -1,0 +1,135 @@
+// `kindmps-api exec` and `ps`, run as the built binary against the real engine.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/docker_test_env.h"
+
+namespace kmps::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Runs the CLI through the shell with `env_prefix` (e.g. "DOCKER_HOST=...") and `args`.
+CliRun Cli(const std::string& args, const std::string& env_prefix = "") {
+  std::string out = fmt::format("/tmp/kmps-cli-{}-out", getpid()), err = fmt::format("/tmp/kmps-cli-{}-err", getpid());
+  std::string cmd = fmt::format("{} {}/src/cli/kindmps-api {} >{} 2>{}", env_prefix, KMPS_BINARY_DIR, args, out, err);
+  int status = std::system(cmd.c_str());
+  CliRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+class CliExecTest : public kmps::testing::DockerContainerTest {};
+
+TEST_F(CliExecTest, StreamsAndExitsWithTheCommandsCode) {
+  CliRun r = Cli(fmt::format("exec {} -- sh -c 'echo out; echo err >&2; exit 3'", container()));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
+TEST_F(CliExecTest, EnvUserWorkdir) {
+  CliRun r = Cli(fmt::format("exec -e A=1 --env B=2 -u 0 -w /tmp {} -- sh -c 'echo $A$B; pwd'", container()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "12\n/tmp\n");
+}
+
+TEST_F(CliExecTest, MissingBinaryIs126) {
+  CliRun r = Cli(fmt::format("exec {} -- kmps-no-such-binary", container()));
+  EXPECT_EQ(r.exit_code, 126);
+  EXPECT_THAT(r.out + r.err, HasSubstr("executable file not found"));
+}
+
+TEST_F(CliExecTest, OwnFailuresExit125WithOneLine) {
+  std::string absent = kmps::testing::UniqueContainerName("absent");
+  CliRun unknown = Cli(fmt::format("exec {} -- true", absent));
+  EXPECT_EQ(unknown.exit_code, 125);
+  EXPECT_THAT(unknown.err, StartsWith("kindmps-api: "));
+  EXPECT_THAT(unknown.err, HasSubstr(absent));
+  EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1);
+
+  CliRun no_socket = Cli("exec node -- true", "DOCKER_HOST=unix:///tmp/kmps-none/docker.sock");
+  EXPECT_EQ(no_socket.exit_code, 125);
+  EXPECT_EQ(no_socket.err,
+            "kindmps-api: cannot connect to the Docker daemon at /tmp/kmps-none/docker.sock: no such file (is dockerd "
+            "running?)\n");
+
+  CliRun refused = Cli(fmt::format("exec {} -- true", container()), "DOCKER_API_VERSION=1.99");
+  EXPECT_EQ(refused.exit_code, 125);
+  EXPECT_THAT(refused.err, HasSubstr("1.99"));
+
+  CliRun scheme = Cli("exec node -- true", "DOCKER_HOST=ssh://me@host");
+  EXPECT_EQ(scheme.exit_code, 125);
+  EXPECT_THAT(scheme.err, HasSubstr("ssh://me@host"));
+}
+
+TEST_F(CliExecTest, StoppedContainerIs125) {
+  std::string name = kmps::testing::UniqueContainerName("cli-stopped");
+  ASSERT_TRUE(kmps::testing::StartSleeper(client(), name).ok());
+  ASSERT_TRUE(client().StopContainer(name, 0).ok());
+  CliRun r = Cli(fmt::format("exec {} -- true", name));
+  EXPECT_TRUE(client().RemoveContainer(name, true).ok());
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, HasSubstr("is not running"));
+}
+
+TEST_F(CliExecTest, PsPrintsAlignedColumns) {
+  CliRun r = Cli(fmt::format("ps {} --ps-args '-o pid,ppid,args'", container()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string head, first;
+  std::getline(lines, head);
+  std::getline(lines, first);
+  EXPECT_THAT(head, StartsWith("PID"));
+  EXPECT_THAT(head, HasSubstr("PPID"));
+  EXPECT_THAT(first, HasSubstr("sleep 100000"));
+  // Columns line up: PPID starts at the same offset in the header and the first row.
+  size_t col = head.find("PPID");
+  ASSERT_NE(col, std::string::npos);
+  ASSERT_GT(first.size(), col);
+  EXPECT_NE(first[col], ' ');
+  EXPECT_EQ(first[col - 1], ' ');
+
+  CliRun def = Cli(fmt::format("ps {}", container()));
+  EXPECT_EQ(def.exit_code, 0) << def.err;
+  EXPECT_THAT(def.out, HasSubstr("PID"));
+}
+
+TEST_F(CliExecTest, PsFailures) {
+  CliRun unknown = Cli(fmt::format("ps {}", kmps::testing::UniqueContainerName("absent")));
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, StartsWith("kindmps-api: "));
+  CliRun no_socket = Cli("ps node", "DOCKER_HOST=unix:///tmp/kmps-none/docker.sock");
+  EXPECT_EQ(no_socket.exit_code, 3);
+  EXPECT_THAT(no_socket.err, HasSubstr("/tmp/kmps-none/docker.sock"));
+}
+
+}  // namespace
+}  // namespace kmps::cli

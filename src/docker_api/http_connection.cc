@@ -1,0 +1,180 @@
+#include "docker_api/http_connection.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/core.h>
+
+#include "docker_api/http_errors.h"
+
+namespace kmps::docker {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view TrimWs(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// State shared with the libcurl callbacks during one transfer.
+struct Transfer {
+  HttpResponse response;
+  const HttpConnection::DataFn* on_data = nullptr;
+  Status callback_error;  // set when a callback aborted the transfer
+  Deadline deadline = Deadline::In(std::chrono::milliseconds(0));
+  bool deadline_hit = false;
+};
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::string_view line(data, size * n);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a 100 Continue or a redirect): start over.
+    t->response.headers.clear();
+    auto sp = line.find(' ');
+    if (sp != std::string_view::npos) {
+      long code = 0;
+      for (size_t i = sp + 1; i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i)
+        code = code * 10 + (line[i] - '0');
+      t->response.status = code;
+    }
+    return size * n;
+  }
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    t->response.headers[Lower(TrimWs(line.substr(0, colon)))] = std::string(TrimWs(line.substr(colon + 1)));
+  }
+  return size * n;
+}
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t len = size * n;
+  std::string_view chunk(data, len);
+  bool success = t->response.status >= 200 && t->response.status < 300;
+  if (t->on_data != nullptr && success) {
+    Status s = (*t->on_data)(chunk);
+    if (!s.ok()) {
+      t->callback_error = std::move(s);
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return len;
+  }
+  if (t->response.body.size() + len > HttpConnection::kMaxBodyBytes) {
+    t->callback_error = ProtocolError(
+        fmt::format("the Docker daemon's reply is larger than {} MiB", HttpConnection::kMaxBodyBytes >> 20));
+    return CURL_WRITEFUNC_ERROR;
+  }
+  t->response.body.append(chunk);
+  return len;
+}
+
+// Called by libcurl about once a second even when no data flows: a stalled daemon still meets
+// the deadline.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->deadline.Expired()) {
+    t->deadline_hit = true;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(std::string_view name) const {
+  auto it = headers.find(Lower(name));
+  return it == headers.end() ? std::string() : it->second;
+}
+
+StatusOr<HttpConnection> HttpConnection::Create(Endpoint endpoint, std::chrono::milliseconds connect_timeout) {
+  KMPS_ASSIGN_OR_RETURN(CurlEasy easy, CurlEasy::Create());
+  return HttpConnection(std::move(easy), std::move(endpoint), connect_timeout);
+}
+
+StatusOr<HttpResponse> HttpConnection::Do(const HttpRequest& request, Deadline deadline) {
+  return Perform(request, deadline, nullptr);
+}
+
+StatusOr<HttpResponse> HttpConnection::Stream(const HttpRequest& request, Deadline deadline, const DataFn& on_data) {
+  return Perform(request, deadline, &on_data);
+}
+
+StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadline deadline,
+                                               const DataFn* on_data) {
+  std::string what = fmt::format("{} {}", request.method, request.path);
+  auto timeout = deadline.Remaining();
+  if (timeout.count() <= 0) {
+    return DeadlineExceeded(
+        fmt::format("{} on the Docker daemon at {}: deadline already passed", what, endpoint_.Describe()));
+  }
+  Transfer t;
+  t.on_data = on_data;
+  t.deadline = deadline;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+
+  easy_.Reset();
+  CurlEasy& e = easy_;
+  std::string url = endpoint_.BaseUrl() + request.path;
+  if (endpoint_.kind == Endpoint::Kind::kUnix) {
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str()));
+  }
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_URL, url.c_str()));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_PROTOCOLS_STR, "http"));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_NOPROXY, "*"));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_1_1}));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_NOSIGNAL, 1L));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_ERRORBUFFER, errbuf));
+  long connect_ms = static_cast<long>(std::min(connect_timeout_, timeout).count());
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_CONNECTTIMEOUT_MS, std::max(connect_ms, 1L)));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count())));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_HEADERFUNCTION, &OnHeader));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_HEADERDATA, static_cast<void*>(&t)));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_WRITEFUNCTION, &OnBody));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_WRITEDATA, static_cast<void*>(&t)));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_NOPROGRESS, 0L));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_XFERINFOFUNCTION, &OnProgress));
+  KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_XFERINFODATA, static_cast<void*>(&t)));
+
+  // "Expect:" stops libcurl from waiting for a 100 Continue before large bodies.
+  std::vector<std::string> headers = {"Expect:", "Accept: application/json"};
+  if (request.method == "GET") {
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_HTTPGET, 1L));
+  } else if (request.method == "POST") {
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_POST, 1L));
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size())));
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_POSTFIELDS, request.body.c_str()));
+    if (request.has_body) headers.emplace_back("Content-Type: application/json");
+  } else {
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_CUSTOMREQUEST, request.method.c_str()));
+  }
+  KMPS_RETURN_IF_ERROR(e.SetHeaders(headers));
+
+  CURLcode rc = curl_easy_perform(e.get());
+  if (rc != CURLE_OK) {
+    if (!t.callback_error.ok()) return t.callback_error;
+    TransportFailure f;
+    f.code = t.deadline_hit ? CURLE_OPERATION_TIMEDOUT : rc;
+    curl_easy_getinfo(e.get(), CURLINFO_OS_ERRNO, &f.os_errno);
+    f.detail = errbuf;
+    f.unix_socket = endpoint_.kind == Endpoint::Kind::kUnix;
+    f.endpoint = endpoint_.Describe();
+    f.request = what;
+    f.timeout = timeout;
+    return CurlError(f);
+  }
+  long code = 0;
+  curl_easy_getinfo(e.get(), CURLINFO_RESPONSE_CODE, &code);
+  if (code != 0) t.response.status = code;
+  return std::move(t.response);
+}
+
+}  // namespace kmps::docker

@@ -1,0 +1,128 @@
+#!/bin/bash
+# End-to-end tests of up / status / mps / down against the real Docker engine, with the project's
+# stand-in kind and the MPS emulator reaching the nodes through the very mounts that `config`
+# generates from a fake host tree.
+#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs)
+set -uo pipefail
+build=$(realpath "${1:?build dir}")
+scenario=${2:?scenario}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+cli=$build/src/cli/kindmps-api
+kind=$build/tools/fake-kind/kind
+emu=$build/tools/mps-emu
+
+if ! curl -s --max-time 3 --unix-socket /var/run/docker.sock http://localhost/_ping | grep -q OK; then
+  if [ "${KMPS_REQUIRE_DOCKER:-0}" = 1 ]; then echo "FAIL: Docker engine unreachable at /var/run/docker.sock"; exit 1; fi
+  echo "SKIP: Docker engine unreachable at /var/run/docker.sock (run tools/setup-docker.sh)"; exit 0
+fi
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (mknod for the fake host's devices)"; exit 0; }
+
+work=$(mktemp -d /tmp/kmps-e2e.XXXXXX)
+name=kmps-e2e-$scenario-$$
+export KMPS_STATE_DIR=$work/state
+export KMPS_FAKE_KIND_IMAGE=${KMPS_TEST_IMAGE:-kmps-test:busybox}
+host=$("$src/tools/make-fake-host.sh" "$work/host" "$emu")
+common=(--name "$name")
+up_flags=(--name "$name" --driver-root "$host" --dev-root "$host" --kind "$kind")
+cleanup() {
+  "$kind" delete cluster --name "$name" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0; failed=0
+ok() { passed=$((passed+1)); echo "ok   - $1"; }
+bad() { failed=$((failed+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
+# expect CODE DESCRIPTION -- COMMAND...   (stdout in $out, stderr in $err)
+expect() {
+  local want=$1 what=$2; shift 3
+  out=$("$@" 2>"$work/err"); local rc=$?; err=$(cat "$work/err")
+  if [ "$rc" = "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, wanted $want" "$out
+$err"; fi
+}
+json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+has() { if grep -q -- "$2" <<<"$3"; then ok "$1"; else bad "$1: no '$2' in output" "$3"; fi; }
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
+
+case $scenario in
+single)
+  expect 0 "up creates a one-node cluster and starts MPS" -- "$cli" up "${up_flags[@]}" --json
+  node=$name-control-plane
+  eq "up --json is healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  eq "up ran kind" "$(json 'd["created"]' <<<"$out")" True
+  pid1=$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")
+  eq "/dev/shm is 8 GiB" "$(json 'd["nodes"][0]["shmBytes"]' <<<"$out")" 8589934592
+  eq "one MPS server" "$(json 'len(d["nodes"][0]["mps"]["servers"])' <<<"$out")" 1
+  has "up reports its steps" "Start MPS in the GPU nodes" "$err"
+  top=$(docker top "$node" -o pid,ppid,args)
+  has "the control daemon runs in the node" "nvidia-cuda-mps-control -d" "$top"
+  has "a server runs in the node" "nvidia-cuda-mps-server" "$top"
+  mounts=$(docker inspect -f '{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}' "$node")
+  has "libcuda.so.1 is mounted read-only" "/usr/lib/x86_64-linux-gnu/libcuda.so.1=false" "$mounts"
+
+  expect 0 "up again changes nothing" -- "$cli" up "${up_flags[@]}" --json
+  eq "same control daemon" "$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")" "$pid1"
+  eq "kind not run again" "$(json 'd["created"]' <<<"$out")" False
+
+  expect 0 "status of a healthy cluster" -- "$cli" status "${common[@]}"
+  has "status table names the node" "$node" "$out"
+  expect 0 "status --json" -- "$cli" status "${common[@]}" --json
+  eq "status sees the pipe socket" "$(json 'd["nodes"][0]["pipeSocket"]' <<<"$out")" True
+  server=$(json 'd["nodes"][0]["mps"]["servers"][0]["pid"]' <<<"$out")
+
+  expect 0 "mps get_server_list" -- "$cli" mps "${common[@]}" get_server_list
+  eq "get_server_list names the server" "$(echo $out)" "$server"
+  expect 0 "mps set_default_active_thread_percentage 50" -- "$cli" mps "${common[@]}" set_default_active_thread_percentage 50
+  eq "the daemon answers 50.0" "$out" "50.0"
+  expect 2 "an unknown MPS command is a usage error" -- "$cli" mps "${common[@]}" no_such_command
+  has "the daemon's reply is shown" "Unknown command" "$err"
+  expect 2 "shell text reaches the daemon as data, not as a command" -- "$cli" mps "${common[@]}" 'get_server_list; echo $((6*7))'
+  if grep -q 42 <<<"$out$err"; then bad "the shell ran the user's text"; else ok "no shell expansion"; fi
+  expect 1 "mps on an unknown node" -- "$cli" mps "${common[@]}" --node nope get_server_list
+
+  expect 0 "mps quit" -- "$cli" mps "${common[@]}" quit
+  expect 1 "status after quit is unhealthy" -- "$cli" status "${common[@]}" --json
+  eq "the stale socket is seen" "$(json 'd["nodes"][0]["pipeSocket"]' <<<"$out")" True
+  eq "but no control daemon" "$(json 'd["nodes"][0]["mps"]["control"]["running"]' <<<"$out")" False
+  expect 0 "up repairs the dead daemon" -- "$cli" up "${up_flags[@]}" --json
+  pid2=$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")
+  if [ -n "$pid2" ] && [ "$pid2" != "$pid1" ]; then ok "a new daemon runs ($pid1 -> $pid2)"; else bad "no new daemon: $pid1 -> $pid2"; fi
+
+  expect 0 "down quits MPS and deletes the cluster" -- "$cli" down "${common[@]}" --kind "$kind"
+  eq "no node containers remain" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$name | wc -l)" 0
+  expect 1 "status of a deleted cluster" -- "$cli" status "${common[@]}"
+  has "it says why" "no node containers" "$out$err"
+  ;;
+multi)
+  expect 0 "up creates a 3-node cluster" -- "$cli" up "${up_flags[@]}" --workers 2 --json
+  eq "three nodes" "$(json 'len(d["nodes"])' <<<"$out")" 3
+  eq "every node runs a daemon" "$(json 'all(n["mps"]["control"]["running"] for n in d["nodes"])' <<<"$out")" True
+  expect 2 "mps without --node on several GPU nodes is a usage error" -- "$cli" mps "${common[@]}" get_server_list
+  expect 0 "mps --all" -- "$cli" mps "${common[@]}" --all get_default_active_thread_percentage
+  eq "one reply per node" "$(grep -c ': 100.0' <<<"$out")" 3
+  docker stop -t 1 "$name-worker2" >/dev/null
+  expect 1 "status with a stopped node" -- "$cli" status "${common[@]}" --json
+  eq "the stopped node is reported" "$(json '[n["running"] for n in d["nodes"] if n["name"].endswith("worker2")][0]' <<<"$out")" False
+  expect 1 "up with a stopped node fails clearly" -- "$cli" up "${up_flags[@]}" --workers 2
+  has "naming the node" "$name-worker2 is not running" "$err"
+  expect 0 "down --keep-cluster only quits MPS" -- "$cli" down "${common[@]}" --keep-cluster
+  eq "containers kept" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$name | wc -l)" 3
+  expect 0 "down deletes" -- "$cli" down "${common[@]}" --kind "$kind"
+  ;;
+inputs)
+  expect 2 "a bad --shm-size" -- "$cli" up "${up_flags[@]}" --shm-size lots
+  expect 2 "an unknown flag" -- "$cli" up --no-such-flag
+  expect 3 "a host without the driver" -- "$cli" up --name "$name" --driver-root "$work/empty" --dev-root "$work/empty" --kind "$kind"
+  has "names what is missing" "libcuda.so.1" "$err"
+  expect 3 "no kind binary" -- "$cli" up "${up_flags[@]}" --kind "$work/no-kind"
+  expect 3 "no Docker socket" -- env DOCKER_HOST=unix://$work/no.sock "$cli" status "${common[@]}"
+  has "names the socket" "$work/no.sock" "$err"
+  printf 'name: x\nwrokers: 2\n' > "$work/bad.yaml"
+  expect 2 "an unknown key in kindmps.yaml" -- "$cli" up --config "$work/bad.yaml"
+  has "pinned to file:line:column" "bad.yaml:2:1" "$err"
+  ;;
+*) echo "unknown scenario $scenario"; exit 2 ;;
+esac
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

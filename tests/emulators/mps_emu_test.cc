@@ -1,0 +1,325 @@
+// Host-side tests of the MPS emulator (tools/mps-emu): no Docker needed. Each test gets its own
+// pipe and log directories and kills every daemon it started.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "emulators/subprocess.h"
+
+namespace kmps::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+const std::string kEmuDir = KMPS_MPS_EMU_DIR;
+const std::string kControl = kEmuDir + "/nvidia-cuda-mps-control";
+const std::string kClient = kEmuDir + "/mps-emu-client";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int PpidOf(int pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(close_paren + 2));
+  char state;
+  int ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+class MpsEmuTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/kmps-mps-emu-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    pipe_ = root_ / "pipe";  // not created: the daemon must mkdir -p it
+    log_ = root_ / "log" / "nested";
+    env_ = {{"CUDA_MPS_PIPE_DIRECTORY", pipe_.string()}, {"CUDA_MPS_LOG_DIRECTORY", log_.string()}};
+  }
+
+  void TearDown() override {
+    for (int pid : daemons_) {
+      if (ProcessAlive(pid)) kill(pid, SIGKILL);  // servers follow through PDEATHSIG
+    }
+    for (int pid : servers_) {
+      if (ProcessAlive(pid)) kill(pid, SIGKILL);
+    }
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+
+  ProcResult Control(const std::string& input,
+                     std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return RunProcess({kControl}, input, env_, limit);
+  }
+
+  // Starts a daemon and remembers its pid for TearDown.
+  int StartDaemon() {
+    ProcResult r = RunProcess({kControl, "-d"}, "", env_);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    int pid = DaemonPid();
+    EXPECT_GT(pid, 0);
+    if (pid > 0) daemons_.push_back(pid);
+    return pid;
+  }
+
+  int DaemonPid() { return std::atoi(ReadFile(pipe_ / "nvidia-cuda-mps-control.pid").c_str()); }
+
+  std::vector<int> ServerList() {
+    ProcResult r = Control("get_server_list\n");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    std::vector<int> pids;
+    std::istringstream in(r.out);
+    for (int p; in >> p;) {
+      pids.push_back(p);
+      servers_.insert(p);
+    }
+    return pids;
+  }
+
+  std::string ControlLog() { return ReadFile(log_ / "control.log"); }
+
+  fs::path root_, pipe_, log_;
+  std::map<std::string, std::string> env_;
+  std::vector<int> daemons_;
+  std::set<int> servers_;
+};
+
+TEST_F(MpsEmuTest, DashDReturnsAndLeavesDaemonWithRecordedCommandLineAndFiles) {
+  int pid = StartDaemon();
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(ProcessAlive(pid));
+  EXPECT_EQ(ReadFile("/proc/" + std::to_string(pid) + "/cmdline"),
+            std::string("nvidia-cuda-mps-control\0-d\0", 27));
+  EXPECT_EQ(Trim(ReadFile("/proc/" + std::to_string(pid) + "/comm")), "nvidia-cuda-mps");
+  EXPECT_NE(PpidOf(pid), getpid()) << "the daemon must be detached (double fork)";
+
+  struct stat st {};
+  ASSERT_EQ(lstat((pipe_ / "control").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0666u);
+  ASSERT_EQ(lstat((pipe_ / "control_privileged").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  ASSERT_EQ(lstat((pipe_ / "control_lock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  ASSERT_EQ(lstat((pipe_ / "log").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(DaemonPid(), pid);
+
+  ASSERT_TRUE(fs::exists(log_ / "server.log"));
+  EXPECT_EQ(fs::file_size(log_ / "server.log"), 0u);
+  std::string p = std::to_string(pid);
+  std::string prefix = R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} Control +)" + p + R"(\] )";
+  std::string expected = prefix + "Starting control daemon using socket " + pipe_.string() +
+                         "/control\n" + prefix +
+                         "To connect CUDA applications to this daemon, set env "
+                         "CUDA_MPS_PIPE_DIRECTORY=" + pipe_.string() + "\n" + prefix +
+                         "CUDA MPS Control binary version: 13000\n";
+  EXPECT_TRUE(std::regex_match(ControlLog(), std::regex(expected))) << ControlLog();
+}
+
+TEST_F(MpsEmuTest, SecondDashDSaysAlreadyRunning) {
+  int pid = StartDaemon();
+  ProcResult r = RunProcess({kControl, "-d"}, "", env_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "An instance of this daemon is already running\n");
+  EXPECT_EQ(DaemonPid(), pid);
+}
+
+TEST_F(MpsEmuTest, CommandsGiveRecordedReplies) {
+  StartDaemon();
+  auto check = [&](const std::string& cmd, const std::string& want) {
+    ProcResult r = Control(cmd + "\n");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_EQ(r.out, want) << cmd;
+  };
+  check("get_server_list", "");
+  check("get_default_active_thread_percentage", "100.0\n");
+  check("set_default_active_thread_percentage 50", "50.0\n");
+  check("get_default_active_thread_percentage", "50.0\n");
+  check("set_default_device_pinned_mem_limit 0 2G", "");
+  check("get_device_client_list", "");
+  check("help", "Unknown command \"help\"\n");
+  // Several commands on one stdin, as the device plugin sends them.
+  check("set_default_active_thread_percentage 25\nget_default_active_thread_percentage",
+        "25.0\n25.0\n");
+  std::string log = ControlLog();
+  EXPECT_THAT(log, HasSubstr("] NEW UI\n"));
+  EXPECT_THAT(log, HasSubstr("] Cmd:get_server_list\n"));
+  EXPECT_THAT(log, HasSubstr("] Cmd:set_default_active_thread_percentage 50\n"));
+  EXPECT_THAT(log, HasSubstr("] 50.0\n"));
+  EXPECT_THAT(log, HasSubstr("] UI closed\n"));
+}
+
+TEST_F(MpsEmuTest, WithoutDaemonCommandsFail) {
+  ProcResult r = Control("get_server_list\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "Cannot find MPS control daemon process\n");
+}
+
+TEST_F(MpsEmuTest, StartServerSpawnsServerAsChildOfDaemon) {
+  int daemon = StartDaemon();
+  ProcResult r = Control("start_server -uid 0\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  int server = list[0];
+  EXPECT_TRUE(ProcessAlive(server));
+  EXPECT_EQ(PpidOf(server), daemon);
+  EXPECT_EQ(ReadFile("/proc/" + std::to_string(server) + "/cmdline"),
+            std::string("nvidia-cuda-mps-server\0", 23));
+  EXPECT_EQ(Trim(ReadFile("/proc/" + std::to_string(server) + "/comm")), "nvidia-cuda-mps");
+  EXPECT_THAT(ControlLog(), HasSubstr("Starting new server " + std::to_string(server) +
+                                      " for user 0\n"));
+  EXPECT_THAT(ControlLog(), HasSubstr("NEW SERVER " + std::to_string(server) + ": Ready\n"));
+  EXPECT_THAT(ReadFile(log_ / "server.log"), HasSubstr("] Server has started\n"));
+
+  // Again for the same uid: nothing changes.
+  r = Control("start_server -uid 0\n");
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(ServerList(), std::vector<int>{server});
+  EXPECT_EQ(Control("get_server_status " + std::to_string(server) + "\n").out, "FAULT\n");
+
+  // Another uid: the old server is told to go and a new one replaces it.
+  r = Control("start_server -uid 1000\n");
+  EXPECT_EQ(r.out, "Try shutting down server " + std::to_string(server) +
+                       ", backoff is disabled\n");
+  int replacement = 0;
+  EXPECT_TRUE(WaitFor([&] {
+    auto l = ServerList();
+    replacement = l.size() == 1 && l[0] != server ? l[0] : 0;
+    return replacement != 0;
+  }));
+  EXPECT_FALSE(ProcessAlive(server));
+  EXPECT_THAT(ControlLog(), HasSubstr("Starting new server " + std::to_string(replacement) +
+                                      " for user 1000\n"));
+
+  // shutdown_server: the server exits and the daemon reaps it (no zombie left).
+  r = Control("shutdown_server " + std::to_string(replacement) + " 0\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists("/proc/" + std::to_string(replacement)); }))
+      << "server " << replacement << " not reaped";
+  EXPECT_THAT(ControlLog(), HasSubstr("Server " + std::to_string(replacement) +
+                                      " exited with status 0\n"));
+  EXPECT_EQ(ServerList(), std::vector<int>{});
+}
+
+TEST_F(MpsEmuTest, ClientStartsServerLazily) {
+  int daemon = StartDaemon();
+  EXPECT_EQ(ServerList(), std::vector<int>{});
+  ProcResult r = RunProcess({kClient, "-uid", "0"}, "", env_);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(r.out, "mps-emu-client: attached to server " + std::to_string(list[0]) + "\n");
+  EXPECT_TRUE(ProcessAlive(list[0])) << "the server stays after the client exits";
+  EXPECT_EQ(PpidOf(list[0]), daemon);
+  std::string log = ControlLog();
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "NEW CLIENT [0-9]+ from user 0: Server is not ready, push client to "
+                       "pending list\n"));
+  EXPECT_THAT(log, HasSubstr("Starting new server " + std::to_string(list[0]) + " for user 0\n"));
+  EXPECT_THAT(log, HasSubstr("NEW SERVER " + std::to_string(list[0]) + ": Ready\n"));
+
+  // A second client finds the server.
+  r = RunProcess({kClient}, "", env_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(ControlLog(), HasSubstr(": Server already exists\n"));
+}
+
+TEST_F(MpsEmuTest, QuitLeavesStaleSocketsAndDaemonCanStartAgain) {
+  int daemon = StartDaemon();
+  ASSERT_EQ(Control("start_server -uid 0\n").exit_code, 0);
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  ProcResult r = Control("quit\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(daemon) && !ProcessAlive(list[0]); }));
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(pipe_)) names.insert(e.path().filename());
+  EXPECT_EQ(names, (std::set<std::string>{"control", "control_lock", "control_privileged"}));
+  EXPECT_THAT(ControlLog(), HasSubstr("Exit with status 0\n"));
+
+  r = Control("get_server_list\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "Cannot find MPS control daemon process\n");
+
+  int again = StartDaemon();
+  EXPECT_NE(again, daemon);
+  EXPECT_EQ(Control("get_default_active_thread_percentage\n").out, "100.0\n");
+}
+
+TEST_F(MpsEmuTest, HangFaultNeverAnswersStartServer) {
+  StartDaemon();
+  std::ofstream(pipe_ / "emu-faults") << "hang start_server\n";
+  ProcResult r = Control("start_server -uid 0\n", std::chrono::seconds(2));
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.out, "");
+  // The daemon still serves other commands.
+  r = Control("get_default_active_thread_percentage\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "100.0\n");
+}
+
+TEST_F(MpsEmuTest, RefuseOnceFaultRefusesOneCommand) {
+  StartDaemon();
+  std::ofstream(pipe_ / "emu-faults") << "refuse-once get_server_list\nhang nothing_real\n";
+  ProcResult r = Control("get_server_list\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "Cannot send command to MPS control daemon process\n");
+  r = Control("get_server_list\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(ReadFile(pipe_ / "emu-faults"), "hang nothing_real\n");
+}
+
+TEST_F(MpsEmuTest, DieFaultLeavesStaleFilesAndANewDaemonCanStart) {
+  int daemon = StartDaemon();
+  ASSERT_EQ(Control("start_server -uid 0\n").exit_code, 0);
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  std::ofstream(pipe_ / "emu-faults") << "die\n";
+  ProcResult r = Control("get_server_list\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(daemon); }));
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(list[0]); })) << "server outlived its daemon";
+  EXPECT_TRUE(fs::exists(pipe_ / "control"));
+  EXPECT_TRUE(fs::exists(pipe_ / "nvidia-cuda-mps-control.pid"));
+  EXPECT_EQ(Control("get_server_list\n").out, "Cannot find MPS control daemon process\n");
+
+  fs::remove(pipe_ / "emu-faults");
+  int again = StartDaemon();
+  EXPECT_NE(again, daemon);
+  EXPECT_EQ(Control("get_server_list\n").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace kmps::testing

@@ -1,0 +1,53 @@
+/* Shared helpers of the MPS emulator (a test stand-in, not product code). */
+#ifndef KMPS_MPS_EMU_COMMON_H
+#define KMPS_MPS_EMU_COMMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define EMU_CONTROL_NAME "nvidia-cuda-mps-control"
+#define EMU_SERVER_NAME "nvidia-cuda-mps-server"
+#define EMU_DEFAULT_PIPE_DIR "/tmp/nvidia-mps"
+#define EMU_DEFAULT_LOG_DIR "/var/log/nvidia-mps"
+#define EMU_BINARY_VERSION "13000"
+#define EMU_PATH_MAX 4096
+
+/* Messages the control tool prints, as the real one does. */
+#define EMU_MSG_NO_DAEMON "Cannot find MPS control daemon process"
+#define EMU_MSG_RUNNING "An instance of this daemon is already running"
+#define EMU_MSG_REFUSED "Cannot send command to MPS control daemon process"
+
+/* Wire protocol (private to the emulator): a connection starts with one hello line,
+ * "UI", "CLIENT <uid> <pid>" or "SERVER <pid> <uid>". A UI then sends one command a
+ * line; each reply is text ended by one byte: EMU_REPLY_OK or EMU_REPLY_ERR. */
+#define EMU_REPLY_OK '\0'
+#define EMU_REPLY_ERR '\001'
+
+/* $CUDA_MPS_PIPE_DIRECTORY / $CUDA_MPS_LOG_DIRECTORY or the defaults. */
+const char *emu_pipe_dir(void);
+const char *emu_log_dir(void);
+
+/* dir + "/" + name into out (EMU_PATH_MAX); exits the process if it does not fit. */
+void emu_join(char *out, const char *dir, const char *name);
+
+/* mkdir -p with the given mode for created components; 0 or -1 (errno set). */
+int emu_mkdir_p(const char *path, mode_t mode);
+
+/* Appends one "[YYYY-MM-DD HH:MM:SS.mmm <who> <pid>] <text>" line to fd (O_APPEND). */
+void emu_log(int fd, const char *who, pid_t pid, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Connects a unix stream socket to path; returns fd or -1 (errno set). */
+int emu_connect(const char *path);
+
+/* Writes all of buf; 0 or -1. */
+int emu_write_all(int fd, const void *buf, size_t len);
+
+/* Reads one '\n'-ended line (without the '\n') from a blocking fd, byte by byte.
+ * Returns its length, or -1 on EOF/error before a newline. */
+ssize_t emu_read_line(int fd, char *buf, size_t cap);
+
+/* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
+long long emu_now_ms(void);
+
+#endif
