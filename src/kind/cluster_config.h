@@ -65,5 +65,33 @@ StatusOr<uint64_t> ParseSize(const std::string& text);
 std::vector<std::string> NodeNames(const ClusterConfig& config);
 // Whether node `node_name` (of `role`) gets the GPU and MPS.
 bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const std::string& role);
+// The role kind gives node `node_name` of `config`: "control-plane" or "worker".
+std::string NodeRole(const ClusterConfig& config, const std::string& node_name);
+
+// The file `config` and `up` read when --config is not given, from the working directory.
+inline constexpr const char* kDefaultConfigFile = "kindmps.yaml";
+inline constexpr const char* kConfigApiVersion = "kindmps.dev/v1alpha1";
+
+// Command-line flags that override the file (unset = keep the file's value or the default).
+struct ConfigOverrides {
+  std::optional<std::string> name;         // --name
+  std::optional<int> workers;              // --workers
+  std::optional<std::string> image;        // --image
+  std::optional<std::string> driver_root;  // --driver-root
+  std::optional<std::string> dev_root;     // --dev-root
+  std::optional<std::string> shm_size;     // --shm-size (for `up`)
+};
+
+// Applies the flags, then ValidateClusterConfig. kInvalidArgument naming the flag.
+Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& overrides);
+
+// Checks what only the whole config can tell: the cluster name (kind's ^[a-z0-9.-]+$), the
+// worker count, and that every gpuNodes entry names a node or a role of this cluster.
+Status ValidateClusterConfig(const ClusterConfig& config);
+
+// What `config` and `up` do: the file at `config_path` (empty: ./kindmps.yaml when it exists,
+// else the defaults), then the overrides, then validation.
+StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
+                                                const ConfigOverrides& overrides);
 
 }  // namespace kmps::kind

@@ -38,6 +38,8 @@ struct HostInventory {
   std::vector<HostBinary> binaries;    // found ones
   std::vector<HostDevice> devices;
   std::vector<std::string> cdi_specs;  // host paths
+  // Same order as cdi_specs: each spec's path inside the driver root (where the node gets it).
+  std::vector<std::string> cdi_spec_inside;
   std::string driver_version;          // from libcuda's file name, may be empty
   // Everything required that was not found, each "what: where it looked / why" (one line each).
   std::vector<std::string> missing;
@@ -57,7 +59,29 @@ struct InspectOptions {
 // options (a driver root that does not exist is itself reported in `missing`).
 HostInventory InspectHost(const InspectOptions& options);
 
-// kEnvironment listing every missing item, or ok.
+// kEnvironment listing every missing item (one line, "; "-separated), or ok.
 Status RequireComplete(const HostInventory& inventory);
+
+// For the CLI: a summary line, then each missing item on its own indented line, then a hint.
+// Empty when complete.
+std::string DescribeMissing(const HostInventory& inventory);
+
+// What the inspection looks for.
+struct WantedLibrary {
+  const char* soname;
+  bool required;
+};
+const std::vector<WantedLibrary>& WantedLibraries();  // libcuda.so.1, ... (required first)
+struct WantedBinary {
+  const char* name;
+  bool required;
+};
+const std::vector<WantedBinary>& WantedBinaries();
+// Binary directories searched inside the driver root, in order.
+const std::vector<std::string>& BinaryDirs();
+
+// The driver version in a library's real file name: ("libcuda.so.1", "libcuda.so.580.159.04")
+// -> "580.159.04"; "" when the name carries none (e.g. the file is libcuda.so.1 itself).
+std::string VersionFromFileName(const std::string& soname, const std::string& file_name);
 
 }  // namespace kmps::kind

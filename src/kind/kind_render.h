@@ -19,4 +19,12 @@ std::vector<ExtraMount> GpuMounts(const HostInventory& inventory);
 // kInvalidArgument if two mounts of one node share a container path.
 StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostInventory& inventory);
 
+// The containerd patch added when the host has CDI specs.
+inline constexpr const char* kEnableCdiPatch =
+    "[plugins.\"io.containerd.grpc.v1.cri\"]\n  enable_cdi = true\n";
+
+// Not pure: kInvalidArgument "extraMounts: hostPath X does not exist" for the first mount whose
+// host path is missing (kind would fail later with a less clear message).
+Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts);
+
 }  // namespace kmps::kind

@@ -1,0 +1,408 @@
+#include "kind/cluster_config.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <regex>
+#include <sstream>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace kmps::kind {
+namespace {
+
+constexpr int kMaxWorkers = 100;
+
+bool IsValidClusterName(const std::string& name) {
+  static const std::regex re("^[a-z0-9.-]+$");
+  return !name.empty() && std::regex_match(name, re);
+}
+
+std::string NodeKind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Scalar: return fmt::format("\"{}\"", n.Scalar());
+    default: return "nothing";
+  }
+}
+
+bool IsDigits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Strict reading of one document, every error "file:line:column: what was expected".
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  Status Error(const YAML::Node& at, const std::string& message) const {
+    YAML::Mark m = at.Mark();
+    if (m.is_null()) return InvalidArgument(fmt::format("{}: {}", file_, message));
+    return InvalidArgument(fmt::format("{}:{}:{}: {}", file_, m.line + 1, m.column + 1, message));
+  }
+
+  // Walks a mapping; rejects non-mappings, unknown and duplicate keys.
+  Status ForEach(const YAML::Node& map, const std::string& where,
+                 const std::vector<std::string>& allowed,
+                 const std::function<Status(const std::string&, const YAML::Node&)>& fn) const {
+    if (!map.IsMap()) return Error(map, fmt::format("{}: expected a mapping, got {}", where, NodeKind(map)));
+    std::vector<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      YAML::Node key = it->first;  // copies: it-> yields a temporary
+      YAML::Node value = it->second;
+      if (!key.IsScalar()) return Error(key, fmt::format("{}: keys must be strings", where));
+      std::string k = key.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+        return Error(key, fmt::format("unknown key \"{}\" in {} (expected one of: {})", k, where,
+                                      fmt::join(allowed, ", ")));
+      }
+      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
+        return Error(key, fmt::format("duplicate key \"{}\" in {}", k, where));
+      }
+      seen.push_back(k);
+      if (value.IsNull()) continue;  // "key:" with no value keeps the default
+      KMPS_RETURN_IF_ERROR(fn(k, value));
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<std::string> String(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) return Error(n, fmt::format("{}: expected a string, got {}", what, NodeKind(n)));
+    return n.Scalar();
+  }
+
+  StatusOr<std::string> AbsolutePath(const YAML::Node& n, const std::string& what) const {
+    KMPS_ASSIGN_OR_RETURN(std::string s, String(n, what));
+    if (s.empty() || s[0] != '/') {
+      return Error(n, fmt::format("{}: expected an absolute path, got \"{}\"", what, s));
+    }
+    return s;
+  }
+
+  // Plain (unquoted) scalars only: "3" in quotes is a string, not a number.
+  StatusOr<std::string> PlainScalar(const YAML::Node& n, const std::string& what,
+                                    const std::string& expected) const {
+    if (!n.IsScalar()) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, NodeKind(n)));
+    if (n.Tag() == "!") {
+      return Error(n, fmt::format("{}: expected {}, got the quoted string \"{}\"", what, expected,
+                                  n.Scalar()));
+    }
+    return n.Scalar();
+  }
+
+  StatusOr<int64_t> Count(const YAML::Node& n, const std::string& what, int64_t max) const {
+    std::string expected = "a non-negative integer";
+    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, expected));
+    std::string digits = (!s.empty() && s[0] == '+') ? s.substr(1) : s;
+    if (!IsDigits(digits)) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, s));
+    if (digits.size() > 12 || std::stoll(digits) > max) {
+      return Error(n, fmt::format("{}: expected at most {}, got {}", what, max, s));
+    }
+    return std::stoll(digits);
+  }
+
+  StatusOr<bool> Bool(const YAML::Node& n, const std::string& what) const {
+    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, "true or false"));
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+    return Error(n, fmt::format("{}: expected true or false, got {}", what, s));
+  }
+
+  StatusOr<double> Number(const YAML::Node& n, const std::string& what) const {
+    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, "a number"));
+    static const std::regex re(R"(^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$)");
+    if (!std::regex_match(s, re)) return Error(n, fmt::format("{}: expected a number, got {}", what, s));
+    return std::strtod(s.c_str(), nullptr);
+  }
+
+  StatusOr<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) return Error(n, fmt::format("{}: expected a list of strings, got {}", what, NodeKind(n)));
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n.size(); ++i) {
+      KMPS_ASSIGN_OR_RETURN(std::string s, String(n[i], fmt::format("{}[{}]", what, i)));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+Status ParseExtraMounts(const Reader& r, const YAML::Node& n, std::vector<ExtraMount>& out) {
+  if (!n.IsSequence()) return r.Error(n, fmt::format("extraMounts: expected a list, got {}", NodeKind(n)));
+  for (size_t i = 0; i < n.size(); ++i) {
+    std::string where = fmt::format("extraMounts[{}]", i);
+    ExtraMount m;
+    m.read_only = false;  // kind's default
+    KMPS_RETURN_IF_ERROR(r.ForEach(
+        n[i], where, {"hostPath", "containerPath", "readOnly", "propagation"},
+        [&](const std::string& k, const YAML::Node& v) -> Status {
+          std::string what = where + "." + k;
+          if (k == "hostPath") {
+            KMPS_ASSIGN_OR_RETURN(m.host_path, r.String(v, what));
+            if (m.host_path.empty()) return r.Error(v, what + ": expected a path, got \"\"");
+          } else if (k == "containerPath") {
+            KMPS_ASSIGN_OR_RETURN(m.container_path, r.AbsolutePath(v, what));
+          } else if (k == "readOnly") {
+            KMPS_ASSIGN_OR_RETURN(m.read_only, r.Bool(v, what));
+          } else if (k == "propagation") {
+            KMPS_ASSIGN_OR_RETURN(m.propagation, r.String(v, what));
+            if (m.propagation != "None" && m.propagation != "HostToContainer" &&
+                m.propagation != "Bidirectional") {
+              return r.Error(v, fmt::format("{}: expected None, HostToContainer or Bidirectional, "
+                                            "got \"{}\"", what, m.propagation));
+            }
+          }
+          return Status::Ok();
+        }));
+    if (m.host_path.empty() || m.container_path.empty()) {
+      return r.Error(n[i], fmt::format("{}: hostPath and containerPath are both required", where));
+    }
+    out.push_back(std::move(m));
+  }
+  return Status::Ok();
+}
+
+Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
+  return r.ForEach(
+      n, "mps",
+      {"pipeDirectory", "logDirectory", "startServer", "serverUid", "defaultActiveThreadPercentage",
+       "pinnedDeviceMemoryLimits"},
+      [&](const std::string& k, const YAML::Node& v) -> Status {
+        std::string what = "mps." + k;
+        if (k == "pipeDirectory") {
+          KMPS_ASSIGN_OR_RETURN(mps.pipe_directory, r.AbsolutePath(v, what));
+        } else if (k == "logDirectory") {
+          KMPS_ASSIGN_OR_RETURN(mps.log_directory, r.AbsolutePath(v, what));
+        } else if (k == "startServer") {
+          KMPS_ASSIGN_OR_RETURN(mps.start_server, r.Bool(v, what));
+        } else if (k == "serverUid") {
+          KMPS_ASSIGN_OR_RETURN(int64_t uid, r.Count(v, what, std::numeric_limits<int32_t>::max()));
+          mps.server_uid = static_cast<int>(uid);
+        } else if (k == "defaultActiveThreadPercentage") {
+          KMPS_ASSIGN_OR_RETURN(double p, r.Number(v, what));
+          if (!(p > 0 && p <= 100)) {
+            return r.Error(v, fmt::format("{}: expected a percentage in (0, 100], got {}", what, v.Scalar()));
+          }
+          mps.default_active_thread_percentage = p;
+        } else if (k == "pinnedDeviceMemoryLimits") {
+          if (!v.IsSequence()) return r.Error(v, fmt::format("{}: expected a list, got {}", what, NodeKind(v)));
+          for (size_t i = 0; i < v.size(); ++i) {
+            std::string item = fmt::format("{}[{}]", what, i);
+            MpsSettings::PinnedLimit limit;
+            KMPS_RETURN_IF_ERROR(r.ForEach(
+                v[i], item, {"device", "limit"}, [&](const std::string& lk, const YAML::Node& lv) -> Status {
+                  if (lk == "device") {
+                    KMPS_ASSIGN_OR_RETURN(limit.device, r.String(lv, item + ".device"));
+                  } else {
+                    KMPS_ASSIGN_OR_RETURN(limit.limit, r.String(lv, item + ".limit"));
+                    static const std::regex re("^[0-9]+[MG]$");
+                    if (!std::regex_match(limit.limit, re) || std::stoull(limit.limit) == 0) {
+                      return r.Error(lv, fmt::format("{}.limit: expected a size like 512M or 2G, got \"{}\"",
+                                                     item, limit.limit));
+                    }
+                  }
+                  return Status::Ok();
+                }));
+            if (limit.device.empty() || limit.limit.empty()) {
+              return r.Error(v[i], item + ": device and limit are both required");
+            }
+            mps.pinned_device_memory_limits.push_back(std::move(limit));
+          }
+        }
+        return Status::Ok();
+      });
+}
+
+}  // namespace
+
+ClusterConfig DefaultClusterConfig() {
+  ClusterConfig c;
+  const char* env = std::getenv("KIND_CLUSTER_NAME");
+  c.name = (env != nullptr && *env != '\0') ? env : kDefaultClusterName;
+  return c;
+}
+
+StatusOr<uint64_t> ParseSize(const std::string& text) {
+  // Docker's units (--shm-size): binary multiples, case-insensitive, optional "b"/"ib".
+  static const std::regex re("^([0-9]+)(([kmgt])(i|b|ib)?|b)?$", std::regex::icase);
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return InvalidArgument(fmt::format("expected a size like 8g, 512m, 64Mi or a byte count, got \"{}\"", text));
+  }
+  const std::string digits = m[1].str();
+  if (digits.size() > 19) return InvalidArgument(fmt::format("size \"{}\" is too large", text));
+  uint64_t value = std::stoull(digits);
+  char unit = m[3].length() ? static_cast<char>(std::tolower(m[3].str()[0])) : 'b';
+  int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : unit == 't' ? 40 : 0;
+  if (value == 0) return InvalidArgument(fmt::format("size \"{}\" is zero", text));
+  if (value > (std::numeric_limits<uint64_t>::max() >> shift)) {
+    return InvalidArgument(fmt::format("size \"{}\" is too large", text));
+  }
+  return value << shift;
+}
+
+StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file) {
+  ClusterConfig c = DefaultClusterConfig();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
+                                       e.mark.column + 1, e.msg));
+  }
+  if (!root || root.IsNull()) return c;  // an empty file: the defaults
+  Reader r(file);
+  Status s = r.ForEach(
+      root, "the config",
+      {"apiVersion", "kind", "name", "image", "workers", "gpuNodes", "extraMounts",
+       "containerdConfigPatches", "kubeadmConfigPatches", "shmSize", "mps", "driverRoot", "devRoot"},
+      [&](const std::string& k, const YAML::Node& v) -> Status {
+        if (k == "apiVersion") {
+          KMPS_ASSIGN_OR_RETURN(std::string api, r.String(v, k));
+          if (api != kConfigApiVersion) {
+            return r.Error(v, fmt::format("apiVersion: expected {}, got \"{}\"", kConfigApiVersion, api));
+          }
+        } else if (k == "kind") {
+          KMPS_ASSIGN_OR_RETURN(std::string kind, r.String(v, k));
+          if (kind != "Config") return r.Error(v, fmt::format("kind: expected Config, got \"{}\"", kind));
+        } else if (k == "name") {
+          KMPS_ASSIGN_OR_RETURN(c.name, r.String(v, k));
+          if (!IsValidClusterName(c.name)) {
+            return r.Error(v, fmt::format("name: expected a cluster name matching ^[a-z0-9.-]+$, got \"{}\"", c.name));
+          }
+        } else if (k == "image") {
+          KMPS_ASSIGN_OR_RETURN(c.image, r.String(v, k));
+        } else if (k == "workers") {
+          KMPS_ASSIGN_OR_RETURN(int64_t w, r.Count(v, k, kMaxWorkers));
+          c.workers = static_cast<int>(w);
+        } else if (k == "gpuNodes") {
+          KMPS_ASSIGN_OR_RETURN(c.gpu_nodes, r.Strings(v, k));
+        } else if (k == "extraMounts") {
+          KMPS_RETURN_IF_ERROR(ParseExtraMounts(r, v, c.extra_mounts));
+        } else if (k == "containerdConfigPatches") {
+          KMPS_ASSIGN_OR_RETURN(c.containerd_config_patches, r.Strings(v, k));
+        } else if (k == "kubeadmConfigPatches") {
+          KMPS_ASSIGN_OR_RETURN(c.kubeadm_config_patches, r.Strings(v, k));
+        } else if (k == "shmSize") {
+          KMPS_ASSIGN_OR_RETURN(std::string size, r.String(v, k));
+          auto bytes = ParseSize(size);
+          if (!bytes.ok()) return r.Error(v, "shmSize: " + bytes.status().message());
+          c.shm_size = size;
+          c.shm_bytes = *bytes;
+        } else if (k == "mps") {
+          KMPS_RETURN_IF_ERROR(ParseMps(r, v, c.mps));
+        } else if (k == "driverRoot") {
+          KMPS_ASSIGN_OR_RETURN(c.driver_root, r.AbsolutePath(v, k));
+        } else if (k == "devRoot") {
+          KMPS_ASSIGN_OR_RETURN(c.dev_root, r.AbsolutePath(v, k));
+        }
+        return Status::Ok();
+      });
+  if (!s.ok()) return s;
+  return c;
+}
+
+StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument(fmt::format("config file {}: cannot be read", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseClusterConfig(text.str(), path);
+}
+
+std::vector<std::string> NodeNames(const ClusterConfig& config) {
+  std::vector<std::string> names = {config.name + "-control-plane"};
+  for (int i = 1; i <= config.workers; ++i) {
+    names.push_back(config.name + "-worker" + (i == 1 ? "" : std::to_string(i)));
+  }
+  return names;
+}
+
+std::string NodeRole(const ClusterConfig& config, const std::string& node_name) {
+  return node_name == config.name + "-control-plane" ? "control-plane" : "worker";
+}
+
+bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const std::string& role) {
+  if (config.gpu_nodes.empty()) return true;
+  return std::any_of(config.gpu_nodes.begin(), config.gpu_nodes.end(),
+                     [&](const std::string& g) { return g == node_name || g == role; });
+}
+
+Status ValidateClusterConfig(const ClusterConfig& config) {
+  if (!IsValidClusterName(config.name)) {
+    return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: expected ^[a-z0-9.-]+$", config.name));
+  }
+  if (config.workers < 0 || config.workers > kMaxWorkers) {
+    return InvalidArgument(fmt::format("workers: expected 0 to {}, got {}", kMaxWorkers, config.workers));
+  }
+  std::vector<std::string> nodes = NodeNames(config);
+  for (const auto& g : config.gpu_nodes) {
+    bool role = g == "control-plane" || (g == "worker" && config.workers > 0);
+    if (!role && std::find(nodes.begin(), nodes.end(), g) == nodes.end()) {
+      return InvalidArgument(fmt::format("gpuNodes: \"{}\" is no node or role of this cluster "
+                                         "(nodes: {}; roles: control-plane, worker)",
+                                         g, fmt::join(nodes, ", ")));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
+  if (o.name) {
+    if (!IsValidClusterName(*o.name)) {
+      return InvalidArgument(fmt::format("--name \"{}\": expected a cluster name matching ^[a-z0-9.-]+$", *o.name));
+    }
+    config.name = *o.name;
+  }
+  if (o.workers) {
+    if (*o.workers < 0 || *o.workers > kMaxWorkers) {
+      return InvalidArgument(fmt::format("--workers {}: expected 0 to {}", *o.workers, kMaxWorkers));
+    }
+    config.workers = *o.workers;
+  }
+  if (o.image) config.image = *o.image;
+  for (auto [flag, value, field] :
+       {std::tuple{"--driver-root", &o.driver_root, &config.driver_root},
+        std::tuple{"--dev-root", &o.dev_root, &config.dev_root}}) {
+    if (!*value) continue;
+    if ((*value)->empty() || (**value)[0] != '/') {
+      return InvalidArgument(fmt::format("{} \"{}\": expected an absolute path", flag, **value));
+    }
+    *field = **value;
+  }
+  if (o.shm_size) {
+    auto bytes = ParseSize(*o.shm_size);
+    if (!bytes.ok()) return InvalidArgument("--shm-size: " + bytes.status().message());
+    config.shm_size = *o.shm_size;
+    config.shm_bytes = *bytes;
+  }
+  return ValidateClusterConfig(config);
+}
+
+StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
+                                                const ConfigOverrides& overrides) {
+  ClusterConfig config = DefaultClusterConfig();
+  std::string path = config_path;
+  if (path.empty()) {
+    struct stat st {};
+    if (stat(kDefaultConfigFile, &st) == 0) path = kDefaultConfigFile;
+  }
+  if (!path.empty()) {
+    KMPS_ASSIGN_OR_RETURN(config, LoadClusterConfig(path));
+  }
+  KMPS_RETURN_IF_ERROR(ApplyOverrides(config, overrides));
+  return config;
+}
+
+}  // namespace kmps::kind

@@ -1,0 +1,237 @@
+#include "kind/cluster_config.h"
+
+#include <cstdlib>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace kmps::kind {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Unsets KIND_CLUSTER_NAME for the test, restoring it after.
+class ClusterConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const char* v = std::getenv("KIND_CLUSTER_NAME")) saved_ = v;
+    unsetenv("KIND_CLUSTER_NAME");
+  }
+  void TearDown() override {
+    if (saved_) setenv("KIND_CLUSTER_NAME", saved_->c_str(), 1);
+    else unsetenv("KIND_CLUSTER_NAME");
+  }
+  std::optional<std::string> saved_;
+};
+
+std::string ErrorOf(const std::string& text) {
+  auto r = ParseClusterConfig(text, "kindmps.yaml");
+  EXPECT_FALSE(r.ok()) << text;
+  if (r.ok()) return "";
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ExitCodeFor(r.status()), 2);
+  return r.status().message();
+}
+
+TEST_F(ClusterConfigTest, Defaults) {
+  ClusterConfig c = DefaultClusterConfig();
+  EXPECT_EQ(c.name, "workshop-dra");
+  EXPECT_EQ(c.workers, 0);
+  EXPECT_EQ(c.shm_bytes, 8ull << 30);
+  EXPECT_EQ(c.mps.pipe_directory, "/tmp/nvidia-mps");
+  EXPECT_EQ(c.mps.log_directory, "/var/log/nvidia-mps");
+  EXPECT_TRUE(c.mps.start_server);
+  EXPECT_EQ(c.mps.server_uid, 0);
+  EXPECT_EQ(c.driver_root, "/");
+  auto empty = ParseClusterConfig("", "kindmps.yaml");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->name, "workshop-dra");
+}
+
+TEST_F(ClusterConfigTest, KindClusterNameOverridesTheDefaultOnly) {
+  setenv("KIND_CLUSTER_NAME", "from-env", 1);
+  EXPECT_EQ(DefaultClusterConfig().name, "from-env");
+  EXPECT_EQ(ParseClusterConfig("workers: 1\n", "f")->name, "from-env");
+  EXPECT_EQ(ParseClusterConfig("name: from-file\n", "f")->name, "from-file");
+}
+
+TEST_F(ClusterConfigTest, TheExampleInTheRepoParses) {
+  auto c = LoadClusterConfig(std::string(KMPS_SOURCE_DIR) + "/kindmps.example.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->name, "workshop-dra");
+  ASSERT_EQ(c->extra_mounts.size(), 1u);
+  EXPECT_EQ(c->extra_mounts[0].container_path, "/mnt/host-tmp");
+  EXPECT_TRUE(c->extra_mounts[0].read_only);
+  EXPECT_EQ(c->extra_mounts[0].propagation, "None");
+  ASSERT_TRUE(c->mps.default_active_thread_percentage.has_value());
+  EXPECT_DOUBLE_EQ(*c->mps.default_active_thread_percentage, 50);
+  ASSERT_EQ(c->mps.pinned_device_memory_limits.size(), 1u);
+  EXPECT_EQ(c->mps.pinned_device_memory_limits[0].device, "0");
+  EXPECT_EQ(c->mps.pinned_device_memory_limits[0].limit, "2G");
+  EXPECT_TRUE(ValidateClusterConfig(*c).ok());
+}
+
+TEST_F(ClusterConfigTest, FullConfig) {
+  auto c = ParseClusterConfig(R"(name: lab
+image: kindest/node:v1.33.1
+workers: 2
+gpuNodes: [worker, lab-control-plane]
+extraMounts:
+  - {hostPath: /data, containerPath: /data}
+containerdConfigPatches:
+  - |
+    [plugins."io.containerd.grpc.v1.cri".registry]
+kubeadmConfigPatches: ["kind: ClusterConfiguration\n"]
+shmSize: 512Mi
+mps: {startServer: false, serverUid: 1000, defaultActiveThreadPercentage: 12.5}
+driverRoot: /run/nvidia/driver
+devRoot: /host
+)", "kindmps.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->image, "kindest/node:v1.33.1");
+  EXPECT_EQ(c->workers, 2);
+  EXPECT_EQ(c->gpu_nodes, (std::vector<std::string>{"worker", "lab-control-plane"}));
+  EXPECT_FALSE(c->extra_mounts[0].read_only);  // kind's default
+  EXPECT_EQ(c->containerd_config_patches[0], "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n");
+  EXPECT_EQ(c->shm_bytes, 512ull << 20);
+  EXPECT_EQ(c->shm_size, "512Mi");
+  EXPECT_FALSE(c->mps.start_server);
+  EXPECT_EQ(c->mps.server_uid, 1000);
+  EXPECT_EQ(c->driver_root, "/run/nvidia/driver");
+  EXPECT_EQ(c->dev_root, "/host");
+  Status valid = ValidateClusterConfig(*c);
+  EXPECT_TRUE(valid.ok()) << valid.message();
+}
+
+TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
+  EXPECT_EQ(ErrorOf("name: a\nwrokers: 2\n"),
+            "kindmps.yaml:2:1: unknown key \"wrokers\" in the config (expected one of: apiVersion, "
+            "kind, name, image, workers, gpuNodes, extraMounts, containerdConfigPatches, "
+            "kubeadmConfigPatches, shmSize, mps, driverRoot, devRoot)");
+  EXPECT_EQ(ErrorOf("workers: -1\n"), "kindmps.yaml:1:10: workers: expected a non-negative integer, got -1");
+  EXPECT_EQ(ErrorOf("workers: \"2\"\n"),
+            "kindmps.yaml:1:10: workers: expected a non-negative integer, got the quoted string \"2\"");
+  EXPECT_EQ(ErrorOf("workers: two\n"), "kindmps.yaml:1:10: workers: expected a non-negative integer, got two");
+  EXPECT_EQ(ErrorOf("shmSize: 8x\n"),
+            "kindmps.yaml:1:10: shmSize: expected a size like 8g, 512m, 64Mi or a byte count, got \"8x\"");
+  EXPECT_EQ(ErrorOf("shmSize: 0\n"), "kindmps.yaml:1:10: shmSize: size \"0\" is zero");
+  EXPECT_EQ(ErrorOf("mps:\n  pipeDirectory: /p\n  startServr: true\n"),
+            "kindmps.yaml:3:3: unknown key \"startServr\" in mps (expected one of: pipeDirectory, "
+            "logDirectory, startServer, serverUid, defaultActiveThreadPercentage, "
+            "pinnedDeviceMemoryLimits)");
+  EXPECT_EQ(ErrorOf("mps:\n  startServer: yes\n"),
+            "kindmps.yaml:2:16: mps.startServer: expected true or false, got yes");
+  EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 150\n"),
+            "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a percentage in (0, 100], got 150");
+  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 2GB}\n"),
+            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got \"2GB\"");
+  EXPECT_EQ(ErrorOf("gpuNodes: worker\n"),
+            "kindmps.yaml:1:11: gpuNodes: expected a list of strings, got \"worker\"");
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n    containerPath: rel\n"),
+            "kindmps.yaml:3:20: extraMounts[0].containerPath: expected an absolute path, got \"rel\"");
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n"),
+            "kindmps.yaml:2:5: extraMounts[0]: hostPath and containerPath are both required");
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - {hostPath: /a, containerPath: /b, propagation: Always}\n"),
+            "kindmps.yaml:2:52: extraMounts[0].propagation: expected None, HostToContainer or "
+            "Bidirectional, got \"Always\"");
+  EXPECT_EQ(ErrorOf("name: Lab_1\n"),
+            "kindmps.yaml:1:7: name: expected a cluster name matching ^[a-z0-9.-]+$, got \"Lab_1\"");
+  EXPECT_EQ(ErrorOf("name: a\nname: b\n"), "kindmps.yaml:2:1: duplicate key \"name\" in the config");
+  EXPECT_EQ(ErrorOf("apiVersion: v1\n"),
+            "kindmps.yaml:1:13: apiVersion: expected kindmps.dev/v1alpha1, got \"v1\"");
+  EXPECT_EQ(ErrorOf("- a\n"), "kindmps.yaml:1:1: the config: expected a mapping, got a list");
+  EXPECT_EQ(ErrorOf("driverRoot: {a: 1}\n"),
+            "kindmps.yaml:1:13: driverRoot: expected a string, got a mapping");
+  EXPECT_THAT(ErrorOf("name: [unclosed\n"), HasSubstr("kindmps.yaml:2:1: invalid YAML: "));
+}
+
+TEST_F(ClusterConfigTest, MissingFileIsInvalidArgument) {
+  auto r = LoadClusterConfig("/nonexistent/kindmps.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("/nonexistent/kindmps.yaml"));
+}
+
+TEST(ParseSize, Units) {
+  for (const char* good : {"8g", "8G", "8gb", "512m", "64Mi", "64MiB", "1k", "1073741824", "100b"}) {
+    ASSERT_TRUE(ParseSize(good).ok()) << good;
+  }
+  EXPECT_EQ(*ParseSize("8g"), 8ull << 30);
+  EXPECT_EQ(*ParseSize("8G"), 8ull << 30);
+  EXPECT_EQ(*ParseSize("8gb"), 8ull << 30);
+  EXPECT_EQ(*ParseSize("512m"), 512ull << 20);
+  EXPECT_EQ(*ParseSize("64Mi"), 64ull << 20);
+  EXPECT_EQ(*ParseSize("64MiB"), 64ull << 20);
+  EXPECT_EQ(*ParseSize("1k"), 1024u);
+  EXPECT_EQ(*ParseSize("1073741824"), 1073741824u);
+  EXPECT_EQ(*ParseSize("100b"), 100u);
+  for (const char* bad : {"", "0", "0g", "-1g", "1.5g", "8 g", "g", "8x", "99999999999999999999",
+                          "17179869184t", "8i"}) {
+    EXPECT_FALSE(ParseSize(bad).ok()) << bad;
+  }
+}
+
+TEST(NodeNames, FollowKind) {
+  ClusterConfig c;
+  c.name = "x";
+  c.workers = 3;
+  EXPECT_EQ(NodeNames(c), (std::vector<std::string>{"x-control-plane", "x-worker", "x-worker2", "x-worker3"}));
+  EXPECT_EQ(NodeRole(c, "x-control-plane"), "control-plane");
+  EXPECT_EQ(NodeRole(c, "x-worker2"), "worker");
+  EXPECT_TRUE(IsGpuNode(c, "x-worker", "worker"));
+  c.gpu_nodes = {"x-worker2", "control-plane"};
+  EXPECT_TRUE(IsGpuNode(c, "x-worker2", "worker"));
+  EXPECT_TRUE(IsGpuNode(c, "x-control-plane", "control-plane"));
+  EXPECT_FALSE(IsGpuNode(c, "x-worker", "worker"));
+}
+
+TEST_F(ClusterConfigTest, OverridesWinAndAreValidated) {
+  ClusterConfig c = *ParseClusterConfig("name: file\nworkers: 1\nimage: a\n", "f");
+  ConfigOverrides o;
+  o.name = "flag";
+  o.workers = 2;
+  o.driver_root = "/run/nvidia/driver";
+  o.shm_size = "1g";
+  ASSERT_TRUE(ApplyOverrides(c, o).ok());
+  EXPECT_EQ(c.name, "flag");
+  EXPECT_EQ(c.workers, 2);
+  EXPECT_EQ(c.image, "a");  // not overridden
+  EXPECT_EQ(c.driver_root, "/run/nvidia/driver");
+  EXPECT_EQ(c.shm_bytes, 1ull << 30);
+
+  ConfigOverrides bad;
+  bad.workers = -1;
+  EXPECT_EQ(ApplyOverrides(c, bad).message(), "--workers -1: expected 0 to 100");
+  bad = {};
+  bad.name = "UPPER";
+  EXPECT_EQ(ApplyOverrides(c, bad).code(), Code::kInvalidArgument);
+  bad = {};
+  bad.dev_root = "relative";
+  EXPECT_EQ(ApplyOverrides(c, bad).message(), "--dev-root \"relative\": expected an absolute path");
+}
+
+TEST_F(ClusterConfigTest, GpuNodesMustNameANodeOrRole) {
+  ClusterConfig c = *ParseClusterConfig("name: lab\ngpuNodes: [lab-worker]\n", "f");
+  Status s = ValidateClusterConfig(c);
+  EXPECT_EQ(s.message(), "gpuNodes: \"lab-worker\" is no node or role of this cluster "
+                         "(nodes: lab-control-plane; roles: control-plane, worker)");
+  c.workers = 1;
+  EXPECT_TRUE(ValidateClusterConfig(c).ok());
+  ConfigOverrides o;
+  o.workers = 0;
+  EXPECT_FALSE(ApplyOverrides(c, o).ok());
+}
+
+TEST_F(ClusterConfigTest, LoadWithOverridesReadsTheFile) {
+  ConfigOverrides o;
+  o.workers = 1;
+  auto c = LoadConfigWithOverrides(std::string(KMPS_SOURCE_DIR) + "/kindmps.example.yaml", o);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->workers, 1);
+  EXPECT_EQ(c->extra_mounts.size(), 1u);
+  auto missing = LoadConfigWithOverrides("/nonexistent.yaml", o);
+  EXPECT_EQ(missing.status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kmps::kind

@@ -1,0 +1,159 @@
+#include "kind/kind_render.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "support/fake_host.h"
+
+namespace kmps::kind {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// Compares `text` (with the fake root replaced by @ROOT@) to fixtures/hosts/<name>;
+// KMPS_UPDATE_GOLDEN=1 rewrites the file instead.
+void ExpectGolden(const std::string& name, const std::string& text, const std::string& root) {
+  std::string path = std::string(KMPS_SOURCE_DIR) + "/fixtures/hosts/" + name;
+  std::string got = ReplaceAll(text, root, "@ROOT@");
+  if (const char* update = std::getenv("KMPS_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << got;
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  ASSERT_TRUE(in) << "missing golden file " << path << " (KMPS_UPDATE_GOLDEN=1 writes it)";
+  std::stringstream want;
+  want << in.rdbuf();
+  EXPECT_EQ(got, want.str()) << "golden " << path << " differs (KMPS_UPDATE_GOLDEN=1 rewrites it)";
+}
+
+ClusterConfig Defaults() {
+  ClusterConfig c;
+  c.name = kDefaultClusterName;
+  return c;
+}
+
+// Structural checks that hold for every rendered config.
+void ExpectWellFormed(const std::string& text, const HostInventory& inv) {
+  YAML::Node doc = YAML::Load(text);
+  EXPECT_EQ(doc["kind"].as<std::string>(), "Cluster");
+  EXPECT_EQ(doc["apiVersion"].as<std::string>(), "kind.x-k8s.io/v1alpha4");
+  for (const auto& node : doc["nodes"]) {
+    std::set<std::string> container_paths;
+    for (const auto& m : node["extraMounts"]) {
+      std::string cp = m["containerPath"].as<std::string>();
+      EXPECT_TRUE(container_paths.insert(cp).second) << "duplicate " << cp;
+      EXPECT_TRUE(std::filesystem::exists(m["hostPath"].as<std::string>())) << m["hostPath"];
+    }
+  }
+  (void)inv;
+}
+
+TEST(GpuMounts, OneReadOnlyMountPerFile) {
+  HostInventory inv;
+  inv.driver_root = "/drv";
+  inv.libraries = {{"libcuda.so.1", "/drv/lib/libcuda.so.1", "/drv/lib/libcuda.so.580.1", "580.1", true}};
+  inv.binaries = {{"nvidia-cuda-mps-control", "/drv/usr/bin/nvidia-cuda-mps-control",
+                   "/drv/usr/bin/nvidia-cuda-mps-control", true}};
+  inv.cdi_specs = {"/drv/etc/cdi/nvidia.yaml"};
+  std::vector<ExtraMount> m = GpuMounts(inv);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].host_path, "/drv/lib/libcuda.so.580.1");
+  EXPECT_EQ(m[0].container_path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  EXPECT_TRUE(m[0].read_only);
+  EXPECT_EQ(m[1].container_path, "/usr/bin/nvidia-cuda-mps-control");
+  EXPECT_EQ(m[2].container_path, "/etc/cdi/nvidia.yaml");  // its own path inside the root
+}
+
+TEST(RenderKindConfig, H100Default) {
+  test::TempDir dir("kmps-render");
+  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  HostInventory inv = InspectHost({dir.path(), dir.path()});
+  auto text = RenderKindConfig(Defaults(), inv);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  ExpectGolden("h100-default.kind.yaml", *text, dir.path());
+  ExpectWellFormed(*text, inv);
+  EXPECT_EQ(*RenderKindConfig(Defaults(), inv), *text);  // deterministic
+}
+
+TEST(RenderKindConfig, H100WorkersGpuOnOneWorker) {
+  test::TempDir dir("kmps-render");
+  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  HostInventory inv = InspectHost({dir.path(), dir.path()});
+  auto config = ParseClusterConfig(R"(name: lab
+image: kindest/node:v1.33.1
+workers: 2
+gpuNodes: [lab-worker2]
+extraMounts:
+  - {hostPath: /tmp, containerPath: /mnt/tmp, propagation: HostToContainer}
+containerdConfigPatches:
+  - |
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      snapshotter = "overlayfs"
+kubeadmConfigPatches:
+  - |
+    kind: InitConfiguration
+    nodeRegistration:
+      kubeletExtraArgs:
+        node-labels: "gpu=true"
+)", "kindmps.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  auto text = RenderKindConfig(*config, inv);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  ExpectGolden("h100-workers.kind.yaml", *text, dir.path());
+  ExpectWellFormed(*text, inv);
+  YAML::Node doc = YAML::Load(*text);
+  ASSERT_EQ(doc["nodes"].size(), 3u);
+  EXPECT_EQ(doc["nodes"][0]["extraMounts"].size(), 1u);  // the user's mount only
+  EXPECT_EQ(doc["nodes"][2]["extraMounts"].size(), inv.libraries.size() + inv.binaries.size() + 1);
+  EXPECT_EQ(doc["kubeadmConfigPatches"][0].as<std::string>(), (*config).kubeadm_config_patches[0]);
+}
+
+TEST(RenderKindConfig, DebianWithCdiEnablesCdi) {
+  test::TempDir dir("kmps-render");
+  test::FakeHostOptions o;
+  o.cdi = true;
+  ASSERT_TRUE(test::DebianLayout(dir.path(), o).ok());
+  HostInventory inv = InspectHost({dir.path(), dir.path()});
+  auto text = RenderKindConfig(Defaults(), inv);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  ExpectGolden("debian-cdi.kind.yaml", *text, dir.path());
+  ExpectWellFormed(*text, inv);
+  YAML::Node doc = YAML::Load(*text);
+  EXPECT_EQ(doc["containerdConfigPatches"][0].as<std::string>(), kEnableCdiPatch);
+}
+
+TEST(RenderKindConfig, DuplicateContainerPathIsRejected) {
+  HostInventory inv;
+  inv.libraries = {{"libcuda.so.1", "/l/libcuda.so.1", "/l/libcuda.so.5", "5", true}};
+  ClusterConfig c = Defaults();
+  c.extra_mounts = {{"/mine/libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so.1/", false, ""}};
+  auto text = RenderKindConfig(c, inv);
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(text.status().message(),
+              HasSubstr("node workshop-dra-control-plane: container path "
+                        "/usr/lib/x86_64-linux-gnu/libcuda.so.1/ is mounted twice"));
+}
+
+TEST(CheckHostPathsExist, NamesTheMissingPath) {
+  EXPECT_TRUE(CheckHostPathsExist({{"/tmp", "/x", false, ""}}).ok());
+  Status s = CheckHostPathsExist({{"/nonexistent/kmps", "/x", false, ""}});
+  EXPECT_EQ(s.message(), "extraMounts: hostPath /nonexistent/kmps does not exist");
+}
+
+}  // namespace
+}  // namespace kmps::kind

@@ -1,0 +1,141 @@
+// `kindmps-api inspect` and `config`, run as a user would run them.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "support/fake_host.h"
+
+namespace kmps {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the CLI with `args` (already shell-quoted where needed); env KIND_CLUSTER_NAME unset.
+Result Cli(const std::string& args) {
+  test::TempDir dir("kmps-cli");
+  std::string cmd = "env -u KIND_CLUSTER_NAME " + std::string(KMPS_CLI_PATH) + " " + args + " >" +
+                    dir.path() + "/out 2>" + dir.path() + "/err";
+  int status = std::system(cmd.c_str());
+  Result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = Slurp(dir.path() + "/out");
+  r.err = Slurp(dir.path() + "/err");
+  return r;
+}
+
+bool HostHasNvidiaDriver() {
+  struct stat st {};
+  return stat("/dev/nvidiactl", &st) == 0;
+}
+
+TEST(CliInspect, OnAMachineWithoutAGpuSaysWhatIsMissing) {
+  if (HostHasNvidiaDriver()) GTEST_SKIP() << "this machine has an NVIDIA driver";
+  Result r = Cli("inspect");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("kindmps-api: no usable NVIDIA driver under driver root / (dev root /)"));
+  EXPECT_THAT(r.err, HasSubstr("missing: library libcuda.so.1: not found (looked in /etc/ld.so.cache"));
+  EXPECT_THAT(r.err, HasSubstr("missing: binary nvidia-cuda-mps-server: not found (looked in "
+                               "/usr/local/nvidia/bin, /usr/bin"));
+  EXPECT_THAT(r.err, HasSubstr("missing: device /dev/nvidiactl: does not exist"));
+  EXPECT_THAT(r.err, HasSubstr("hint: "));
+  Result json = Cli("inspect --json");
+  EXPECT_EQ(json.exit_code, 3);
+  EXPECT_EQ(json.out, "");  // nothing on stdout, even as JSON
+  Result config = Cli("config");
+  EXPECT_EQ(config.exit_code, 3);
+  EXPECT_EQ(config.out, "");
+}
+
+TEST(CliInspect, FakeH100HostTableAndJson) {
+  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
+  test::TempDir dir("kmps-cli-h100");
+  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  std::string roots = " --driver-root " + dir.path() + " --dev-root " + dir.path();
+  Result r = Cli("inspect" + roots);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NVIDIA driver 580.159.04"));
+  EXPECT_THAT(r.out, HasSubstr(dir.path() + "/usr/local/nvidia/lib64/libcuda.so.1 -> " + dir.path() +
+                               "/usr/local/nvidia/lib64/libcuda.so.580.159.04  580.159.04"));
+  EXPECT_THAT(r.out, HasSubstr(dir.path() + "/dev/nvidiactl"));
+  EXPECT_THAT(r.out, HasSubstr("char 195:255"));
+  Result j = Cli("inspect --json" + roots);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["driverVersion"], "580.159.04");
+  EXPECT_EQ(doc["complete"], true);
+}
+
+TEST(CliConfig, RendersAndWritesTheKindConfig) {
+  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
+  test::TempDir dir("kmps-cli-cfg");
+  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  std::string roots = " --driver-root " + dir.path() + " --dev-root " + dir.path();
+  Result r = Cli("config --name lab --workers 1 --image kindest/node:v1.33.1" + roots);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  YAML::Node doc = YAML::Load(r.out);
+  EXPECT_EQ(doc["name"].as<std::string>(), "lab");
+  EXPECT_EQ(doc["nodes"].size(), 2u);
+  EXPECT_EQ(doc["nodes"][1]["image"].as<std::string>(), "kindest/node:v1.33.1");
+  std::string out = dir.path() + "/kind.yaml";
+  Result w = Cli("config --output " + out + roots);
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out, "");
+  EXPECT_THAT(Slurp(out), HasSubstr("containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.1"));
+}
+
+TEST(CliConfig, FlagsOverrideTheFileAndBadFilesExit2) {
+  test::TempDir dir("kmps-cli-cfg");
+  std::string good = dir.path() + "/good.yaml";
+  std::ofstream(good) << "name: from-file\nworkers: 3\ndriverRoot: " << dir.path() << "\n";
+  std::string bad = dir.path() + "/bad.yaml";
+  std::ofstream(bad) << "name: lab\nworkers: -2\n";
+  Result r = Cli("config --config " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "kindmps-api: " + bad + ":2:10: workers: expected a non-negative integer, got -2\n");
+  Result flag = Cli("config --workers -1");
+  EXPECT_EQ(flag.exit_code, 2);
+  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
+  ASSERT_TRUE(test::DebianLayout(dir.path()).ok());
+  Result o = Cli("config --config " + good + " --name from-flag --workers 0 --dev-root " + dir.path());
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  YAML::Node doc = YAML::Load(o.out);
+  EXPECT_EQ(doc["name"].as<std::string>(), "from-flag");
+  EXPECT_EQ(doc["nodes"].size(), 1u);
+}
+
+TEST(CliConfig, BrokenHostExits3BeforePrinting) {
+  test::TempDir dir("kmps-cli-broken");
+  ASSERT_TRUE(test::MissingServerLayout(dir.path()).ok());
+  Result r = Cli("config --driver-root " + dir.path() + " --dev-root " + dir.path());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("missing: binary nvidia-cuda-mps-server: not found"));
+  EXPECT_THAT(r.err, Not(HasSubstr("missing: library")));
+}
+
+}  // namespace
+}  // namespace kmps
