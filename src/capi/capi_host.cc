@@ -35,6 +35,7 @@ int kmps_kind_config(const char* options_json, char** out_yaml) {
     if (!config.ok()) return SetError(config.status());
     kind::HostInventory inventory = kind::InspectHost({config->driver_root, config->dev_root});
     if (Status s = kind::RequireComplete(inventory); !s.ok()) return SetError(s);
+    if (Status s = kind::CheckHostPathsExist(config->extra_mounts); !s.ok()) return SetError(s);
     auto yaml = kind::RenderKindConfig(*config, inventory);
     if (!yaml.ok()) return SetError(yaml.status());
     *out_yaml = CopyString(*yaml);

@@ -20,7 +20,8 @@ struct UpRequest {
 // "<options>:LINE:COLUMN: invalid JSON: ..." for text that is not JSON, or not an object.
 Status CheckJsonObject(const std::string& text);
 
-// kindmps.yaml keys as a JSON object over the defaults; "" means defaults.
+// kindmps.yaml keys as a JSON object over the defaults, validated as a whole (cluster name,
+// workers, gpuNodes) like the CLI's; "" means defaults.
 StatusOr<kind::ClusterConfig> ParseOptions(const std::string& text);
 
 // ParseOptions plus the keys "kind" (string) and "recreate" (bool).

@@ -59,5 +59,15 @@ TEST(CapiOptions, UnknownKeysAreInvalidWithPosition) {
   EXPECT_THAT(c.status().message(), HasSubstr("wrokers"));
 }
 
+TEST(CapiOptions, WholeConfigIsValidated) {
+  auto bad_name = ParseOptions(R"({"name": "Not_Valid"})");
+  ASSERT_FALSE(bad_name.ok());
+  EXPECT_EQ(bad_name.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(bad_name.status().message(), HasSubstr("Not_Valid"));
+  auto bad_gpu = ParseUpOptions(R"({"gpuNodes": ["worker"], "kind": "kind"})");
+  ASSERT_FALSE(bad_gpu.ok());
+  EXPECT_THAT(bad_gpu.status().message(), HasSubstr("gpuNodes"));
+}
+
 }  // namespace
 }  // namespace kmps::capi

@@ -61,6 +61,10 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn("kind: Cluster", yaml)
         self.assertIn("containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.1", yaml)
 
+        with self.assertRaises(kindmps.InvalidArgument) as cm:
+            kindmps.kind_config(dict(options, extraMounts=[{"hostPath": "/nonexistent-kmps-py", "containerPath": "/x"}]))
+        self.assertIn("/nonexistent-kmps-py", str(cm.exception))
+
         events = []
         doc = self.client.up(dict(options, kind=self.kind), progress=events.append)
         self.assertTrue(doc["healthy"], doc)
