@@ -38,26 +38,16 @@ struct ClusterFlags {
   std::vector<std::string> command;
 };
 
-// The file (if any) under the defaults, then the flags.
+// The file (--config, else ./kindmps.yaml when present) under the defaults, then the flags.
 StatusOr<kind::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
-  kind::ClusterConfig config = kind::DefaultClusterConfig();
-  if (!f.config_file.empty()) {
-    KMPS_ASSIGN_OR_RETURN(config, kind::LoadClusterConfig(f.config_file));
-  }
-  if (!f.name.empty()) config.name = f.name;
-  if (f.workers) {
-    if (*f.workers < 0) return InvalidArgument(fmt::format("--workers must be 0 or more, not {}", *f.workers));
-    config.workers = *f.workers;
-  }
-  if (!f.image.empty()) config.image = f.image;
-  if (!f.driver_root.empty()) config.driver_root = f.driver_root;
-  if (!f.dev_root.empty()) config.dev_root = f.dev_root;
-  if (!f.shm_size.empty()) {
-    auto bytes = kind::ParseSize(f.shm_size);
-    if (!bytes.ok()) return bytes.status().WithContext("--shm-size");
-    config.shm_size = f.shm_size;
-    config.shm_bytes = *bytes;
-  }
+  kind::ConfigOverrides o;
+  if (!f.name.empty()) o.name = f.name;
+  o.workers = f.workers;
+  if (!f.image.empty()) o.image = f.image;
+  if (!f.driver_root.empty()) o.driver_root = f.driver_root;
+  if (!f.dev_root.empty()) o.dev_root = f.dev_root;
+  if (!f.shm_size.empty()) o.shm_size = f.shm_size;
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, kind::LoadConfigWithOverrides(f.config_file, o));
   if (f.no_start_server) config.mps.start_server = false;
   return config;
 }
@@ -69,9 +59,11 @@ kind::ClusterConfig SavedConfig(const ClusterFlags& f) {
   return cluster::LoadStateOr(fallback.name, fallback);
 }
 
+// A client whose API version is negotiated: the unversioned /_ping that negotiation sends is also
+// the reachability check (an unreachable daemon is exit 3 before any work starts).
 StatusOr<std::unique_ptr<docker::DockerClient>> Connect() {
   KMPS_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Create());
-  KMPS_RETURN_IF_ERROR(client->Ping());
+  KMPS_RETURN_IF_ERROR(client->ApiVersion().status());
   return client;
 }
 

@@ -247,6 +247,8 @@ TEST_F(MpsEmuTest, ClientStartsServerLazily) {
                        "pending list\n"));
   EXPECT_THAT(log, HasSubstr("Starting new server " + std::to_string(list[0]) + " for user 0\n"));
   EXPECT_THAT(log, HasSubstr("NEW SERVER " + std::to_string(list[0]) + ": Ready\n"));
+  // As on the H100: a server that has served a client reports ACTIVE once idle again.
+  EXPECT_EQ(Control("get_server_status " + std::to_string(list[0]) + "\n").out, "ACTIVE\n");
 
   // A second client finds the server.
   r = RunProcess({kClient}, "", env_);

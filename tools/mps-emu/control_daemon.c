@@ -48,6 +48,7 @@ struct server {
   int uid;
   int conn; /* index into conns or -1 */
   double pct;
+  int served; /* has had a client */
 };
 
 struct daemon_state {
@@ -224,6 +225,7 @@ static void attach(int ci, struct server *s) {
   struct conn *c = &D.conns[ci];
   c->waiting = 0;
   c->server = s->pid;
+  s->served = 1;
   send_line(ci, "READY %d\n", (int)s->pid);
   send_line(s->conn, "CLIENT %d\n", c->pid);
 }
@@ -435,11 +437,12 @@ static int run_command(int ci, char *line, struct reply *r) {
     pid_t pid;
     struct server *s = (argc >= 2 && parse_pid(argv[1], &pid) == 0) ? server_by_pid(pid) : NULL;
     if (s != NULL) {
-      /* The real daemon printed FAULT for an idle server; mirror it. */
+      /* The real daemon printed FAULT for a server started by start_server that never had a
+       * client, and ACTIVE for one that had served clients (H100 run, 2026-11-26); mirror it. */
       const char *st = s->state == S_STARTING ? "INIT"
                        : s->state == S_STOPPING ? "SHUTDOWN"
-                       : clients_of(s->pid) > 0 ? "ACTIVE"
-                                                : "FAULT";
+                       : (clients_of(s->pid) > 0 || s->served) ? "ACTIVE"
+                                                                : "FAULT";
       reply_add(r, "%s\n", st);
     }
   } else if (strcmp(cmd, "get_client_list") == 0) {
