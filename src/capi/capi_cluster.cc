@@ -29,6 +29,10 @@ kind::ClusterConfig SavedConfig(const char* cluster_or_null) {
   return cluster::LoadStateOr(fallback.name, fallback);
 }
 
+// As the CLI's Connect(): the API version negotiation's /_ping is the reachability check (once per
+// handle; later calls reuse the negotiated version), so an unreachable daemon is code 3 up front.
+Status Reachable(kmps_client& client) { return client.docker->ApiVersion().status(); }
+
 // The first problem of an unhealthy cluster, for the one-line error.
 std::string FirstProblem(const cluster::ClusterStatus& s) {
   if (!s.problems.empty()) return s.problems.front();
@@ -82,7 +86,7 @@ int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_jso
     *out_json = nullptr;
     if (client == nullptr) return NullArgument(fn, "client");
     kind::ClusterConfig config = SavedConfig(cluster_or_null);
-    if (Status s = client->docker->Ping(); !s.ok()) return SetError(s);
+    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
     auto status = cluster::CollectStatus(*client->docker, config);
     if (!status.ok()) return SetError(status.status());
     *out_json = CopyString(status->ToJson().dump(2));
@@ -98,7 +102,7 @@ int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn prog
     if (client == nullptr) return NullArgument(fn, "client");
     auto request = capi::ParseUpOptions(capi::OrEmpty(options_json));
     if (!request.ok()) return SetError(request.status());
-    if (Status s = client->docker->Ping(); !s.ok()) return SetError(s);
+    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
     cluster::UpOptions options;
     options.config = request->config;
     options.kind = request->kind;
@@ -118,7 +122,7 @@ int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind
     options.config = SavedConfig(cluster_or_null);
     if (kind_or_null != nullptr && *kind_or_null != '\0') options.kind = kind_or_null;
     options.keep_cluster = keep_cluster != 0;
-    if (Status s = client->docker->Ping(); !s.ok()) return SetError(s);
+    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
     return SetError(cluster::Down(*client->docker, options, Progress(progress, user_data)));
   });
 }
@@ -135,7 +139,7 @@ int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const cha
     }
     std::string node_name = capi::OrEmpty(node_or_null);
     kind::ClusterConfig config = SavedConfig(cluster_or_null);
-    if (Status s = client->docker->Ping(); !s.ok()) return SetError(s);
+    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
     auto nodes = cluster::ListNodes(*client->docker, config);
     if (!nodes.ok()) return SetError(nodes.status());
     std::vector<cluster::NodeRef> targets;
