@@ -1,0 +1,3 @@
+module kindmps.dev/kindmps
+
+go 1.19

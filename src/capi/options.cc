@@ -1,0 +1,83 @@
+#include "capi/options.h"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace kmps::capi {
+namespace {
+
+// 1-based line and column of the byte at 1-based position `byte` of `text`.
+std::string Position(const std::string& text, size_t byte) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("{}:{}", line, column);
+}
+
+StatusOr<nlohmann::json> ParseObject(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 2: why"
+    size_t colon = what.find(": ");
+    std::string why = colon == std::string::npos ? what : what.substr(colon + 2);
+    return InvalidArgument(fmt::format("{}:{}: invalid JSON: {}", kOptionsFile, Position(text, e.byte), why));
+  }
+  if (!j.is_object()) {
+    return InvalidArgument(fmt::format("{}:1:1: the options must be a JSON object, not {}", kOptionsFile, j.type_name()));
+  }
+  return j;
+}
+
+}  // namespace
+
+Status CheckJsonObject(const std::string& text) {
+  auto j = ParseObject(text);
+  return j.ok() ? Status::Ok() : j.status();
+}
+
+StatusOr<kind::ClusterConfig> ParseOptions(const std::string& text) {
+  if (text.empty()) return kind::DefaultClusterConfig();
+  KMPS_RETURN_IF_ERROR(CheckJsonObject(text));
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, kind::ParseClusterConfig(text, kOptionsFile));
+  KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(config).WithContext(kOptionsFile));
+  return config;
+}
+
+StatusOr<UpRequest> ParseUpOptions(const std::string& text) {
+  UpRequest request;
+  if (text.empty()) {
+    request.config = kind::DefaultClusterConfig();
+    return request;
+  }
+  KMPS_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(text));
+  bool extra = false;
+  if (auto it = j.find("kind"); it != j.end()) {
+    if (!it->is_string() || it->get<std::string>().empty()) {
+      return InvalidArgument(fmt::format("{}: \"kind\" must be a non-empty string (the kind binary)", kOptionsFile));
+    }
+    request.kind = it->get<std::string>();
+    j.erase(it);
+    extra = true;
+  }
+  if (auto it = j.find("recreate"); it != j.end()) {
+    if (!it->is_boolean()) return InvalidArgument(fmt::format("{}: \"recreate\" must be true or false", kOptionsFile));
+    request.recreate = it->get<bool>();
+    j.erase(it);
+    extra = true;
+  }
+  // Without the extra keys the text is given as is, so that positions in messages are the caller's.
+  KMPS_ASSIGN_OR_RETURN(request.config, kind::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile));
+  KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(request.config).WithContext(kOptionsFile));
+  return request;
+}
+
+}  // namespace kmps::capi
