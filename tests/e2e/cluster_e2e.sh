@@ -121,6 +121,10 @@ inputs)
   has "says kind is missing" "kind not found on PATH" "$err"
   expect 3 "no Docker socket" -- env DOCKER_HOST=unix://$work/no.sock "$cli" status "${common[@]}"
   has "names the socket" "$work/no.sock" "$err"
+  expect 1 "kind failing to create the cluster" -- env KMPS_FAKE_KIND_IMAGE=kmps-no-such-image:none "$cli" up "${up_flags[@]}"
+  has "names the kind command and its last error line" "kind create cluster --name $name failed (exit 1): ERROR" "$err"
+  expect 0 "up after the failed attempt recovers" -- "$cli" up "${up_flags[@]}" --json
+  expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
   printf 'name: x\nwrokers: 2\n' > "$work/bad.yaml"
   expect 2 "an unknown key in kindmps.yaml" -- "$cli" up --config "$work/bad.yaml"
   has "pinned to file:line:column" "bad.yaml:2:1" "$err"
