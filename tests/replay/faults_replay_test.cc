@@ -39,7 +39,9 @@ class FaultReplayTest : public ::testing::Test {
     client_ = std::move(client).value();
   }
   void TearDown() override {
-    if (server_ != nullptr) EXPECT_THAT(server_->misses(), IsEmpty());
+    if (server_ != nullptr) {
+      EXPECT_THAT(server_->misses(), IsEmpty());
+    }
   }
   static docker::ExecOptions Exit3(std::chrono::milliseconds timeout = 10s) {
     docker::ExecOptions o;

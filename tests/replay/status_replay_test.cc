@@ -46,6 +46,8 @@ class StatusReplayTest : public ::testing::Test {
     auto client = ClientFor(*server_);
     EXPECT_TRUE(client.ok()) << client.status().message();
     if (!client.ok()) return {};
+    // As `kindmps-api status` does (cli/cmd_cluster.cc Connect): a ping, then CollectStatus.
+    EXPECT_TRUE((*client)->Ping().ok());
     auto status = cluster::CollectStatus(**client, Config(name));
     EXPECT_TRUE(status.ok()) << status.status().message();
     EXPECT_THAT(server_->misses(), IsEmpty());
