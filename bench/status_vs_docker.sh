@@ -33,7 +33,7 @@ host=$(tools/make-fake-host.sh "$work/host" "$emu")
 read -r total kind_ms ours_ms healthy < <(/usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1])); t = d["timings"]
-print(t["totalMs"], t["kindMs"], t["oursMs"], d["healthy"])' "$work/up.json")
+print(round(t["totalMs"]), round(t["kindMs"]), round(t["oursMs"]), d["healthy"])' "$work/up.json")
 mapfile -t nodes < <(docker ps --filter "label=io.x-k8s.kind.cluster=$name" --format '{{.Names}}' | sort)
 [ "${#nodes[@]}" = 5 ] || { echo "status_vs_docker: expected 5 nodes, got ${#nodes[@]}" >&2; exit 1; }
 
