@@ -6,7 +6,9 @@
 //     the interactions of the two nodes interleave, and the replay server matches each request
 //     by method and target, first unused, so the order across nodes does not matter.
 //   h100-mps-node.json: a derived cassette (see H100TopReportsTheRealDaemonAndServerHealthy).
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -51,7 +53,12 @@ class StatusReplayTest : public ::testing::Test {
     auto status = cluster::CollectStatus(**client, Config(name));
     EXPECT_TRUE(status.ok()) << status.status().message();
     EXPECT_THAT(server_->misses(), IsEmpty());
-    EXPECT_THAT(server_->unused(), IsEmpty());
+    std::vector<std::string> unused = server_->unused();
+    if (std::getenv("DOCKER_API_VERSION") != nullptr) {
+      // A pinned version skips the negotiating ping the CLI sent while recording.
+      std::erase(unused, std::string("GET /_ping"));
+    }
+    EXPECT_THAT(unused, IsEmpty());
     return status.ok() ? *status : cluster::ClusterStatus{};
   }
   std::unique_ptr<ReplayServer> server_;
