@@ -31,6 +31,9 @@ struct Transfer {
   Status callback_error;  // set when a callback aborted the transfer
   Deadline deadline = Deadline::In(std::chrono::milliseconds(0));
   bool deadline_hit = false;
+  // The blank line that ends the head was seen. libcurl 7.88 reports a connection closed inside
+  // the head (after the status line) as a complete response with CURLE_OK.
+  bool head_complete = false;
 };
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -39,6 +42,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (line.starts_with("HTTP/")) {
     // A new response (after a 100 Continue or a redirect): start over.
     t->response.headers.clear();
+    t->head_complete = false;
     auto sp = line.find(' ');
     if (sp != std::string_view::npos) {
       long code = 0;
@@ -48,6 +52,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     }
     return size * n;
   }
+  if (line == "\r\n" || line == "\n") t->head_complete = true;
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
     t->response.headers[Lower(TrimWs(line.substr(0, colon)))] = std::string(TrimWs(line.substr(colon + 1)));
@@ -170,6 +175,10 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
     f.request = what;
     f.timeout = timeout;
     return CurlError(f);
+  }
+  if (!t.head_complete) {
+    return ProtocolError(fmt::format("{} on the Docker daemon at {}: the connection closed inside the response head",
+                                     what, endpoint_.Describe()));
   }
   long code = 0;
   curl_easy_getinfo(e.get(), CURLINFO_RESPONSE_CODE, &code);
