@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "common/file_util.h"
 #include "kind/cluster_config.h"
 #include "kind/host_inspect.h"
 #include "kind/kind_render.h"
@@ -83,25 +84,6 @@ int RunInspect(const InspectFlags& f) {
     fmt::print("{}", HumanTable(inv));
   }
   return 0;
-}
-
-// Writes `text` to `path` through a temporary file renamed over it.
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return Failed(fmt::format("cannot write {}", tmp));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Failed(fmt::format("cannot write {}", path));
-  }
-  return Status::Ok();
 }
 
 int RunConfig(const ConfigFlags& f) {

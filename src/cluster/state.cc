@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "common/file_util.h"
+
 namespace kmps::cluster {
 
 namespace fs = std::filesystem;
@@ -64,23 +66,9 @@ StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::st
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Failed(fmt::format("cannot create state directory {}: {}", dir.string(), ec.message()));
-  auto write = [](const fs::path& path, const std::string& text) -> Status {
-    fs::path tmp = path;
-    tmp += ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << text;
-      out.flush();
-      if (!out) return Failed(fmt::format("cannot write {}", tmp.string()));
-    }
-    std::error_code rename_ec;
-    fs::rename(tmp, path, rename_ec);
-    if (rename_ec) return Failed(fmt::format("cannot write {}: {}", path.string(), rename_ec.message()));
-    return Status::Ok();
-  };
   fs::path kind_config = dir / "kind-config.yaml";
-  KMPS_RETURN_IF_ERROR(write(kind_config, kind_config_yaml));
-  KMPS_RETURN_IF_ERROR(write(dir / "kindmps.json", SettingsToJson(config).dump(2) + "\n"));
+  KMPS_RETURN_IF_ERROR(WriteFileAtomically(kind_config.string(), kind_config_yaml));
+  KMPS_RETURN_IF_ERROR(WriteFileAtomically((dir / "kindmps.json").string(), SettingsToJson(config).dump(2) + "\n"));
   return kind_config.string();
 }
 
