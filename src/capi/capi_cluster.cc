@@ -23,28 +23,13 @@ using kmps::capi::SetError;
 namespace {
 
 // The settings `up` saved for the named cluster (or the default name), as the CLI reads them.
-kind::ClusterConfig SavedConfig(const char* cluster_or_null) {
-  kind::ClusterConfig fallback = kind::DefaultClusterConfig();
-  if (cluster_or_null != nullptr && *cluster_or_null != '\0') fallback.name = cluster_or_null;
-  return cluster::LoadStateOr(fallback.name, fallback);
+StatusOr<kind::ClusterConfig> SavedConfig(const char* cluster_or_null) {
+  return cluster::LoadSavedConfig(capi::OrEmpty(cluster_or_null));
 }
 
 // As the CLI's Connect(): the API version negotiation's /_ping is the reachability check (once per
 // handle; later calls reuse the negotiated version), so an unreachable daemon is code 3 up front.
 Status Reachable(kmps_client& client) { return client.docker->ApiVersion().status(); }
-
-// The first problem of an unhealthy cluster, for the one-line error.
-std::string FirstProblem(const cluster::ClusterStatus& s) {
-  if (!s.problems.empty()) return s.problems.front();
-  for (const auto& n : s.nodes) {
-    if (!n.problems.empty()) return n.problems.front();
-  }
-  return "unhealthy";
-}
-
-Status Unhealthy(const cluster::ClusterStatus& s) {
-  return Failed(fmt::format("cluster {} is unhealthy: {}", s.cluster, FirstProblem(s)));
-}
 
 // Adapts a C callback: the event's strings live as long as the ProgressEvent.
 cluster::ProgressFn Progress(kmps_progress_fn fn, void* user_data) {
@@ -67,15 +52,6 @@ cluster::ProgressFn Progress(kmps_progress_fn fn, void* user_data) {
   };
 }
 
-// `up --json`'s document.
-nlohmann::json UpJson(const cluster::UpResult& r) {
-  nlohmann::json j = r.status.ToJson();
-  j["kindConfig"] = r.kind_config_path;
-  j["created"] = r.created;
-  j["timings"] = {{"totalMs", r.total_ms}, {"kindMs", r.kind_ms}, {"oursMs", r.total_ms - r.kind_ms}};
-  return j;
-}
-
 }  // namespace
 
 extern "C" {
@@ -85,12 +61,13 @@ int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_jso
     if (out_json == nullptr) return NullArgument(fn, "out_json");
     *out_json = nullptr;
     if (client == nullptr) return NullArgument(fn, "client");
-    kind::ClusterConfig config = SavedConfig(cluster_or_null);
+    auto config = SavedConfig(cluster_or_null);
+    if (!config.ok()) return SetError(config.status());
     if (Status s = Reachable(*client); !s.ok()) return SetError(s);
-    auto status = cluster::CollectStatus(*client->docker, config);
+    auto status = cluster::CollectStatus(*client->docker, *config);
     if (!status.ok()) return SetError(status.status());
     *out_json = CopyString(status->ToJson().dump(2));
-    return status->healthy() ? KMPS_OK : SetError(Unhealthy(*status));
+    return SetError(status->AsStatus());
   });
 }
 
@@ -109,8 +86,8 @@ int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn prog
     options.recreate = request->recreate;
     auto result = cluster::Up(*client->docker, options, Progress(progress, user_data));
     if (!result.ok()) return SetError(result.status());
-    *out_json = CopyString(UpJson(*result).dump(2));
-    return result->status.healthy() ? KMPS_OK : SetError(Unhealthy(result->status));
+    *out_json = CopyString(result->ToJson().dump(2));
+    return SetError(result->status.AsStatus());
   });
 }
 
@@ -118,8 +95,10 @@ int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind
               kmps_progress_fn progress, void* user_data) {
   return Barrier(__func__, [&](const char* fn) -> int {
     if (client == nullptr) return NullArgument(fn, "client");
+    auto config = SavedConfig(cluster_or_null);
+    if (!config.ok()) return SetError(config.status());
     cluster::DownOptions options;
-    options.config = SavedConfig(cluster_or_null);
+    options.config = *config;
     if (kind_or_null != nullptr && *kind_or_null != '\0') options.kind = kind_or_null;
     options.keep_cluster = keep_cluster != 0;
     if (Status s = Reachable(*client); !s.ok()) return SetError(s);
@@ -138,24 +117,15 @@ int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const cha
       return SetError(InvalidArgument("kmps_mps_command: `command` must not be empty, e.g. get_server_list"));
     }
     std::string node_name = capi::OrEmpty(node_or_null);
-    kind::ClusterConfig config = SavedConfig(cluster_or_null);
+    auto config = SavedConfig(cluster_or_null);
+    if (!config.ok()) return SetError(config.status());
     if (Status s = Reachable(*client); !s.ok()) return SetError(s);
-    auto nodes = cluster::ListNodes(*client->docker, config);
+    auto nodes = cluster::ListNodes(*client->docker, *config);
     if (!nodes.ok()) return SetError(nodes.status());
-    std::vector<cluster::NodeRef> targets;
-    for (const auto& n : *nodes) {
-      if (!node_name.empty() ? n.name == node_name : n.gpu) targets.push_back(n);
-    }
-    if (targets.empty()) {
-      return SetError(node_name.empty() ? Failed(fmt::format("cluster {} has no GPU node", config.name))
-                                        : NotFound(fmt::format("no node {} in cluster {}", node_name, config.name)));
-    }
-    if (targets.size() > 1) {
-      return SetError(InvalidArgument(
-          fmt::format("cluster {} has {} GPU nodes: name one", config.name, targets.size())));
-    }
-    cluster::DockerNode node(*client->docker, targets.front().name);
-    auto reply = mps::SendCommand(node, config.mps, command);
+    auto targets = cluster::SelectMpsTargets(*nodes, *config, node_name, /*all=*/false);
+    if (!targets.ok()) return SetError(targets.status());
+    cluster::DockerNode node(*client->docker, targets->front().name);
+    auto reply = mps::SendCommand(node, config->mps, command);
     if (!reply.ok()) return SetError(reply.status());
     *out_reply = CopyString(*reply);
     return KMPS_OK;

@@ -52,13 +52,6 @@ StatusOr<kind::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   return config;
 }
 
-// The settings `up` saved for the cluster named by --name (or the default name).
-kind::ClusterConfig SavedConfig(const ClusterFlags& f) {
-  kind::ClusterConfig fallback = kind::DefaultClusterConfig();
-  if (!f.name.empty()) fallback.name = f.name;
-  return cluster::LoadStateOr(fallback.name, fallback);
-}
-
 // A client whose API version is negotiated: the unversioned /_ping that negotiation sends is also
 // the reachability check (an unreachable daemon is exit 3 before any work starts).
 StatusOr<std::unique_ptr<docker::DockerClient>> Connect() {
@@ -93,15 +86,6 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
   for (const auto& n : s.nodes) {
     for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);
   }
-}
-
-// The first problem of an unhealthy cluster, for the one-line error.
-std::string FirstProblem(const cluster::ClusterStatus& s) {
-  if (!s.problems.empty()) return s.problems.front();
-  for (const auto& n : s.nodes) {
-    if (!n.problems.empty()) return n.problems.front();
-  }
-  return "unhealthy";
 }
 
 // Step progress on stderr: a live line per step on a terminal, plain lines otherwise.
@@ -141,92 +125,78 @@ int RunUp(const ClusterFlags& f) {
   if (!result.ok()) return Report(result.status());
   const cluster::ClusterStatus& s = result->status;
   if (f.json) {
-    nlohmann::json j = s.ToJson();
-    j["kindConfig"] = result->kind_config_path;
-    j["created"] = result->created;
-    j["timings"] = {{"totalMs", result->total_ms}, {"kindMs", result->kind_ms},
-                    {"oursMs", result->total_ms - result->kind_ms}};
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", result->ToJson().dump(2));
   } else {
     PrintStatusTable(s);
     fmt::print("kind config: {}\ntime: {:.1f} s (kind {:.1f} s, kindmps-api {:.1f} s)\n", result->kind_config_path,
                result->total_ms / 1000, result->kind_ms / 1000, (result->total_ms - result->kind_ms) / 1000);
   }
-  if (!s.healthy()) return Report(Failed(fmt::format("cluster {} is unhealthy: {}", s.cluster, FirstProblem(s))));
-  return 0;
+  return Report(s.AsStatus());
 }
 
 int RunStatus(const ClusterFlags& f) {
-  kind::ClusterConfig config = SavedConfig(f);
+  auto config = cluster::LoadSavedConfig(f.name);
+  if (!config.ok()) return Report(config.status());
   auto client = Connect();
   if (!client.ok()) return Report(client.status());
-  auto s = cluster::CollectStatus(**client, config);
+  auto s = cluster::CollectStatus(**client, *config);
   if (!s.ok()) return Report(s.status());
   if (f.json) {
     fmt::print("{}\n", s->ToJson().dump(2));
   } else {
     PrintStatusTable(*s);
   }
-  return s->healthy() ? 0 : 1;
+  return Report(s->AsStatus());
 }
 
 int RunMps(const ClusterFlags& f) {
   std::string command;
   for (const auto& part : f.command) command += (command.empty() ? "" : " ") + part;
   if (command.empty()) return Report(InvalidArgument("mps needs a command, e.g. kindmps-api mps get_server_list"));
-  if (f.all && !f.node.empty()) return Report(InvalidArgument("--node and --all exclude each other"));
-  kind::ClusterConfig config = SavedConfig(f);
+  auto config = cluster::LoadSavedConfig(f.name);
+  if (!config.ok()) return Report(config.status());
   auto client = Connect();
   if (!client.ok()) return Report(client.status());
-  auto nodes = cluster::ListNodes(**client, config);
+  auto nodes = cluster::ListNodes(**client, *config);
   if (!nodes.ok()) return Report(nodes.status());
-  std::vector<cluster::NodeRef> targets;
-  for (const auto& n : *nodes) {
-    if (!f.node.empty() ? n.name == f.node : n.gpu) targets.push_back(n);
-  }
-  if (targets.empty()) {
-    return Report(f.node.empty() ? Failed(fmt::format("cluster {} has no GPU node", config.name))
-                                 : NotFound(fmt::format("no node {} in cluster {}", f.node, config.name)));
-  }
-  if (targets.size() > 1 && !f.all) {
-    return Report(InvalidArgument(fmt::format("cluster {} has {} GPU nodes: name one with --node, or use --all",
-                                              config.name, targets.size())));
-  }
-  std::vector<StatusOr<std::string>> replies(targets.size(), StatusOr<std::string>(Failed("not run")));
-  auto statuses = cluster::ForEachParallel(**client, targets.size(), [&](docker::DockerClient& c, size_t i) {
-    cluster::DockerNode node(c, targets[i].name);
-    replies[i] = mps::SendCommand(node, config.mps, command);
-    return Status::Ok();
+  auto targets = cluster::SelectMpsTargets(*nodes, *config, f.node, f.all);
+  if (!targets.ok()) return Report(targets.status());
+  std::vector<StatusOr<std::string>> replies(targets->size(), StatusOr<std::string>(Failed("not run")));
+  auto statuses = cluster::ForEachParallel(**client, targets->size(), [&](docker::DockerClient& c, size_t i) {
+    cluster::DockerNode node(c, (*targets)[i].name);
+    replies[i] = mps::SendCommand(node, config->mps, command);
+    return replies[i].status();
   });
   int exit_code = 0;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    if (!replies[i].ok()) {
-      int code = Report(replies[i].status());
+  for (size_t i = 0; i < targets->size(); ++i) {
+    if (!statuses[i].ok()) {
+      int code = Report(statuses[i]);
       if (exit_code == 0) exit_code = code;
       continue;
     }
     const std::string& reply = *replies[i];
-    if (targets.size() == 1) {
+    if (targets->size() == 1) {
       fmt::print("{}", reply);
-    } else {
-      size_t pos = 0;
-      while (pos < reply.size()) {
-        size_t end = reply.find('\n', pos);
-        if (end == std::string::npos) end = reply.size();
-        fmt::print("{}: {}\n", targets[i].name, std::string_view(reply).substr(pos, end - pos));
-        pos = end + 1;
-      }
+      continue;
+    }
+    size_t pos = 0;
+    while (pos < reply.size()) {
+      size_t end = reply.find('\n', pos);
+      if (end == std::string::npos) end = reply.size();
+      fmt::print("{}: {}\n", (*targets)[i].name, std::string_view(reply).substr(pos, end - pos));
+      pos = end + 1;
     }
   }
   return exit_code;
 }
 
 int RunDown(const ClusterFlags& f) {
-  kind::ClusterConfig config = SavedConfig(f);
+  auto config = cluster::LoadSavedConfig(f.name);
+  if (!config.ok()) return Report(config.status());
   auto client = Connect();
   if (!client.ok()) return Report(client.status());
   cluster::DownOptions options;
-  options.config = config;
+  options.config = *config;
   options.kind = f.kind;
   options.keep_cluster = f.keep_cluster;
   return Report(cluster::Down(**client, options, Progress(false)));

@@ -1,6 +1,11 @@
 #include "cluster/nodes.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <system_error>
 #include <thread>
 
 namespace kmps::cluster {
@@ -30,18 +35,45 @@ std::vector<Status> ForEachParallel(docker::DockerClient& client, size_t count,
                                     const std::function<Status(docker::DockerClient&, size_t)>& fn) {
   std::vector<Status> results(count);
   if (count == 0) return results;
+  std::atomic<size_t> next{0};
+  auto work = [&](docker::DockerClient& c) {
+    for (size_t i = next++; i < count; i = next++) results[i] = fn(c, i);
+  };
+  // Up to kMaxParallel workers, each with its own client; with fewer (a clone or a thread that
+  // could not be had) the others take the remaining items.
+  std::vector<std::unique_ptr<docker::DockerClient>> clients;
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < count; ++i) {
+  for (size_t w = 1; w < std::min(count, kMaxParallel); ++w) {
     auto clone = client.Clone();
-    if (!clone.ok()) {
-      results[i] = clone.status();
-      continue;
+    if (!clone.ok()) break;
+    clients.push_back(std::move(clone).value());
+    try {
+      threads.emplace_back(work, std::ref(*clients.back()));
+    } catch (const std::system_error&) {
+      break;
     }
-    threads.emplace_back([&fn, &results, i, c = std::move(clone).value()]() mutable { results[i] = fn(*c, i); });
   }
-  results[0] = fn(client, 0);
+  work(client);
   for (auto& t : threads) t.join();
   return results;
+}
+
+StatusOr<std::vector<NodeRef>> SelectMpsTargets(const std::vector<NodeRef>& nodes, const kind::ClusterConfig& config,
+                                                const std::string& node, bool all) {
+  if (all && !node.empty()) return InvalidArgument("--node and --all exclude each other");
+  std::vector<NodeRef> targets;
+  for (const auto& n : nodes) {
+    if (!node.empty() ? n.name == node : n.gpu) targets.push_back(n);
+  }
+  if (targets.empty()) {
+    if (!node.empty()) return NotFound(fmt::format("no node {} in cluster {}", node, config.name));
+    return Failed(fmt::format("cluster {} has no GPU node", config.name));
+  }
+  if (targets.size() > 1 && !all) {
+    return InvalidArgument(fmt::format("cluster {} has {} GPU nodes: name one with --node, or use --all", config.name,
+                                       targets.size()));
+  }
+  return targets;
 }
 
 }  // namespace kmps::cluster

@@ -25,9 +25,16 @@ struct NodeRef {
 // Node containers labelled for `config.name`, sorted by name; `gpu` per config.gpu_nodes.
 StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config);
 
-// Runs fn(client, i) for i in [0, count) on up to `count` threads, each with its own client
-// (Clone()); the first call uses `client` itself. Returns the statuses in order.
+inline constexpr size_t kMaxParallel = 16;
+
+// Runs fn(client, i) for every i in [0, count) on up to kMaxParallel threads, each with its own
+// client (Clone()); the calling thread works too, with `client`. Returns the statuses in order.
 std::vector<Status> ForEachParallel(docker::DockerClient& client, size_t count,
                                     const std::function<Status(docker::DockerClient&, size_t)>& fn);
+
+// The nodes an MPS command goes to: `node` by name, else every GPU node, which must be one node
+// unless `all`. kInvalidArgument for an ambiguous choice, kNotFound for an unknown node.
+StatusOr<std::vector<NodeRef>> SelectMpsTargets(const std::vector<NodeRef>& nodes, const kind::ClusterConfig& config,
+                                                const std::string& node, bool all);
 
 }  // namespace kmps::cluster

@@ -72,14 +72,20 @@ StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::st
   return kind_config.string();
 }
 
-kind::ClusterConfig LoadStateOr(const std::string& cluster, kind::ClusterConfig fallback) {
-  std::ifstream in(fs::path(StateDir(cluster)) / "kindmps.json");
+StatusOr<kind::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
+  kind::ClusterConfig fallback = kind::DefaultClusterConfig();
+  if (!cluster.empty()) fallback.name = cluster;
+  fs::path path = fs::path(StateDir(fallback.name)) / "kindmps.json";
+  std::ifstream in(path);
   if (!in) return fallback;
   nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return fallback;
+  if (j.is_discarded()) return InvalidArgument(fmt::format("{}: not JSON (remove it, or run up again)", path.string()));
   auto parsed = SettingsFromJson(j);
-  if (!parsed.ok() || parsed->name != cluster) return fallback;
-  return *parsed;
+  if (!parsed.ok()) return parsed.status().WithContext(path.string());
+  if (parsed->name != fallback.name) {
+    return InvalidArgument(fmt::format("{}: holds cluster {}, not {}", path.string(), parsed->name, fallback.name));
+  }
+  return parsed;
 }
 
 }  // namespace kmps::cluster

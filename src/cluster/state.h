@@ -22,7 +22,9 @@ StatusOr<kind::ClusterConfig> SettingsFromJson(const nlohmann::json& j);
 // Writes kind-config.yaml and kindmps.json into the state dir; returns the kind config's path.
 StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::string& kind_config_yaml);
 
-// The saved settings of `cluster`, or `fallback` when `up` never ran here.
-kind::ClusterConfig LoadStateOr(const std::string& cluster, kind::ClusterConfig fallback);
+// The settings `up` saved for `cluster` (empty: the default name, $KIND_CLUSTER_NAME or
+// workshop-dra), or the defaults under that name when `up` never ran here. A saved file that
+// cannot be read is kInvalidArgument naming it, never silently replaced by defaults.
+StatusOr<kind::ClusterConfig> LoadSavedConfig(const std::string& cluster);
 
 }  // namespace kmps::cluster

@@ -21,6 +21,15 @@ bool ClusterStatus::healthy() const {
   return true;
 }
 
+Status ClusterStatus::AsStatus() const {
+  if (healthy()) return Status::Ok();
+  std::string first = problems.empty() ? "" : problems.front();
+  for (const auto& n : nodes) {
+    if (first.empty() && !n.problems.empty()) first = n.problems.front();
+  }
+  return Failed(fmt::format("cluster {} is unhealthy: {}", cluster, first.empty() ? "no nodes" : first));
+}
+
 nlohmann::json ClusterStatus::ToJson() const {
   nlohmann::json jnodes = nlohmann::json::array();
   for (const auto& n : nodes) {
@@ -67,11 +76,12 @@ namespace {
 // The two reads of a running node, independent of each other so that CollectStatus can run them
 // at the same time: the process table, and one exec for /proc/mounts and the pipe socket.
 void ReadProcessesInto(Node& node, NodeStatus& s) {
-  auto top = node.Top(mps::kTopPsArgs);
-  if (top.ok()) {
-    s.mps = mps::FindMpsProcesses(*top);
+  auto processes = mps::ReadProcesses(node);
+  if (processes.ok()) {
+    s.mps = *processes;
   } else {
-    s.problems.push_back(fmt::format("node {}: cannot read processes: {}", s.node.name, top.status().message()));
+    s.problems.push_back(
+        fmt::format("node {}: cannot read processes: {}", s.node.name, processes.status().message()));
   }
 }
 

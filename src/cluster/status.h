@@ -31,6 +31,8 @@ struct ClusterStatus {
   std::vector<NodeStatus> nodes;
   std::vector<std::string> problems;  // cluster-wide (no nodes, ...)
   bool healthy() const;
+  // Ok when healthy, else kFailed "cluster X is unhealthy: <its first problem>".
+  Status AsStatus() const;
   nlohmann::json ToJson() const;
 };
 

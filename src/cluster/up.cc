@@ -1,7 +1,6 @@
 #include "cluster/up.h"
 
 #include <chrono>
-#include <mutex>
 
 #include <fmt/core.h>
 
@@ -40,14 +39,11 @@ class Steps {
 
  private:
   void Emit(const ProgressEvent& e) {
-    if (!fn_) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    fn_(e);
+    if (fn_) fn_(e);
   }
   const ProgressFn& fn_;
   int total_;
   int step_ = 0;
-  std::mutex mu_;
 };
 
 // Brings one GPU node to the wanted state; idempotent.
@@ -74,6 +70,14 @@ std::string KindFailure(const std::string& what, const kind::ProcessResult& r) {
 }
 
 }  // namespace
+
+nlohmann::json UpResult::ToJson() const {
+  nlohmann::json j = status.ToJson();
+  j["kindConfig"] = kind_config_path;
+  j["created"] = created;
+  j["timings"] = {{"totalMs", total_ms}, {"kindMs", kind_ms}, {"oursMs", total_ms - kind_ms}};
+  return j;
+}
 
 StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, const ProgressFn& progress) {
   const kind::ClusterConfig& config = options.config;
@@ -150,13 +154,7 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
   // An unhealthy cluster is a result, not an error: the caller prints the status and exits 1.
   Status verified = steps.Run("Verify", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(result.status, CollectStatus(client, config));
-    if (!result.status.healthy()) {
-      std::string why = result.status.problems.empty() ? "" : result.status.problems.front();
-      for (const auto& n : result.status.nodes) {
-        if (why.empty() && !n.problems.empty()) why = n.problems.front();
-      }
-      return Failed("cluster " + config.name + " is unhealthy: " + why);
-    }
+    KMPS_RETURN_IF_ERROR(result.status.AsStatus());
     detail = "healthy";
     return Status::Ok();
   });
@@ -168,8 +166,10 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
 Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress) {
   const kind::ClusterConfig& config = options.config;
   Steps steps(progress, options.keep_cluster ? 1 : 2);
-  KMPS_RETURN_IF_ERROR(steps.Run("Stop the MPS daemons", [&](std::string& detail) -> Status {
+  bool listed = false;
+  Status quit = steps.Run("Stop the MPS daemons", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, ListNodes(client, config));
+    listed = true;
     std::vector<NodeRef> live;
     for (const auto& n : nodes) {
       if (n.running && n.gpu) live.push_back(n);
@@ -181,8 +181,10 @@ Status Down(docker::DockerClient& client, const DownOptions& options, const Prog
     for (const auto& s : statuses) KMPS_RETURN_IF_ERROR(s);
     detail = fmt::format("{} node{}", live.size(), live.size() == 1 ? "" : "s");
     return Status::Ok();
-  }));
-  if (options.keep_cluster) return Status::Ok();
+  });
+  // A daemon that will not quit does not keep the cluster alive: deleting the nodes ends it.
+  if (options.keep_cluster || !listed) return quit;
+  if (!quit.ok()) steps.Line(fmt::format("{}; deleting the cluster anyway", quit.message()));
   return steps.Run("Delete the kind cluster", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
     auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };

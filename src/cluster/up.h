@@ -21,6 +21,7 @@ struct ProgressEvent {
   std::string detail;  // a result, an error, or one line of kind's output
   double elapsed_ms = 0;
 };
+// Called on the thread that called Up or Down, one event at a time.
 using ProgressFn = std::function<void(const ProgressEvent&)>;
 
 struct UpOptions {
@@ -37,6 +38,8 @@ struct UpResult {
   double kind_ms = 0;         // time spent in kind
   double total_ms = 0;
   std::vector<std::string> node_notes;  // e.g. "node X: control daemon started (pid 12)"
+  // `up --json`: the status document plus kindConfig, created and timings.
+  nlohmann::json ToJson() const;
 };
 
 // Runs the flow; the status in the result tells whether the cluster ended healthy. Errors:
@@ -50,7 +53,9 @@ struct DownOptions {
   std::chrono::seconds kind_timeout{300};
 };
 
-// `quit` the MPS daemons of every running GPU node (with a deadline), then `kind delete cluster`.
+// `quit` the MPS daemons of every running GPU node (with a deadline), then `kind delete cluster`,
+// also when a daemon would not quit (the delete ends it). With keep_cluster, a failed quit is the
+// result.
 Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress);
 
 }  // namespace kmps::cluster

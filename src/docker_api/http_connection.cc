@@ -124,7 +124,8 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
   Transfer t;
   t.on_data = on_data;
   t.deadline = deadline;
-  char errbuf[CURL_ERROR_SIZE] = {0};
+  char* errbuf = errbuf_.get();
+  errbuf[0] = 0;
 
   easy_.Reset();
   CurlEasy& e = easy_;

@@ -2,6 +2,8 @@
 // Connections are kept alive and reused between requests. Not thread-safe: one per thread.
 #pragma once
 
+#include <memory>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -56,6 +58,9 @@ class HttpConnection {
   CurlEasy easy_;
   Endpoint endpoint_;
   std::chrono::milliseconds connect_timeout_;
+  // libcurl may write to the error buffer until the handle is reset or cleaned up: it lives as
+  // long as the handle, not as long as one call.
+  std::unique_ptr<char[]> errbuf_ = std::make_unique<char[]>(CURL_ERROR_SIZE);
 };
 
 }  // namespace kmps::docker

@@ -85,6 +85,7 @@ single)
   expect 1 "status after quit is unhealthy" -- "$cli" status "${common[@]}" --json
   eq "the stale socket is seen" "$(json 'd["nodes"][0]["pipeSocket"]' <<<"$out")" True
   eq "but no control daemon" "$(json 'd["nodes"][0]["mps"]["control"]["running"]' <<<"$out")" False
+  has "one line on stderr says why" "cluster $name is unhealthy: node $node: no MPS control daemon runs" "$err"
   expect 0 "up repairs the dead daemon" -- "$cli" up "${up_flags[@]}" --json
   pid2=$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")
   if [ -n "$pid2" ] && [ "$pid2" != "$pid1" ]; then ok "a new daemon runs ($pid1 -> $pid2)"; else bad "no new daemon: $pid1 -> $pid2"; fi
@@ -125,6 +126,10 @@ inputs)
   has "names the kind command and its last error line" "kind create cluster --name $name failed (exit 1): ERROR" "$err"
   expect 0 "up after the failed attempt recovers" -- "$cli" up "${up_flags[@]}" --json
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+  mkdir -p "$KMPS_STATE_DIR/$name" && echo '{"name": ' > "$KMPS_STATE_DIR/$name/kindmps.json"
+  expect 2 "a corrupt state file" -- "$cli" status "${common[@]}"
+  has "names the state file" "$KMPS_STATE_DIR/$name/kindmps.json" "$err"
+  rm -rf "$KMPS_STATE_DIR/$name"
   printf 'name: x\nwrokers: 2\n' > "$work/bad.yaml"
   expect 2 "an unknown key in kindmps.yaml" -- "$cli" up --config "$work/bad.yaml"
   has "pinned to file:line:column" "bad.yaml:2:1" "$err"
