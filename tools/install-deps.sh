@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages kindmps-api builds, tests and demos with. Idempotent and quick
 # when everything is present.
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkg-config curl file
+pkgs=(build-essential cmake ninja-build pkg-config curl file procps
       libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       docker.io busybox-static python3 python3-yaml golang-go)

@@ -129,7 +129,7 @@ void RegisterExec(CLI::App& app, Context& ctx) {
   exec->add_option("-w,--workdir", ea->workdir, "Working directory inside the container");
   exec->add_option("--timeout", ea->timeout_s, "Deadline for the whole exec, in seconds")
       ->default_val(3600)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.001, 1e7));
   exec->footer("Exit status: the command's own; 125 when kindmps-api itself fails.");
   exec->callback([ea, &ctx] { ctx.exit_code = RunExec(*ea); });
 
@@ -137,7 +137,7 @@ void RegisterExec(CLI::App& app, Context& ctx) {
   CLI::App* ps = app.add_subcommand("ps", "Print the processes of a container (Docker API top)");
   ps->add_option("container", pa->container, "Container name or id")->required();
   ps->add_option("--ps-args", pa->ps_args, "Arguments for ps (default: the daemon's, -ef)");
-  ps->add_option("--timeout", pa->timeout_s, "Deadline in seconds")->default_val(60)->check(CLI::PositiveNumber);
+  ps->add_option("--timeout", pa->timeout_s, "Deadline in seconds")->default_val(60)->check(CLI::Range(0.001, 1e7));
   ps->callback([pa, &ctx] { ctx.exit_code = RunPs(*pa); });
 }
 

@@ -1,28 +1,14 @@
 #include "cluster/shm.h"
 
-#include <charconv>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "common/text.h"
+#include "kind/cluster_config.h"
 
 namespace kmps::cluster {
 namespace {
-
-std::optional<uint64_t> ParseSizeOption(std::string_view value) {
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-  if (ec != std::errc() || p == value.data()) return std::nullopt;
-  std::string_view unit(p, value.data() + value.size() - p);
-  if (unit.empty()) return n;
-  switch (unit.front()) {
-    case 'k': case 'K': return n << 10;
-    case 'm': case 'M': return n << 20;
-    case 'g': case 'G': return n << 30;
-    default: return std::nullopt;
-  }
-}
 
 }  // namespace
 
@@ -49,7 +35,10 @@ std::optional<uint64_t> ParseShmBytes(std::string_view mounts) {
       size_t comma = options.find(',', o);
       if (comma == std::string_view::npos) comma = options.size();
       std::string_view opt = options.substr(o, comma - o);
-      if (opt.substr(0, 5) == "size=") found = ParseSizeOption(opt.substr(5));
+      if (opt.substr(0, 5) == "size=") {
+        auto bytes = kind::ParseSize(std::string(opt.substr(5)));  // /proc/mounts says e.g. 65536k
+        found = bytes.ok() ? std::optional<uint64_t>(*bytes) : std::nullopt;
+      }
       o = comma + 1;
     }
   }

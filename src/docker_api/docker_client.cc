@@ -1,5 +1,7 @@
 #include "docker_api/docker_client.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <thread>
@@ -55,7 +57,7 @@ StatusOr<json> ParseJson(const HttpResponse& r, std::string_view context) {
   auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     return ProtocolError(fmt::format("{}: the daemon's reply is not JSON: {}", context,
-                                     r.body.substr(0, std::min<size_t>(r.body.size(), 120))));
+                                     OneLine(r.body.substr(0, std::min<size_t>(r.body.size(), 120)))));
   }
   return j;
 }

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include <fmt/core.h>
+
+#include "common/text.h"
 #include <nlohmann/json.hpp>
 
 namespace kmps::docker {
@@ -23,12 +25,12 @@ std::string_view Trim(std::string_view s) {
 std::string DaemonMessage(long http_status, std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-    return j["message"].get<std::string>();
+    return OneLine(j["message"].get<std::string>());
   }
   std::string_view t = Trim(body);
   if (t.empty()) return fmt::format("HTTP {}", http_status);
-  if (t.size() > 300) return std::string(t.substr(0, 300)) + "...";
-  return std::string(t);
+  if (t.size() > 300) return OneLine(std::string(t.substr(0, 300))) + "...";
+  return OneLine(std::string(t));
 }
 
 Status HttpError(long http_status, std::string_view body, std::string_view context) {

@@ -111,7 +111,7 @@ StatusOr<std::string> SendCommand(cluster::Node& node, const MpsSettings& settin
       case ReplyKind::kOk:
         return r.out;
       case ReplyKind::kNoDaemon:
-        return Failed(fmt::format("no MPS control daemon runs in node {} (run kindmps-api up)", node.name()));
+        return NotFound(fmt::format("no MPS control daemon runs in node {} (run kindmps-api up)", node.name()));
       case ReplyKind::kUnknownCommand:
         return InvalidArgument(fmt::format("MPS control daemon in node {}: {}", node.name(), Reply(r)));
       case ReplyKind::kTransient:
@@ -232,7 +232,8 @@ Status Quit(cluster::Node& node, const MpsSettings& settings, milliseconds timeo
   CommandOptions options;
   options.timeout = timeout;
   auto reply = SendCommand(node, settings, "quit", options);
-  if (!reply.ok() && reply.status().code() != Code::kFailed) return reply.status();
+  // No daemon to answer means it is gone already; any other failure is reported, not waited out.
+  if (!reply.ok() && reply.status().code() != Code::kNotFound) return reply.status();
   KMPS_ASSIGN_OR_RETURN(bool gone, PollUntil(
                                        [&]() -> StatusOr<bool> {
                                          KMPS_ASSIGN_OR_RETURN(MpsProcesses now, ReadProcesses(node));

@@ -43,8 +43,8 @@ struct CommandOptions {
   std::chrono::milliseconds backoff{250};
 };
 
-// Sends one command and returns the daemon's reply (stdout). Errors: kFailed with the node's name
-// and the reply when no daemon runs ("Cannot find MPS control daemon process"), kInvalidArgument
+// Sends one command and returns the daemon's reply (stdout). Errors: kNotFound with the node's name
+// when no daemon runs ("Cannot find MPS control daemon process"), kInvalidArgument
 // for an unknown command, kDeadlineExceeded when the daemon does not answer in time.
 StatusOr<std::string> SendCommand(cluster::Node& node, const MpsSettings& settings, std::string_view command,
                                   const CommandOptions& options = {});

@@ -85,7 +85,7 @@ TEST(SendCommand, NamesTheNodeWhenNoDaemonRuns) {
   };
   auto r = SendCommand(node, Settings(), "get_server_list");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kFailed);
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
   EXPECT_NE(r.status().message().find("w-worker"), std::string::npos);
 }
 
@@ -204,6 +204,18 @@ TEST(Quit, WaitsForTheDaemonToLeaveTheProcessTable) {
   };
   EXPECT_TRUE(Quit(node, Settings()).ok());
   EXPECT_EQ(node.commands.size(), 1u);
+}
+
+TEST(Quit, ABrokenControlBinaryIsReportedNotWaitedOut) {
+  FakeNode node("w-worker");
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
+  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> {
+    return ExecResult{127, "", "sh: nvidia-cuda-mps-control: not found\n"};
+  };
+  Status s = Quit(node, Settings(), std::chrono::seconds(30));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cannot run in node w-worker"), std::string::npos);
+  EXPECT_EQ(node.top_calls, 1);  // no polling for 30 s
 }
 
 TEST(Quit, NothingToDoWithoutADaemon) {
