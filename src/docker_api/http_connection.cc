@@ -175,6 +175,13 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
     f.endpoint = endpoint_.Describe();
     f.request = what;
     f.timeout = timeout;
+    // A TCP peer that never answers the SYN times out in connect; a Unix socket connects at once
+    // or fails with ENOENT/ECONNREFUSED, so only TCP endpoints are judged by the connect time.
+    curl_off_t connect_us = 0;
+    if (!f.unix_socket && curl_easy_getinfo(e.get(), CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK) {
+      f.connected = connect_us > 0;
+    }
+    f.connect_timeout = std::chrono::milliseconds(connect_ms);
     return CurlError(f);
   }
   if (!t.head_complete) {

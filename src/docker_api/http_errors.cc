@@ -51,7 +51,7 @@ Status HttpError(long http_status, std::string_view body, std::string_view conte
 }
 
 Status CurlError(const TransportFailure& f) {
-  std::string where = f.unix_socket ? f.endpoint : f.endpoint;
+  const std::string& where = f.endpoint;
   std::string detail = f.detail.empty() ? curl_easy_strerror(f.code) : f.detail;
   switch (f.code) {
     case CURLE_COULDNT_CONNECT:
@@ -76,6 +76,11 @@ Status CurlError(const TransportFailure& f) {
     }
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_ABORTED_BY_CALLBACK:
+      if (!f.connected) {
+        // Nothing accepted the connection: the daemon is unreachable, not slow.
+        return Unavailable(fmt::format("cannot connect to the Docker daemon at {} within {} ms (is it reachable?)",
+                                       where, f.connect_timeout.count()));
+      }
       return DeadlineExceeded(fmt::format("{} on the Docker daemon at {}: no complete answer within {} ms",
                                           f.request, where, f.timeout.count()));
     case CURLE_GOT_NOTHING:

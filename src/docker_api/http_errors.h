@@ -27,10 +27,13 @@ struct TransportFailure {
   std::string endpoint;         // socket path or tcp://host:port
   std::string request;          // "GET /v1.41/containers/json"
   std::chrono::milliseconds timeout{0};
+  bool connected = true;        // false: the timeout ran out before a connection was made
+  std::chrono::milliseconds connect_timeout{0};
 };
 
-// ENOENT / ECONNREFUSED -> kUnavailable naming the socket, EACCES -> kPermissionDenied, timeouts
-// -> kDeadlineExceeded, truncated or malformed replies -> kProtocol.
+// ENOENT / ECONNREFUSED, and a connect timeout -> kUnavailable naming the socket or host,
+// EACCES -> kPermissionDenied, other timeouts -> kDeadlineExceeded, truncated or malformed
+// replies -> kProtocol.
 Status CurlError(const TransportFailure& failure);
 
 }  // namespace kmps::docker

@@ -42,6 +42,20 @@ TEST(CurlError, ConnectFailuresNameTheSocket) {
   EXPECT_NE(CurlError(f).message().find("/var/run/docker.sock"), std::string::npos);
 }
 
+TEST(CurlError, AConnectTimeoutMeansUnreachable) {
+  TransportFailure f;
+  f.code = CURLE_OPERATION_TIMEDOUT;
+  f.unix_socket = false;
+  f.endpoint = "tcp://10.9.9.9:2375";
+  f.request = "GET /_ping";
+  f.connected = false;
+  f.connect_timeout = std::chrono::milliseconds(5000);
+  Status s = CurlError(f);
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_EQ(ExitCodeFor(s), 3);
+  EXPECT_NE(s.message().find("tcp://10.9.9.9:2375 within 5000 ms"), std::string::npos);
+}
+
 TEST(CurlError, TimeoutsAndTruncation) {
   TransportFailure f;
   f.endpoint = "/s";
