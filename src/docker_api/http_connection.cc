@@ -5,6 +5,8 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 #include "docker_api/http_errors.h"
 
 namespace kmps::docker {
@@ -17,12 +19,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string_view TrimWs(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 // State shared with the libcurl callbacks during one transfer.
 struct Transfer {
@@ -55,7 +51,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (line == "\r\n" || line == "\n") t->head_complete = true;
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->response.headers[Lower(TrimWs(line.substr(0, colon)))] = std::string(TrimWs(line.substr(colon + 1)));
+    t->response.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
   }
   return size * n;
 }

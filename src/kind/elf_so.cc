@@ -12,25 +12,14 @@
 
 #include <fmt/core.h>
 
+#include "common/fd.h"
+
 namespace kmps::kind {
 namespace {
 
 constexpr size_t kMaxSoname = 4096;
 constexpr size_t kMaxDynamicBytes = 1 << 20;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads exactly `size` bytes at `offset` within a file of `file_size` bytes.
 bool ReadAt(int fd, uint64_t file_size, uint64_t offset, void* out, size_t size) {
@@ -53,7 +42,7 @@ Status NotShared(const std::string& path, const std::string& why) {
 }  // namespace
 
 StatusOr<std::string> ReadElfSoname(const std::string& path) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return NotFound(fmt::format("{}: {}", path, std::strerror(errno)));

@@ -15,6 +15,8 @@
 
 #include <fmt/core.h>
 
+#include "common/fd.h"
+
 extern char** environ;
 
 namespace kmps::kind {
@@ -58,18 +60,6 @@ StatusOr<std::string> FindExecutable(const std::string& name_or_path) {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void reset() { if (fd_ >= 0) ::close(fd_); fd_ = -1; }
-
- private:
-  int fd_;
-};
 
 int ExitCodeOf(int wstatus) {
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
@@ -84,18 +74,20 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
   if (argv.empty()) return InvalidArgument("no program to run");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
-  Fd read_end(fds[0]), write_end(fds[1]);
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
 
   posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  if (int e = posix_spawn_file_actions_init(&actions); e != 0) {
+    return Failed(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
+  }
+  int rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), environ);
+  if (rc == 0) rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   write_end.reset();
   if (rc != 0) return EnvironmentMissing(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));

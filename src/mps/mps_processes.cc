@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/text.h"
+
 namespace kmps::mps {
 namespace {
 
@@ -13,11 +15,6 @@ int ToInt(std::string_view s) {
   return (ec == std::errc() && p == s.data() + s.size()) ? v : 0;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
 
 // The program name of a command line: its first word, without a directory.
 std::string_view Program(std::string_view args) {
