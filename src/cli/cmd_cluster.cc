@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "common/text.h"
 #include "cluster/nodes.h"
 #include "cluster/state.h"
 #include "cluster/status.h"
@@ -179,13 +180,7 @@ int RunMps(const ClusterFlags& f) {
       fmt::print("{}", reply);
       continue;
     }
-    size_t pos = 0;
-    while (pos < reply.size()) {
-      size_t end = reply.find('\n', pos);
-      if (end == std::string::npos) end = reply.size();
-      fmt::print("{}: {}\n", (*targets)[i].name, std::string_view(reply).substr(pos, end - pos));
-      pos = end + 1;
-    }
+    ForEachLine(reply, [&](std::string_view line) { fmt::print("{}: {}\n", (*targets)[i].name, line); });
   }
   return exit_code;
 }

@@ -14,19 +14,14 @@ namespace {
 
 std::optional<uint64_t> ParseShmBytes(std::string_view mounts) {
   std::optional<uint64_t> found;
-  size_t pos = 0;
-  while (pos < mounts.size()) {
-    size_t end = mounts.find('\n', pos);
-    if (end == std::string_view::npos) end = mounts.size();
-    std::string_view line = mounts.substr(pos, end - pos);
-    pos = end + 1;
+  ForEachLine(mounts, [&](std::string_view line) {
     // device mountpoint fstype options dump pass
     size_t a = line.find(' ');
-    if (a == std::string_view::npos) continue;
+    if (a == std::string_view::npos) return;
     size_t b = line.find(' ', a + 1);
-    if (b == std::string_view::npos || line.substr(a + 1, b - a - 1) != "/dev/shm") continue;
+    if (b == std::string_view::npos || line.substr(a + 1, b - a - 1) != "/dev/shm") return;
     size_t c = line.find(' ', b + 1);
-    if (c == std::string_view::npos) continue;
+    if (c == std::string_view::npos) return;
     size_t d = line.find(' ', c + 1);
     std::string_view options = line.substr(c + 1, d == std::string_view::npos ? std::string_view::npos : d - c - 1);
     found.reset();  // the last mount on /dev/shm is the visible one
@@ -41,7 +36,7 @@ std::optional<uint64_t> ParseShmBytes(std::string_view mounts) {
       }
       o = comma + 1;
     }
-  }
+  });
   return found;
 }
 

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace kmps {
 
@@ -22,6 +23,19 @@ inline std::string_view Trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// Calls fn(line) for each line of `text`, without its '\n'; a last line without one counts too,
+// an empty text has no lines.
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn&& fn) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    fn(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
 }
 
 }  // namespace kmps

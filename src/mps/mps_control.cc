@@ -76,18 +76,12 @@ ReplyKind ClassifyReply(const docker::ExecResult& r) {
 
 std::vector<int> ParseServerList(std::string_view reply) {
   std::vector<int> pids;
-  size_t pos = 0;
-  while (pos < reply.size()) {
-    size_t end = reply.find('\n', pos);
-    if (end == std::string_view::npos) end = reply.size();
-    std::string_view line = reply.substr(pos, end - pos);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+  ForEachLine(reply, [&](std::string_view line) {
+    line = Trim(line);
     int pid = 0;
     auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
     if (!line.empty() && ec == std::errc() && p == line.data() + line.size()) pids.push_back(pid);
-    pos = end + 1;
-  }
+  });
   return pids;
 }
 
