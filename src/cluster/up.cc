@@ -7,6 +7,7 @@
 #include "cluster/shm.h"
 #include "cluster/state.h"
 #include "kind/host_inspect.h"
+#include "kind/kind_failure.h"
 #include "kind/kind_render.h"
 #include "kind/kind_runner.h"
 #include "mps/mps_control.h"
@@ -61,14 +62,6 @@ Status PrepareNode(Node& node, const kind::ClusterConfig& config, std::string* n
   return Status::Ok();
 }
 
-std::string KindFailure(const std::string& what, const kind::ProcessResult& r) {
-  std::string tail;
-  for (const auto& line : r.tail) {
-    if (!line.empty()) tail = line;  // the last non-empty line says why
-  }
-  return fmt::format("{} failed (exit {}){}{}", what, r.exit_code, tail.empty() ? "" : ": ", tail);
-}
-
 }  // namespace
 
 nlohmann::json UpResult::ToJson() const {
@@ -115,14 +108,18 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
       KMPS_ASSIGN_OR_RETURN(kind::ProcessResult deleted,
                             kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
                                              Deadline::In(options.kind_timeout), on_line));
-      if (deleted.exit_code != 0) return Failed(KindFailure("kind delete cluster --name " + config.name, deleted));
+      if (deleted.exit_code != 0) {
+        return Failed(kind::DescribeKindFailure("kind delete cluster --name " + config.name, deleted));
+      }
     }
     KMPS_ASSIGN_OR_RETURN(
         kind::ProcessResult created,
         kind::RunProcess(kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
                          Deadline::In(options.kind_timeout), on_line));
     result.kind_ms = MsSince(kind_t0);
-    if (created.exit_code != 0) return Failed(KindFailure("kind create cluster --name " + config.name, created));
+    if (created.exit_code != 0) {
+      return Failed(kind::DescribeKindFailure("kind create cluster --name " + config.name, created));
+    }
     result.created = true;
     detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
     return Status::Ok();
@@ -190,7 +187,7 @@ Status Down(docker::DockerClient& client, const DownOptions& options, const Prog
     auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
     KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
                                                                    Deadline::In(options.kind_timeout), on_line));
-    if (r.exit_code != 0) return Failed(KindFailure("kind delete cluster --name " + config.name, r));
+    if (r.exit_code != 0) return Failed(kind::DescribeKindFailure("kind delete cluster --name " + config.name, r));
     detail = config.name + " deleted";
     return Status::Ok();
   });
