@@ -2,6 +2,7 @@
 #include "capi/capi_internal.h"
 #include "capi/options.h"
 #include "kind/host_inspect.h"
+#include "kind/host_paths.h"
 #include "kind/kind_render.h"
 #include "kindmps.h"
 
@@ -35,7 +36,7 @@ int kmps_kind_config(const char* options_json, char** out_yaml) {
     if (!config.ok()) return SetError(config.status());
     kind::HostInventory inventory = kind::InspectHost({config->driver_root, config->dev_root});
     if (Status s = kind::RequireComplete(inventory); !s.ok()) return SetError(s);
-    if (Status s = kind::CheckHostPathsExist(config->extra_mounts); !s.ok()) return SetError(s);
+    if (Status s = kind::CheckKindConfigHostPaths(*config, inventory); !s.ok()) return SetError(s);
     auto yaml = kind::RenderKindConfig(*config, inventory);
     if (!yaml.ok()) return SetError(yaml.status());
     *out_yaml = CopyString(*yaml);

@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "kind/cluster_config.h"
 #include "kind/host_inspect.h"
+#include "kind/host_paths.h"
 #include "kind/kind_render.h"
 
 namespace kmps::cli {
@@ -97,7 +98,7 @@ int RunConfig(const ConfigFlags& f) {
   if (!config.ok()) return Report(config.status());
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
   if (int rc = ReportMissing(inv); rc != 0) return rc;
-  if (Status s = kind::CheckHostPathsExist(config->extra_mounts); !s.ok()) return Report(s);
+  if (Status s = kind::CheckKindConfigHostPaths(*config, inv); !s.ok()) return Report(s);
   auto text = kind::RenderKindConfig(*config, inv);
   if (!text.ok()) return Report(text.status());
   for (const auto& w : inv.warnings) fmt::print(stderr, "kindmps-api: note: {}\n", w);

@@ -7,6 +7,7 @@
 #include "cluster/shm.h"
 #include "cluster/state.h"
 #include "kind/host_inspect.h"
+#include "kind/host_paths.h"
 #include "kind/kind_failure.h"
 #include "kind/kind_render.h"
 #include "kind/kind_runner.h"
@@ -89,6 +90,7 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
   }));
 
   KMPS_RETURN_IF_ERROR(steps.Run("Write the kind config", [&](std::string& detail) -> Status {
+    KMPS_RETURN_IF_ERROR(kind::CheckKindConfigHostPaths(config, inventory));
     KMPS_ASSIGN_OR_RETURN(std::string yaml, kind::RenderKindConfig(config, inventory));
     KMPS_ASSIGN_OR_RETURN(result.kind_config_path, SaveState(config, yaml));
     detail = result.kind_config_path;

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "common/fd.h"
+#include "kind/host_paths.h"
 
 namespace kmps::kind {
 namespace {
@@ -46,6 +47,7 @@ StatusOr<std::string> ReadElfSoname(const std::string& path) {
   if (fd.get() < 0) return NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
+  if (S_ISDIR(st.st_mode)) return Failed(fmt::format("{} {}", path, kDirectoryNotFile));
   if (!S_ISREG(st.st_mode)) return NotShared(path, "not a regular file");
   uint64_t size = static_cast<uint64_t>(st.st_size);
 

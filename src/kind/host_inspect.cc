@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "kind/elf_so.h"
+#include "kind/host_paths.h"
 #include "kind/ld_cache.h"
 #include "kind/ld_conf.h"
 #include "kind/root_fs.h"
@@ -154,7 +155,8 @@ void FindBinary(const std::string& root, const WantedBinary& wanted, HostInvento
     }
     struct stat st {};
     if (stat(resolved->host.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      problems.push_back(fmt::format("{} is not a regular file", resolved->host));
+      problems.push_back(
+          fmt::format("{} {}", resolved->host, S_ISDIR(st.st_mode) ? kDirectoryNotFile : "is not a regular file"));
       continue;
     }
     if ((st.st_mode & 0111) == 0) {

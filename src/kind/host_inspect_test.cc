@@ -178,6 +178,18 @@ TEST(InspectHost, NonElfLibraryIsReportedAsSuch) {
                                      "ELF shared object (no ELF magic)"));
 }
 
+TEST(InspectHost, ALeftoverDirectoryIsNamedAsSuch) {
+  test::TempDir dir("kmps-leftover");
+  ASSERT_TRUE(test::LeftoverDirectoryLayout(dir.path()).ok());
+  HostInventory inv = Inspect(dir.path());
+  EXPECT_EQ(Lib(inv, "libcuda.so.1"), nullptr);
+  EXPECT_THAT(All(inv.missing), HasSubstr(dir.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04 is a "
+                                                        "directory, not a file (as Docker leaves where a mount source "
+                                                        "was missing)"));
+  EXPECT_THAT(All(inv.missing), HasSubstr(dir.path() + "/usr/bin/nvidia-cuda-mps-server is a directory, not a file"));
+  EXPECT_EQ(RequireComplete(inv).code(), Code::kEnvironment);
+}
+
 TEST(InspectHost, DeviceThatIsNotACharacterDevice) {
   test::TempDir dir("kmps-baddev");
   test::FakeHostOptions o;

@@ -1,7 +1,5 @@
 #include "kind/kind_render.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <map>
 
@@ -104,16 +102,6 @@ StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostIn
   out << YAML::EndMap;
   if (!out.good()) return InvalidArgument(fmt::format("rendering the kind config: {}", out.GetLastError()));
   return std::string(out.c_str()) + "\n";
-}
-
-Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts) {
-  for (const auto& m : mounts) {
-    struct stat st {};
-    if (stat(m.host_path.c_str(), &st) != 0) {
-      return InvalidArgument(fmt::format("extraMounts: hostPath {} does not exist", m.host_path));
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace kmps::kind

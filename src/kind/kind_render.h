@@ -23,8 +23,4 @@ StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostIn
 inline constexpr const char* kEnableCdiPatch =
     "[plugins.\"io.containerd.grpc.v1.cri\"]\n  enable_cdi = true\n";
 
-// Not pure: kInvalidArgument "extraMounts: hostPath X does not exist" for the first mount whose
-// host path is missing (kind would fail later with a less clear message).
-Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts);
-
 }  // namespace kmps::kind

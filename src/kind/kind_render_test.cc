@@ -149,11 +149,5 @@ TEST(RenderKindConfig, DuplicateContainerPathIsRejected) {
                         "/usr/lib/x86_64-linux-gnu/libcuda.so.1/ is mounted twice"));
 }
 
-TEST(CheckHostPathsExist, NamesTheMissingPath) {
-  EXPECT_TRUE(CheckHostPathsExist({{"/tmp", "/x", false, ""}}).ok());
-  Status s = CheckHostPathsExist({{"/nonexistent/kmps", "/x", false, ""}});
-  EXPECT_EQ(s.message(), "extraMounts: hostPath /nonexistent/kmps does not exist");
-}
-
 }  // namespace
 }  // namespace kmps::kind

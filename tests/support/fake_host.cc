@@ -270,6 +270,17 @@ Status MissingServerLayout(const std::string& root, const FakeHostOptions& o) {
   return FakeHost(root).Remove("/usr/bin/nvidia-cuda-mps-server");
 }
 
+Status LeftoverDirectoryLayout(const std::string& root, const FakeHostOptions& o) {
+  KMPS_RETURN_IF_ERROR(DebianLayout(root, o));
+  FakeHost h(root);
+  for (const std::string& file : {"/usr/lib/x86_64-linux-gnu/libcuda.so." + o.driver_version,
+                                 std::string("/usr/bin/nvidia-cuda-mps-server")}) {
+    KMPS_RETURN_IF_ERROR(h.Remove(file));
+    KMPS_RETURN_IF_ERROR(h.MakeDirs(file));
+  }
+  return Status::Ok();
+}
+
 Status NonElfLibraryLayout(const std::string& root, const FakeHostOptions& o) {
   KMPS_RETURN_IF_ERROR(DebianLayout(root, o));
   return FakeHost(root).WriteFile("/usr/lib/x86_64-linux-gnu/libnvidia-ml.so." + o.driver_version,

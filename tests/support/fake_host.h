@@ -89,6 +89,9 @@ Status DebianLayout(const std::string& root, const FakeHostOptions& options = {}
 Status DanglingLinkLayout(const std::string& root, const FakeHostOptions& options = {});
 // no nvidia-cuda-mps-server anywhere.
 Status MissingServerLayout(const std::string& root, const FakeHostOptions& options = {});
+// libcuda.so.<version> and nvidia-cuda-mps-server are empty directories: what Docker leaves of a
+// bind-mount source that was missing.
+Status LeftoverDirectoryLayout(const std::string& root, const FakeHostOptions& options = {});
 // libnvidia-ml.so.<version> is a text file (libnvidia-ml.so.1 links to it).
 Status NonElfLibraryLayout(const std::string& root, const FakeHostOptions& options = {});
 

@@ -1,0 +1,104 @@
+#include "kind/host_paths.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/fake_host.h"
+
+namespace kmps::kind {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CheckHostPathsExist, NamesTheMissingPath) {
+  EXPECT_TRUE(CheckHostPathsExist({{"/tmp", "/x", false, ""}}).ok());
+  Status s = CheckHostPathsExist({{"/nonexistent/kmps", "/x", false, ""}});
+  EXPECT_EQ(s.message(), "extraMounts: hostPath /nonexistent/kmps does not exist");
+}
+
+TEST(CheckDriverFiles, AMissingFileOrALeftoverDirectoryIsAnEnvironmentError) {
+  test::TempDir dir("kmps-driverfiles");
+  test::FakeHost h(dir.path());
+  ASSERT_TRUE(h.WriteFile("/libcuda.so.580.1", "elf").ok());
+  ASSERT_TRUE(h.Symlink("/libcuda.so.1", "libcuda.so.580.1").ok());
+  ASSERT_TRUE(h.MakeDirs("/libnvidia-ml.so.580.1").ok());  // what Docker made of a missing source
+  const std::string lib = "/usr/lib/x86_64-linux-gnu/libcuda.so.1";
+  EXPECT_TRUE(CheckDriverFiles({{h.Path("/libcuda.so.580.1"), lib, true, ""}, {h.Path("/libcuda.so.1"), lib, true, ""}})
+                  .ok());
+
+  Status missing = CheckDriverFiles({{h.Path("/libcuda.so.999"), lib, true, ""}});
+  EXPECT_EQ(missing.code(), Code::kEnvironment);
+  EXPECT_EQ(missing.message(), "driver file " + h.Path("/libcuda.so.999") + " (for " + lib +
+                                   " in the nodes) does not exist: reinstall the NVIDIA driver, or see kindmps-api "
+                                   "inspect");
+
+  Status directory =
+      CheckDriverFiles({{h.Path("/libnvidia-ml.so.580.1"), "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", true, ""}});
+  EXPECT_EQ(directory.code(), Code::kEnvironment);
+  EXPECT_EQ(directory.message(), "driver file " + h.Path("/libnvidia-ml.so.580.1") +
+                                     " (for /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1 in the nodes) is a directory, "
+                                     "not a file (as Docker leaves where a mount source was missing): remove the "
+                                     "directory and reinstall the NVIDIA driver");
+}
+
+class CheckPropagationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(host_.MakeDirs("/private/d").ok());
+    ASSERT_TRUE(host_.MakeDirs("/shared/d").ok());
+    ASSERT_TRUE(host_.MakeDirs("/slave/d").ok());
+    ASSERT_TRUE(host_.Symlink("/private/to-shared", "../shared/d").ok());
+    // The temporary directory lies on a private root; two mounts below it.
+    mountinfo_ = "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+                 "60 27 0:50 / " + host_.Path("/shared") + " rw shared:4 - tmpfs tmpfs rw\n"
+                 "61 27 0:51 / " + host_.Path("/slave") + " rw master:5 - tmpfs tmpfs rw\n";
+  }
+  Status Check(const std::string& inside, const std::string& propagation) {
+    return CheckPropagation({{host_.Path(inside), "/mnt", false, propagation}}, mountinfo_);
+  }
+  test::TempDir dir_{"kmps-propagation"};
+  test::FakeHost host_{dir_.path()};
+  std::string mountinfo_;
+};
+
+TEST_F(CheckPropagationTest, APrivateMountRefusesHostToContainer) {
+  Status s = Check("/private/d", "HostToContainer");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "extraMounts: hostPath " + host_.Path("/private/d") +
+                             " has propagation HostToContainer, but the mount holding it, /, is private, so Docker "
+                             "would refuse it: run mount --make-rshared /, or set propagation: None");
+  EXPECT_TRUE(Check("/private/d", "None").ok());
+  EXPECT_TRUE(Check("/private/d", "").ok());
+}
+
+TEST_F(CheckPropagationTest, BidirectionalNeedsSharedHostToContainerASlaveWillDo) {
+  EXPECT_TRUE(Check("/shared/d", "Bidirectional").ok());
+  EXPECT_TRUE(Check("/shared/d", "HostToContainer").ok());
+  EXPECT_TRUE(Check("/slave/d", "HostToContainer").ok());
+  Status s = Check("/slave/d", "Bidirectional");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("the mount holding it, " + host_.Path("/slave") + ", is a slave mount, not "
+                                     "shared, so Docker would refuse it: run mount --make-rshared " +
+                                     host_.Path("/slave") + ", or set propagation: None"));
+}
+
+TEST_F(CheckPropagationTest, SymlinksAreResolvedAsDockerDoes) {
+  EXPECT_TRUE(Check("/private/to-shared", "Bidirectional").ok());
+}
+
+TEST(CheckKindConfigHostPaths, DriverFilesFirstThenTheUsersMounts) {
+  test::TempDir dir("kmps-kindpaths");
+  test::FakeHost h(dir.path());
+  ASSERT_TRUE(h.WriteFile("/mps-control", "#!/bin/sh\n", 0755).ok());
+  HostInventory inv;
+  inv.binaries = {{"nvidia-cuda-mps-control", h.Path("/mps-control"), h.Path("/mps-control"), true}};
+  ClusterConfig config = DefaultClusterConfig();
+  EXPECT_TRUE(CheckKindConfigHostPaths(config, inv).ok());
+  config.extra_mounts = {{h.Path("/nope"), "/data", true, ""}};
+  EXPECT_EQ(CheckKindConfigHostPaths(config, inv).code(), Code::kInvalidArgument);
+  inv.binaries[0].real_path = h.Path("/gone");
+  EXPECT_EQ(CheckKindConfigHostPaths(config, inv).code(), Code::kEnvironment);
+}
+
+}  // namespace
+}  // namespace kmps::kind
