@@ -11,6 +11,7 @@
 #include "kind/kind_failure.h"
 #include "kind/kind_render.h"
 #include "kind/kind_runner.h"
+#include "kind/kubeconfig.h"
 #include "mps/mps_control.h"
 
 namespace kmps::cluster {
@@ -63,6 +64,41 @@ Status PrepareNode(Node& node, const kind::ClusterConfig& config, std::string* n
   return Status::Ok();
 }
 
+// Runs `kind <verb> cluster --name <name> ...` (argv); a non-zero exit is kFailed with kind's
+// informative line.
+Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeout, Steps& steps) {
+  auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
+  KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(argv, Deadline::In(timeout), on_line));
+  if (r.exit_code == 0) return Status::Ok();
+  return Failed(kind::DescribeKindFailure(fmt::format("kind {} cluster --name {}", argv[1], argv[4]), r));
+}
+
+// The "Create the kind cluster" step: keeps an existing cluster, else (re)creates it. kind is
+// only run once it can lock the kubeconfig.
+Status EnsureCluster(docker::DockerClient& client, const UpOptions& options, Steps& steps, UpResult& result,
+                     std::string& detail) {
+  const kind::ClusterConfig& config = options.config;
+  KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> existing, ListNodes(client, config));
+  if (!existing.empty() && !options.recreate) {
+    detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
+    return Status::Ok();
+  }
+  KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
+  if (!existing.empty()) KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
+  KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kCreate));
+  auto kind_t0 = Clock::now();
+  if (!existing.empty()) {
+    KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps));
+  }
+  Status created = RunKind(kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
+                           options.kind_timeout, steps);
+  result.kind_ms = MsSince(kind_t0);
+  KMPS_RETURN_IF_ERROR(created);
+  result.created = true;
+  detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
+  return Status::Ok();
+}
+
 }  // namespace
 
 nlohmann::json UpResult::ToJson() const {
@@ -98,33 +134,7 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
   }));
 
   KMPS_RETURN_IF_ERROR(steps.Run("Create the kind cluster", [&](std::string& detail) -> Status {
-    KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> existing, ListNodes(client, config));
-    if (!existing.empty() && !options.recreate) {
-      detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
-      return Status::Ok();
-    }
-    KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
-    auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
-    auto kind_t0 = Clock::now();
-    if (!existing.empty()) {
-      KMPS_ASSIGN_OR_RETURN(kind::ProcessResult deleted,
-                            kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
-                                             Deadline::In(options.kind_timeout), on_line));
-      if (deleted.exit_code != 0) {
-        return Failed(kind::DescribeKindFailure("kind delete cluster --name " + config.name, deleted));
-      }
-    }
-    KMPS_ASSIGN_OR_RETURN(
-        kind::ProcessResult created,
-        kind::RunProcess(kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
-                         Deadline::In(options.kind_timeout), on_line));
-    result.kind_ms = MsSince(kind_t0);
-    if (created.exit_code != 0) {
-      return Failed(kind::DescribeKindFailure("kind create cluster --name " + config.name, created));
-    }
-    result.created = true;
-    detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
-    return Status::Ok();
+    return EnsureCluster(client, options, steps, result, detail);
   }));
 
   KMPS_RETURN_IF_ERROR(steps.Run("Start MPS in the GPU nodes", [&](std::string& detail) -> Status {
@@ -186,10 +196,8 @@ Status Down(docker::DockerClient& client, const DownOptions& options, const Prog
   if (!quit.ok()) steps.Line(fmt::format("{}; deleting the cluster anyway", quit.message()));
   return steps.Run("Delete the kind cluster", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
-    auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
-    KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(kind::DeleteClusterArgs(kind, config.name),
-                                                                   Deadline::In(options.kind_timeout), on_line));
-    if (r.exit_code != 0) return Failed(kind::DescribeKindFailure("kind delete cluster --name " + config.name, r));
+    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
+    KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps));
     detail = config.name + " deleted";
     return Status::Ok();
   });
