@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -55,16 +56,25 @@ bool RequireDocker() {
     }                                               \
   } while (0)
 
-ProcResult Kind(const std::vector<std::string>& args, const std::string& in = "") {
+// The fake kind with KIND_CLUSTER_NAME unset, unless `env` sets it.
+ProcResult Kind(const std::vector<std::string>& args, const std::string& in = "",
+                std::map<std::string, std::string> env = {}) {
   std::vector<std::string> argv{kKind};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunProcess(argv, in, {{"KIND_CLUSTER_NAME", ""}}, std::chrono::seconds(120));
+  env.emplace("KIND_CLUSTER_NAME", "");
+  return RunProcess(argv, in, env, std::chrono::seconds(120));
 }
 
 ProcResult Docker(const std::vector<std::string>& args) {
   std::vector<std::string> argv{"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, "", {}, std::chrono::seconds(60));
+}
+
+// Whether the engine grants --privileged, which the fake kind then uses like kind (Docker >= 25).
+bool EngineGrantsPrivileged() {
+  ProcResult v = Docker({"version", "--format", "{{.Server.Version}}"});
+  return v.exit_code == 0 && std::atoi(v.out.c_str()) >= 25;
 }
 
 class FakeKindTest : public ::testing::Test {
@@ -106,6 +116,15 @@ TEST_F(FakeKindTest, RejectsUnknownNodeField) {
   EXPECT_THAT(r.err, HasSubstr("unknown field \"extraMount\""));
 }
 
+TEST_F(FakeKindTest, RejectsAnInvalidClusterNameAsKindDoes) {
+  ProcResult r = Kind({"create", "cluster", "--name", "Bad_Name"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "ERROR: failed to create cluster: 'Bad_Name' is not a valid cluster name, cluster names must "
+                   "match `^[a-z0-9.-]+$`\n");
+  r = Kind({"create", "cluster"}, "", {{"KIND_CLUSTER_NAME", "under_score"}});
+  EXPECT_THAT(r.err, HasSubstr("'under_score' is not a valid cluster name"));
+}
+
 TEST_F(FakeKindTest, CreatesNodesLikeKindAndDeletesThem) {
   KMPS_NEED_DOCKER();
   fs::path mounted = dir_ / "mounted.txt";
@@ -130,7 +149,18 @@ TEST_F(FakeKindTest, CreatesNodesLikeKindAndDeletesThem) {
               "{{index .Config.Labels \"io.x-k8s.kind.cluster\"}} "
               "{{index .Config.Labels \"io.x-k8s.kind.role\"}} {{.HostConfig.Privileged}}",
               cp, name_ + "-worker"});
-  EXPECT_EQ(r.out, name_ + " control-plane false\n" + name_ + " worker false\n");
+  const std::string privileged = EngineGrantsPrivileged() ? "true" : "false";
+  EXPECT_EQ(r.out, name_ + " control-plane " + privileged + "\n" + name_ + " worker " + privileged + "\n");
+  if (privileged == "false") {
+    r = Docker({"inspect", "-f", "{{.HostConfig.CapAdd}}", cp});
+    EXPECT_THAT(r.out, HasSubstr("SYS_ADMIN")) << "without --privileged a node still resizes /dev/shm";
+  }
+  // kubeadm's marks: the kubelet config on every node, admin.conf on the control plane only.
+  EXPECT_EQ(Docker({"exec", cp, "test", "-s", "/etc/kubernetes/admin.conf"}).exit_code, 0);
+  EXPECT_NE(Docker({"exec", name_ + "-worker", "test", "-e", "/etc/kubernetes/admin.conf"}).exit_code, 0);
+  for (const std::string& node : {cp, name_ + "-worker"}) {
+    EXPECT_EQ(Docker({"exec", node, "test", "-s", "/var/lib/kubelet/config.yaml"}).exit_code, 0) << node;
+  }
 
   r = Docker({"exec", cp, "cat", "/etc/kmps-mounted"});
   EXPECT_EQ(r.out, "from-host\n");
@@ -157,6 +187,36 @@ TEST_F(FakeKindTest, CreatesNodesLikeKindAndDeletesThem) {
   EXPECT_EQ(r.exit_code, 0) << "deleting a gone cluster succeeds, like kind";
   r = Kind({"get", "nodes", "--name", name_});
   EXPECT_EQ(r.out, "");
+}
+
+TEST_F(FakeKindTest, NameFlagThenEnvironmentThenConfig) {
+  KMPS_NEED_DOCKER();
+  fs::path cfg = WriteConfig("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: " + name_ + "-cfg\n");
+  ProcResult r = Kind({"create", "cluster", "--config", cfg.string()}, "", {{"KIND_CLUSTER_NAME", name_}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Creating cluster \"" + name_ + "\" ..."));
+  EXPECT_EQ(Kind({"get", "nodes", "--name", name_}).out, name_ + "-control-plane\n");
+  EXPECT_EQ(Kind({"get", "nodes", "--name", name_ + "-cfg"}).out, "");
+  // --name beats the environment.
+  r = Kind({"create", "cluster", "--name", name_ + "-flag"}, "", {{"KIND_CLUSTER_NAME", name_}});
+  EXPECT_THAT(r.err, HasSubstr("Creating cluster \"" + name_ + "-flag\" ..."));
+  EXPECT_EQ(Kind({"delete", "cluster", "--name", name_ + "-flag"}).exit_code, 0);
+}
+
+TEST_F(FakeKindTest, ANodeThatFailsToStartIsRemovedAndDockersErrorShown) {
+  KMPS_NEED_DOCKER();
+  // Docker creates the container, then fails to start it (the device is looked up at start).
+  ProcResult r = Kind({"create", "cluster", "--name", name_}, "",
+                      {{"KMPS_FAKE_KIND_DEVICES", "/dev/kmps-no-such-device"}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ERROR: failed to create cluster: command \"docker run --name " + name_ +
+                               "-control-plane --hostname " + name_ + "-control-plane "));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("\" failed with error: exit status [0-9]+\n"));
+  EXPECT_THAT(r.err, HasSubstr("Command Output: "));
+  EXPECT_THAT(r.err, HasSubstr("docker: Error response from daemon: "));
+  EXPECT_THAT(r.err, HasSubstr("/dev/kmps-no-such-device"));
+  r = Docker({"ps", "-a", "-q", "--filter", "label=io.x-k8s.kind.cluster=" + name_});
+  EXPECT_EQ(r.out, "") << "the node that was created but not started is left behind";
 }
 
 struct TopRow {
