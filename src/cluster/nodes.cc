@@ -31,6 +31,13 @@ StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kin
   return nodes;
 }
 
+StatusOr<bool> KindFinished(docker::DockerClient& client, const std::vector<NodeRef>& nodes) {
+  auto control_plane =
+      std::find_if(nodes.begin(), nodes.end(), [](const NodeRef& n) { return n.role == "control-plane"; });
+  if (control_plane == nodes.end()) return false;
+  return client.PathExists(control_plane->name, kKubeadmAdminConf);
+}
+
 std::vector<Status> ForEachParallel(docker::DockerClient& client, size_t count,
                                     const std::function<Status(docker::DockerClient&, size_t)>& fn) {
   std::vector<Status> results(count);

@@ -25,6 +25,15 @@ struct NodeRef {
 // Node containers labelled for `config.name`, sorted by name; `gpu` per config.gpu_nodes.
 StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config);
 
+// What kubeadm init writes on a control-plane node once Kubernetes runs there. A kind killed
+// mid-create (by a deadline, Ctrl-C) leaves labelled node containers without it.
+inline constexpr const char* kKubeadmAdminConf = "/etc/kubernetes/admin.conf";
+
+// Whether kind finished the cluster of `nodes`: its first control-plane node holds
+// kKubeadmAdminConf (asked through the archive endpoint: no exec, stopped nodes too). false when
+// there is no control-plane node.
+StatusOr<bool> KindFinished(docker::DockerClient& client, const std::vector<NodeRef>& nodes);
+
 inline constexpr size_t kMaxParallel = 16;
 
 // Runs fn(client, i) for every i in [0, count) on up to kMaxParallel threads, each with its own

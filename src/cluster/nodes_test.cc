@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "docker_api/fake_daemon_test_util.h"
+
 namespace kmps::cluster {
 namespace {
 
@@ -37,6 +39,38 @@ TEST(SelectMpsTargets, AmbiguousUnknownAndContradictoryChoices) {
   EXPECT_EQ(SelectMpsTargets(Nodes(), Config(), "nope", false).status().code(), Code::kNotFound);
   EXPECT_EQ(SelectMpsTargets(Nodes(), Config(), "c-worker", true).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(SelectMpsTargets({}, Config(), "", true).status().code(), Code::kFailed);
+}
+
+TEST(KindFinished, AsksTheFirstControlPlaneForAdminConf) {
+  using docker::testing::FakeDaemon;
+  std::atomic<bool> admin_conf{true};
+  FakeDaemon daemon([&](const docker::testing::FakeRequest& r, bool&) {
+    if (r.method == "HEAD") return FakeDaemon::Reply(admin_conf ? 200 : 404, "");
+    return FakeDaemon::Reply(200, "{\"Id\": \"abc\", \"Name\": \"/c-control-plane\"}");  // inspect
+  });
+  docker::ClientOptions options;
+  options.docker_host = daemon.docker_host();
+  options.api_version = "1.41";
+  auto client = docker::DockerClient::Create(options);
+  ASSERT_TRUE(client.ok());
+  std::vector<NodeRef> nodes = {{"c-control-plane", "control-plane", true, false},
+                                {"c-control-plane2", "control-plane", true, false},
+                                {"c-worker", "worker", true, true}};
+  auto finished = KindFinished(**client, nodes);
+  ASSERT_TRUE(finished.ok()) << finished.status().message();
+  EXPECT_TRUE(*finished);
+  admin_conf = false;
+  finished = KindFinished(**client, nodes);
+  ASSERT_TRUE(finished.ok()) << finished.status().message();
+  EXPECT_FALSE(*finished) << "kind stopped before kubeadm init wrote admin.conf";
+  auto requests = daemon.requests();
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests[0].method, "HEAD");
+  EXPECT_EQ(requests[0].path, "/v1.41/containers/c-control-plane/archive?path=%2Fetc%2Fkubernetes%2Fadmin.conf");
+  // Only workers left: no control plane was made.
+  finished = KindFinished(**client, {nodes[2]});
+  ASSERT_TRUE(finished.ok());
+  EXPECT_FALSE(*finished);
 }
 
 TEST(ForEachParallel, RunsEveryItemOnceWithBoundedThreads) {

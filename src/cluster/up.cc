@@ -73,15 +73,20 @@ Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeou
   return Failed(kind::DescribeKindFailure(fmt::format("kind {} cluster --name {}", argv[1], argv[4]), r));
 }
 
-// The "Create the kind cluster" step: keeps an existing cluster, else (re)creates it. kind is
+// The "Create the kind cluster" step: keeps a cluster kind finished, else (re)creates it. kind is
 // only run once it can lock the kubeconfig.
 Status EnsureCluster(docker::DockerClient& client, const UpOptions& options, Steps& steps, UpResult& result,
                      std::string& detail) {
   const kind::ClusterConfig& config = options.config;
   KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> existing, ListNodes(client, config));
   if (!existing.empty() && !options.recreate) {
-    detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
-    return Status::Ok();
+    KMPS_ASSIGN_OR_RETURN(bool finished, KindFinished(client, existing));
+    if (finished) {
+      detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
+      return Status::Ok();
+    }
+    steps.Line(fmt::format("cluster \"{}\" was left half-made (kind did not finish): deleting and creating it again",
+                           config.name));
   }
   KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
   if (!existing.empty()) KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));

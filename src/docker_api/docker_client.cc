@@ -231,6 +231,18 @@ class DockerClientImpl final : public DockerClient {
     }
   }
 
+  StatusOr<bool> PathExists(std::string_view id, std::string_view path) override {
+    KMPS_ASSIGN_OR_RETURN(HttpResponse r, Call("HEAD",
+                                               fmt::format("/containers/{}/archive?path={}", PercentEncode(id),
+                                                           PercentEncode(path)),
+                                               nullptr, CallDeadline()));
+    if (r.status == 200) return true;
+    if (r.status != 404) return HttpError(r.status, r.body, fmt::format("stat {} in container {}", path, id));
+    // A HEAD reply has no body to tell a missing path from a missing container.
+    KMPS_RETURN_IF_ERROR(InspectContainer(id).status());
+    return false;
+  }
+
   StatusOr<TopResult> Top(std::string_view container, std::string_view ps_args) override {
     std::string path = fmt::format("/containers/{}/top", PercentEncode(container));
     if (!ps_args.empty()) path += "?ps_args=" + PercentEncode(ps_args);

@@ -158,6 +158,10 @@ class DockerClient {
   // Exec with captured output.
   StatusOr<ExecResult> ExecCapture(std::string_view container, const ExecOptions& options);
 
+  // HEAD /containers/{id}/archive?path=...: whether `path` exists in the container, running or
+  // not, without an exec. kNotFound when the container itself does not exist.
+  virtual StatusOr<bool> PathExists(std::string_view container, std::string_view path) = 0;
+
   // GET /containers/{id}/top?ps_args=...
   virtual StatusOr<TopResult> Top(std::string_view container, std::string_view ps_args) = 0;
 };

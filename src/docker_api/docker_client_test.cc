@@ -144,6 +144,27 @@ TEST_F(DockerClientTest, TopListsTheSleeper) {
   EXPECT_EQ(custom->Column("PPID"), 1);
 }
 
+TEST_F(DockerClientTest, PathExistsAsksTheArchiveNotAnExec) {
+  auto yes = client().PathExists(container(), "/bin/sh");
+  ASSERT_TRUE(yes.ok()) << yes.status().message();
+  EXPECT_TRUE(*yes);
+  auto no = client().PathExists(container(), "/etc/kubernetes/admin.conf");
+  ASSERT_TRUE(no.ok()) << no.status().message();
+  EXPECT_FALSE(*no);
+  // The keep-alive connection is still in step after the bodiless replies.
+  EXPECT_TRUE(client().InspectContainer(container()).ok());
+  auto absent = client().PathExists(kmps::testing::UniqueContainerName("absent"), "/bin/sh");
+  EXPECT_EQ(absent.status().code(), Code::kNotFound);
+  // A stopped container is asked as well.
+  std::string name = kmps::testing::UniqueContainerName("stat-stopped");
+  ASSERT_TRUE(kmps::testing::StartSleeper(client(), name).ok());
+  ASSERT_TRUE(client().StopContainer(name, 0).ok());
+  auto stopped = client().PathExists(name, "/bin/sh");
+  EXPECT_TRUE(client().RemoveContainer(name, true).ok());
+  ASSERT_TRUE(stopped.ok()) << stopped.status().message();
+  EXPECT_TRUE(*stopped);
+}
+
 TEST_F(DockerClientTest, WaitReturnsTheExitStatus) {
   std::string name = kmps::testing::UniqueContainerName("wait");
   auto spec = kmps::testing::SleeperSpec();

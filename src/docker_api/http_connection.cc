@@ -150,6 +150,8 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
   std::vector<std::string> headers = {"Expect:", "Accept: application/json"};
   if (request.method == "GET") {
     KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_HTTPGET, 1L));
+  } else if (request.method == "HEAD") {
+    KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_NOBODY, 1L));  // the reply has a length but no body
   } else if (request.method == "POST") {
     KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_POST, 1L));
     KMPS_RETURN_IF_ERROR(KMPS_CURL_SET(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size())));

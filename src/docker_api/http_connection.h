@@ -18,7 +18,7 @@
 namespace kmps::docker {
 
 struct HttpRequest {
-  std::string method = "GET";  // GET, POST, DELETE
+  std::string method = "GET";  // GET, HEAD, POST, DELETE
   std::string path;            // with the query, e.g. "/v1.41/containers/json?all=1"
   std::string body;            // sent as application/json when non-empty
   bool has_body = false;       // send `body` with Content-Type: application/json
