@@ -26,6 +26,7 @@ common=(--name "$name")
 up_flags=(--name "$name" --driver-root "$host" --dev-root "$host" --kind "$kind")
 cleanup() {
   "$kind" delete cluster --name "$name" >/dev/null 2>&1
+  umount "$work/private" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,6 +44,12 @@ $err"; fi
 json() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 has() { if grep -q -- "$2" <<<"$3"; then ok "$1"; else bad "$1: no '$2' in output" "$3"; fi; }
 eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
+nodes() { docker ps -aq --filter "label=io.x-k8s.kind.cluster=$name" | wc -l; }
+# mounts_yaml HOSTPATH [PROPAGATION]: a kindmps.yaml with one extraMount, on stdout
+mounts_yaml() {
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nextraMounts:\n  - hostPath: %s\n    containerPath: /data\n' "$1"
+  [ -z "${2:-}" ] || printf '    propagation: %s\n' "$2"
+}
 
 case $scenario in
 single)
@@ -124,8 +131,51 @@ inputs)
   has "names the socket" "$work/no.sock" "$err"
   expect 1 "kind failing to create the cluster" -- env KMPS_FAKE_KIND_IMAGE=kmps-no-such-image:none "$cli" up "${up_flags[@]}"
   has "names the kind command and its last error line" "kind create cluster --name $name failed (exit 1): ERROR" "$err"
+  # Docker creates the node, then cannot start it: kind prints the daemon's refusal, then a help pointer.
+  expect 1 "a node Docker cannot start" -- env KMPS_FAKE_KIND_DEVICES=/dev/kmps-no-such-device "$cli" up "${up_flags[@]}"
+  last=$(tail -n 1 <<<"$err")
+  has "the error names Docker's refusal" "failed (exit 1): docker: Error response from daemon: .*/dev/kmps-no-such-device" "$last"
+  if grep -q "docker run --help" <<<"$last"; then bad "the error is docker's help pointer" "$last"; else ok "not docker's help pointer"; fi
+  eq "the node that did not start is removed" "$(nodes)" 0
   expect 0 "up after the failed attempt recovers" -- "$cli" up "${up_flags[@]}" --json
+  # A kind stopped before kubeadm init leaves node containers without Kubernetes (admin.conf).
+  docker exec "$name-control-plane" rm /etc/kubernetes/admin.conf
+  expect 0 "up redoes a cluster kind left half-made" -- "$cli" up "${up_flags[@]}" --json
+  has "saying so in one line" "cluster \"$name\" was left half-made (kind did not finish): deleting and creating it again" "$err"
+  eq "kind ran again" "$(json 'd["created"]' <<<"$out")" True
+  eq "the new cluster is healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  expect 0 "admin.conf is back" -- docker exec "$name-control-plane" test -s /etc/kubernetes/admin.conf
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+
+  # A lock left by a killed kind or kubectl: kind would exit 1 on it; kindmps-api says which file.
+  touch "$work/kubeconfig" "$work/kubeconfig.lock"
+  expect 1 "a stale kubeconfig lock" -- env KUBECONFIG="$work/kubeconfig:$work/other" "$cli" up "${up_flags[@]}"
+  has "names the lock file" "kubeconfig lock file $work/kubeconfig.lock exists" "$err"
+  eq "kind did not run" "$(nodes)" 0
+  expect 1 "down with a stale kubeconfig lock" -- env KUBECONFIG="$work/kubeconfig" "$cli" down "${common[@]}" --kind "$kind"
+  has "names the lock file" "kubeconfig lock file $work/kubeconfig.lock exists" "$err"
+  eq "the lock file is left alone" "$([ -e "$work/kubeconfig.lock" ] && echo kept)" kept
+
+  # Docker would create a missing hostPath as an empty root-owned directory.
+  mounts_yaml "$work/no-such-dir" > "$work/mounts.yaml"
+  expect 2 "an extraMounts hostPath that does not exist" -- "$cli" up --config "$work/mounts.yaml" "${up_flags[@]}"
+  has "names it" "extraMounts: hostPath $work/no-such-dir does not exist" "$err"
+  eq "nothing created it" "$([ -e "$work/no-such-dir" ] || echo absent)" absent
+  expect 2 "config checks it too" -- "$cli" config --config "$work/mounts.yaml" --driver-root "$host" --dev-root "$host"
+
+  # HostToContainer is :rslave, which Docker refuses when the source lies on a private mount.
+  mkdir -p "$work/private"
+  if mount -t tmpfs kmps-e2e "$work/private" && mount --make-private "$work/private"; then
+    mkdir "$work/private/d"
+    mounts_yaml "$work/private/d" HostToContainer > "$work/propagation.yaml"
+    expect 2 "HostToContainer from a private mount" -- "$cli" up --config "$work/propagation.yaml" "${up_flags[@]}"
+    has "names the path, the mount point and the fixes" "hostPath $work/private/d has propagation HostToContainer, but the mount holding it, $work/private, is private, so Docker would refuse it: run mount --make-rshared $work/private, or set propagation: None" "$err"
+    eq "kind did not run" "$(nodes)" 0
+    mount --make-rshared "$work/private"
+    expect 0 "accepted once that mount is shared" -- "$cli" config --config "$work/propagation.yaml" --driver-root "$host" --dev-root "$host"
+  else
+    echo "skip - propagation: cannot mount a private tmpfs here"
+  fi
   mkdir -p "$KMPS_STATE_DIR/$name" && echo '{"name": ' > "$KMPS_STATE_DIR/$name/kindmps.json"
   expect 2 "a corrupt state file" -- "$cli" status "${common[@]}"
   has "names the state file" "$KMPS_STATE_DIR/$name/kindmps.json" "$err"
@@ -133,6 +183,11 @@ inputs)
   printf 'name: x\nwrokers: 2\n' > "$work/bad.yaml"
   expect 2 "an unknown key in kindmps.yaml" -- "$cli" up --config "$work/bad.yaml"
   has "pinned to file:line:column" "bad.yaml:2:1" "$err"
+  # What Docker leaves of a missing libcuda.so.<version> after a mount: an empty directory.
+  lib=$host/usr/local/nvidia/lib64/libcuda.so.580.159.04
+  rm "$lib" && mkdir "$lib"
+  expect 3 "a driver file that is a directory" -- "$cli" up "${up_flags[@]}"
+  has "names it as such" "$lib is a directory, not a file" "$err"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
