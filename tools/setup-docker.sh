@@ -25,7 +25,8 @@ if ! alive; then
   if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     $SUDO rm -f /var/run/docker.pid
   fi
-  if ! pgrep -x dockerd >/dev/null; then
+  # Not `pgrep dockerd`: the Docker 26 engine of tools/setup-docker26.sh may run beside this one.
+  if [ ! -f /var/run/docker.pid ]; then
     $SUDO bash -c "setsid dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
       >/var/log/kmps-dockerd.log 2>&1 < /dev/null &"
   fi

@@ -6,6 +6,7 @@
 # data root and exec root. Idempotent; prints the socket path.
 #   tools/setup-docker26.sh            -> /run/kmps-docker26/docker.sock
 #   tools/setup-docker26.sh --stop     stops that engine
+#   tools/setup-docker26.sh --cli      prints the path of its docker CLI (installing it if missing)
 # Env: KMPS_CACHE_DIR (default ~/.cache/kindmps), KMPS_DOCKER26_DATA (default /var/lib/kmps-docker26)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +38,7 @@ if [ ! -x "$root/usr/sbin/dockerd" ]; then
   rm -rf "$debs" "$root"; mv "$root.tmp" "$root"
 fi
 export PATH="$root/usr/sbin:$root/usr/bin:$PATH"
+if [ "${1:-}" = --cli ]; then echo "$root/usr/bin/docker"; exit 0; fi
 
 if ! alive; then
   mkdir -p "$run" "$data"

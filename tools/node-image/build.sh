@@ -5,7 +5,8 @@
 # kubeadm needs preloaded into the node's containerd under the names `kubeadm config images list`
 # prints. The image's tag carries a content key over everything it is made from, so a second
 # build is a lookup.
-#   tools/node-image/build.sh            last stdout line: the image reference
+#   tools/node-image/build.sh                last stdout line: the image reference
+#   tools/node-image/build.sh --cached-only  the reference if the image is built, else exit 3
 # Env: DOCKER_HOST (default: the Docker 26 engine of tools/setup-docker26.sh), KMPS_CACHE_DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,12 +21,13 @@ dk version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "no Docker engine answers at $DOCKER_HOST (start it with tools/setup-docker26.sh)"
 
 hash_files() { (cd "$here" && find "$@" -type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12; }
-key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh lib.sh files netd pause)
+key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-coredns.sh lib.sh files netd pause)
 ref=kindmps/node:$K8S_VERSION-$key
 if dk image inspect "$ref" >/dev/null 2>&1; then
   log "cached: $ref"
   echo "$ref"; exit 0
 fi
+[ "${1:-}" = --cached-only ] && { log "not built yet: $ref"; exit 3; }
 
 t0=$SECONDS
 step() { log "[$((SECONDS - t0))s] $*"; }
@@ -43,6 +45,8 @@ kbin=$cache/k8s/$K8S_VERSION
 if [ ! -x "$kbin/kubeadm" ]; then step "Kubernetes $K8S_VERSION from Go modules"; "$here/build-k8s.sh" "$kbin" >&2; fi
 ebin=$cache/etcd/$ETCD_VERSION
 if [ ! -x "$ebin/etcd" ]; then step "etcd $ETCD_VERSION from Go modules"; "$here/build-etcd.sh" "$ebin" >&2; fi
+dbin=$cache/coredns/$COREDNS_VERSION
+if [ ! -x "$dbin/coredns" ]; then step "CoreDNS $COREDNS_VERSION from Go modules"; "$here/build-coredns.sh" "$dbin" >&2; fi
 step "kindmps-netd and pause"
 need_go
 (cd "$here/netd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/kindmps-netd" .)
@@ -85,10 +89,17 @@ for c in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
 done
 d=$(layer etcd); cp "$ebin/etcd" "$d/usr/local/bin/"; mkdir -p "$d/var/lib/etcd"
 mkimage "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$d"
+d=$(layer coredns); cp "$dbin/coredns" "$d/coredns"
+mkimage "registry.k8s.io/coredns/coredns:$COREDNS_VERSION" "$d" -c 'ENTRYPOINT ["/coredns"]'
 d=$(layer pause); cp "$work/pause" "$d/pause"
 mkimage "registry.k8s.io/pause:$PAUSE_IMAGE_TAG" "$d" -c 'ENTRYPOINT ["/pause"]' 
 d=$(layer netd); cp "$work/kindmps-netd" "$d/usr/local/bin/"
 mkimage "kindmps.dev/netd:$key" "$d" -c 'ENTRYPOINT ["/usr/local/bin/kindmps-netd"]' 
+want=$("$kbin/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null) ||
+  die "kubeadm config images list failed"
+for i in $want; do
+  printf '%s\n' "${images[@]}" | grep -qx "$i" || die "kubeadm lists $i, which the node image would not hold"
+done
 dk save -o "$work/images.tar" "${images[@]}"
 for i in "${images[@]}"; do dk rmi "$i" >/dev/null; done
 

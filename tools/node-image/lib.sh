@@ -2,18 +2,31 @@
 die() { echo "node-image: $*" >&2; exit 1; }
 log() { echo "node-image: $*" >&2; }
 kmps_cache_dir() { echo "${KMPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kindmps}"; }
-# Go >= 1.24 (Kubernetes 1.34's go directive); the image's /usr/local/go first, then PATH.
+# Go >= 1.24 (Kubernetes 1.34's go directive): /usr/local/go, else the one on PATH, else Debian
+# trixie's golang-1.24 unpacked under the kindmps cache (so a machine with an older Go still builds).
+go_is_new_enough() {
+  local v; v=$("$1" env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
+  local maj=${v%%.*} rest=${v#*.}; local min=${rest%%.*}
+  [ "${maj:-0}" -gt 1 ] || { [ "${maj:-0}" -eq 1 ] && [ "${min:-0}" -ge 24 ]; }
+}
 need_go() {
-  local g
-  for g in /usr/local/go/bin/go "$(command -v go || true)"; do
-    [ -x "$g" ] || continue
-    local v; v=$("$g" env GOVERSION 2>/dev/null | sed 's/^go//')
-    local maj=${v%%.*} rest=${v#*.}; local min=${rest%%.*}
-    if [ "${maj:-0}" -gt 1 ] || { [ "${maj:-0}" -eq 1 ] && [ "${min:-0}" -ge 24 ]; }; then
-      export PATH="$(dirname "$g"):$PATH"; export GOTOOLCHAIN=local; return 0
+  local g trixie_go; trixie_go=$(kmps_cache_dir)/go-trixie/usr/lib/go-1.24/bin/go
+  for g in /usr/local/go/bin/go "$(command -v go || true)" "$trixie_go"; do
+    if [ -x "$g" ] && go_is_new_enough "$g"; then
+      export PATH="$(dirname "$g"):$PATH" GOTOOLCHAIN=local; return 0
     fi
   done
-  die "Go >= 1.24 is needed to build Kubernetes $K8S_VERSION (found: $(go version 2>/dev/null || echo none)); install it and retry"
+  install_trixie_go "$(kmps_cache_dir)/go-trixie"
+  export PATH="$(dirname "$trixie_go"):$PATH" GOTOOLCHAIN=local
+}
+install_trixie_go() { # DIR
+  log "no Go >= 1.24 here; unpacking Debian trixie's golang-1.24 into $1"
+  . "$(dirname "${BASH_SOURCE[0]}")/../trixie-apt.sh"
+  local debs; debs=$(mktemp -d)
+  trixie_apt_init && trixie_apt_download "$debs" golang-1.24-go golang-1.24-src ||
+    die "Go >= 1.24 is needed to build Kubernetes and could not be installed; install it and retry"
+  local d; for d in "$debs"/*.deb; do dpkg -x "$d" "$1"; done
+  rm -rf "$debs"
 }
 # The go.mod file of MODULE@VERSION, downloaded through the Go module proxy.
 go_mod_of() {

@@ -1,0 +1,126 @@
+#!/bin/bash
+# The real-cluster suite: `kindmps-api up` with REAL kind (built from Go modules), the node image
+# built here (tools/node-image), Docker Engine 26 and the MPS emulator as the host's driver, on
+# one control plane and one GPU worker; then a real Pod, scheduled by the real scheduler and run
+# by kubelet through the node's containerd, reaches the node's MPS daemon.
+#   tests/k8s/real_cluster_test.sh BUILD_DIR
+# Exit 77 (ctest: skipped) when the node image is not built and KMPS_K8S_BUILD is not 1, or
+# without root. KMPS_K8S_REQUIRE=1 turns every skip into a failure.
+set -uo pipefail
+build=$(realpath "${1:?build dir}")
+src=$(cd "$(dirname "$0")/../.." && pwd)
+cli=$build/src/cli/kindmps-api
+emu=$build/tools/mps-emu
+
+skip() {
+  if [ "${KMPS_K8S_REQUIRE:-0}" = 1 ]; then echo "FAIL: $1"; exit 1; fi
+  echo "SKIP: $1"; exit 77
+}
+[ "$(id -u)" = 0 ] || skip "needs root (Docker 26 engine, mknod for the fake host)"
+sock=$("$src/tools/setup-docker26.sh") || skip "Docker Engine 26 could not be started (tools/setup-docker26.sh)"
+kind=$("$src/tools/build-kind.sh") || skip "real kind could not be built (tools/build-kind.sh)"
+build_flag=--cached-only; [ "${KMPS_K8S_BUILD:-0}" = 1 ] && build_flag=
+image=$("$src/tools/node-image/build.sh" $build_flag | tail -1)
+[ -n "$image" ] || skip "the node image is not built (tools/node-image/build.sh; KMPS_K8S_BUILD=1 builds it here)"
+
+export DOCKER_HOST=unix://$sock
+export PATH="$(dirname "$("$src/tools/setup-docker26.sh" --cli)"):$PATH"   # kind drives the docker CLI
+work=$(mktemp -d /tmp/kmps-k8s.XXXXXX)
+export KUBECONFIG=$work/kubeconfig KMPS_STATE_DIR=$work/state
+name=kmps-k8s-$$
+cp=$name-control-plane gpu=$name-worker
+client_image=kindmps.dev/mps-emu-client:test-$$
+cleanup() {
+  "$kind" delete cluster --name "$name" >/dev/null 2>&1
+  docker rm -f "$name-control-plane" >/dev/null 2>&1
+  docker rmi "$client_image" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0; failed=0
+ok() { passed=$((passed+1)); echo "ok   - $1"; }
+bad() { failed=$((failed+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | tail -20 | sed 's/^/       /'; }
+expect() { # CODE DESCRIPTION -- COMMAND...   (stdout in $out, stderr in $err)
+  local want=$1 what=$2; shift 3
+  out=$("$@" 2>"$work/err"); local rc=$?; err=$(cat "$work/err")
+  if [ "$rc" = "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, wanted $want" "$out
+$err"; fi
+}
+has() { if grep -q -- "$2" <<<"$3"; then ok "$1"; else bad "$1: no '$2' in" "$3"; fi; }
+eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+kubectl() { docker exec -i "$cp" kubectl "$@"; }   # the node's own kubectl and admin.conf
+echo "# node image $image, kind $("$kind" version | cut -d' ' -f2), Docker $(docker version -f '{{.Server.Version}}')"
+
+host=$("$src/tools/make-fake-host.sh" "$work/host" "$emu")
+cat > "$work/kindmps.yaml" <<YAML
+apiVersion: kindmps.dev/v1alpha1
+kind: Config
+name: $name
+image: $image
+workers: 1
+gpuNodes: [worker]
+YAML
+up=("$cli" up --config "$work/kindmps.yaml" --kind "$kind" --driver-root "$host" --dev-root "$host")
+
+# kind's docker run failing: the line that says why, not kind's "docker run --help" trailer.
+docker run -d --name "$cp" --label keep=me "$image" sleep 1 >/dev/null 2>&1 || true
+expect 1 "up reports a failed docker run of kind's" -- "${up[@]}"
+has "the reason is docker's own line" "already in use" "$err"
+if grep -q "docker run --help" <<<"$(tail -1 <<<"$err")"; then bad "the last line is kind's trailer" "$err"; else ok "not kind's trailer"; fi
+docker rm -f "$cp" >/dev/null 2>&1
+eq "a failed create leaves no node behind" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster="$name" | wc -l)" 0
+
+expect 0 "up creates the cluster with real kind and starts MPS" -- "${up[@]}" --json
+eq "up --json: healthy" "$(json 'd["healthy"]' <<<"$out")" True
+eq "up --json: kind ran" "$(json 'd["created"]' <<<"$out")" True
+eq "only the worker is a GPU node" "$(json '[n["name"] for n in d["nodes"] if n["gpu"]]' <<<"$out")" "['$gpu']"
+
+expect 0 "every node becomes Ready" -- kubectl wait --for=condition=Ready node --all --timeout=180s
+nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.nodeInfo.kubeletVersion}{"\n"}{end}')
+has "the control plane is a node" "$cp=v1.34" "$nodes"
+has "the GPU worker is a node" "$gpu=v1.34" "$nodes"
+expect 0 "status is healthy" -- "$cli" status --name "$name"
+expect 0 "the cluster DNS (CoreDNS built here) becomes Ready" -- \
+  kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns --timeout=180s
+has "kind wrote the kubeconfig context" "kind-$name" "$(cat "$KUBECONFIG" 2>/dev/null)"
+
+# A real Pod reaches the node's MPS daemon.
+w=$work/client-image; mkdir -p "$w/bin" "$w/tmp" "$w/etc"
+cp /bin/busybox "$w/bin/"; for a in sh cat ls sleep; do ln -s busybox "$w/bin/$a"; done
+cp "$emu/mps-emu-client" "$w/bin/"
+echo 'root:x:0:0:root:/root:/bin/sh' > "$w/etc/passwd"
+tar -C "$w" -cf "$w.tar" . && docker import -c 'ENV PATH=/bin' "$w.tar" "$client_image" >/dev/null &&
+  docker save -o "$work/client.tar" "$client_image"
+expect 0 "kind load image-archive puts the client image into the nodes" -- "$kind" load image-archive "$work/client.tar" --name "$name"
+pod() { sed -e "s|@NAME@|$1|" -e "s|@NODE@|$gpu|" -e "s|@IMAGE@|$client_image|" -e "s|@SLEEP@|$2|" \
+          -e "s|@PIPE@|/tmp/nvidia-mps|g" "$src/tests/k8s/mps-client-pod.yaml"; }
+before=$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)
+expect 0 "a client Pod is accepted" -- kubectl apply -f - < <(pod mps-long 60)
+expect 0 "the Pod runs" -- kubectl wait --for=condition=Ready pod/mps-long --timeout=120s
+eq "the scheduler put it on the GPU node" "$(kubectl get pod mps-long -o jsonpath='{.spec.nodeName}')" "$gpu"
+for _ in $(seq 50); do kubectl logs mps-long 2>/dev/null | grep -q attached && break; sleep 0.2; done
+has "the Pod's client attached to the node's MPS server" "attached to server" "$(kubectl logs mps-long 2>&1)"
+after=$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)
+eq "the node's daemon logged one new client" "$after" "$((before + 1))"
+server=$("$cli" mps --name "$name" get_server_list 2>/dev/null | head -1)
+expect 0 "the daemon lists its clients" -- "$cli" mps --name "$name" get_client_list "$server"
+if [[ "$out" =~ ^[0-9]+ ]]; then ok "the daemon counts the Pod's client"; else bad "get_client_list: '$out'"; fi
+expect 0 "a short client Pod completes" -- kubectl apply -f - < <(pod mps-short 0)
+expect 0 "it succeeds" -- kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/mps-short --timeout=120s
+kubectl delete pod mps-long mps-short --grace-period=1 >/dev/null 2>&1
+
+# kind nodes restart with the engine: back with Docker's 64 MiB /dev/shm and no MPS daemon.
+docker restart -t 10 "$gpu" >/dev/null
+expect 1 "status after the GPU node restarted is unhealthy" -- "$cli" status --name "$name"
+expect 0 "up repairs it" -- "${up[@]}"
+expect 0 "status is healthy again" -- "$cli" status --name "$name"
+expect 0 "the restarted node is Ready again" -- kubectl wait --for=condition=Ready node "$gpu" --timeout=180s
+
+expect 0 "down deletes the cluster" -- "$cli" down --name "$name" --kind "$kind"
+eq "no node containers are left" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster="$name" | wc -l)" 0
+if grep -q "kind-$name" "$KUBECONFIG" 2>/dev/null; then bad "the kubeconfig entry is still there"; else ok "kind's kubeconfig entry is gone"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
