@@ -7,7 +7,8 @@
 # build is a lookup.
 #   tools/node-image/build.sh                last stdout line: the image reference
 #   tools/node-image/build.sh --cached-only  the reference if the image is built, else exit 3
-# Env: DOCKER_HOST (default: the Docker 26 engine of tools/setup-docker26.sh), KMPS_CACHE_DIR.
+# Env: DOCKER_HOST (default: the Docker 26 engine of tools/setup-docker26.sh), KMPS_CACHE_DIR,
+#      KMPS_NODE_IMAGE_REASSEMBLE=1 (assemble again even when the image is there; for benchmarks).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
@@ -23,7 +24,8 @@ dk version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
 hash_files() { (cd "$here" && find "$@" -type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12; }
 key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-coredns.sh lib.sh files netd pause)
 ref=kindmps/node:$K8S_VERSION-$key
-if dk image inspect "$ref" >/dev/null 2>&1; then
+old_id=$(dk image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
+if [ -n "$old_id" ] && [ "${KMPS_NODE_IMAGE_REASSEMBLE:-0}" != 1 ]; then
   log "cached: $ref"
   echo "$ref"; exit 0
 fi
@@ -139,5 +141,10 @@ dk stop -t 5 "$builder" >/dev/null
 dk commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL dev.kindmps.node-image.key=$key dev.kindmps.kubernetes=$K8S_VERSION" \
   "$builder" "$ref" >/dev/null
+# Older builds (other keys, or the image this one replaces) go, unless a node still uses them.
+keep=$(dk image inspect -f "{{.Id}}" "$ref")
+for i in $(dk images --no-trunc --filter label=dev.kindmps.node-image.key -q | sort -u); do
+  [ "$i" = "$keep" ] || dk rmi "$i" >/dev/null 2>&1 || true
+done
 step "built $ref ($(dk image inspect -f '{{.Size}}' "$ref" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"
 echo "$ref"
