@@ -26,6 +26,9 @@ std::string Reply(const docker::ExecResult& r) { return OneLine(r.out.empty() ? 
 
 bool Killed(int exit_code) { return exit_code == 137 || exit_code == 124; }
 
+// The exit status of `nvidia-cuda-mps-control -d` when the driver's libraries cannot be loaded.
+constexpr int kDaemonCannotLoadDriver = 244;
+
 // Polls `probe` until it returns true or `timeout` passes. `probe` errors end the wait.
 template <typename Probe>
 StatusOr<bool> PollUntil(Probe probe, milliseconds timeout, milliseconds interval = milliseconds(100)) {
@@ -157,6 +160,14 @@ StatusOr<EnsureResult> EnsureDaemon(cluster::Node& node, const MpsSettings& sett
           "nvidia-cuda-mps-control cannot run in node {} (exit {}): {} (are the driver mounts in place? see "
           "kindmps-api config)",
           node.name(), started.exit_code, Reply(started)));
+    }
+    if (started.exit_code == kDaemonCannotLoadDriver && Reply(started).empty()) {
+      // Seen on an H200: -d exits 244 and says nothing when dlopen of the driver fails.
+      return EnvironmentMissing(fmt::format(
+          "nvidia-cuda-mps-control -d exited 244 with no message in node {}: it could not load "
+          "libcuda.so.1 or libnvidia-ml.so.1 through the node's loader path (check the driver "
+          "mounts: kindmps-api inspect, kindmps-api config)",
+          node.name()));
     }
     return Failed(fmt::format("nvidia-cuda-mps-control -d failed in node {} (exit {}): {}", node.name(),
                               started.exit_code, Reply(started)));

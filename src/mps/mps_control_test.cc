@@ -157,6 +157,22 @@ TEST(EnsureDaemon, MissingBinaryNamesTheNodeAndTheMounts) {
   EXPECT_NE(r.status().message().find("mounts"), std::string::npos);
 }
 
+TEST(EnsureDaemon, Exit244WithoutAMessageNamesTheDriverLibraries) {
+  FakeNode node("gpu-worker");
+  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
+  node.handler = [](const ExecOptions& e) -> StatusOr<ExecResult> {
+    if (e.cmd[0] == "nvidia-cuda-mps-control") return ExecResult{244, "", ""};
+    return ExecResult{0, "", ""};
+  };
+  auto r = EnsureDaemon(node, Settings());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kEnvironment);
+  const std::string& m = r.status().message();
+  EXPECT_NE(m.find("gpu-worker"), std::string::npos) << m;
+  EXPECT_NE(m.find("libnvidia-ml.so.1"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
 TEST(EnsureServer, AHangingStartServerIsJudgedByTheProcessTable) {
   FakeNode node;
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
