@@ -14,7 +14,8 @@ struct Context {
   int exit_code = 0;
 };
 
-// Prints one line "kindmps-api: <message>" on stderr and returns the status's exit code.
+// Prints one line "kindmps-api: <message>" on stderr and returns the process exit code for the
+// status (ProcessExitCodeFor: 130/143 after SIGINT/SIGTERM).
 int Report(const Status& status);
 
 void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps

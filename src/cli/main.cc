@@ -11,7 +11,7 @@ namespace kmps::cli {
 int Report(const Status& status) {
   if (status.ok()) return 0;
   fmt::print(stderr, "kindmps-api: {}\n", status.message());
-  return ExitCodeFor(status);
+  return ProcessExitCodeFor(status);
 }
 
 }  // namespace kmps::cli

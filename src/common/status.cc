@@ -25,7 +25,9 @@ std::string Status::ToString() const { return ok() ? std::string("ok") : message
 
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
-  return Status(code_, std::string(context) + ": " + message_);
+  Status s = *this;
+  s.message_ = std::string(context) + ": " + message_;
+  return s;
 }
 
 int ExitCodeFor(const Status& status) {
@@ -37,6 +39,11 @@ int ExitCodeFor(const Status& status) {
     case Code::kEnvironment: return 3;
     default: return 1;
   }
+}
+
+int ProcessExitCodeFor(const Status& status) {
+  if (status.code() == Code::kCancelled && status.signal() > 0) return 128 + status.signal();
+  return ExitCodeFor(status);
 }
 
 }  // namespace kmps

@@ -23,7 +23,7 @@ enum class Code {
   kProtocol,           // malformed HTTP, truncated stream, bad JSON          -> exit 1
   kEnvironment,        // missing kind binary, NVIDIA driver files, ...       -> exit 3
   kFailed,             // an operation failed / cluster unhealthy             -> exit 1
-  kCancelled,          // interrupted (Ctrl-C)                                -> exit 1
+  kCancelled,          // interrupted (Ctrl-C)              -> exit 1; the CLI: 128+signal
 };
 
 std::string_view CodeName(Code code);
@@ -32,12 +32,20 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // kCancelled by signal `signo` (SIGINT, SIGTERM).
+  static Status Interrupted(int signo, std::string message) {
+    Status s(Code::kCancelled, std::move(message));
+    s.signal_ = signo;
+    return s;
+  }
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The signal that interrupted the operation (kCancelled); 0 when none did.
+  int signal() const { return signal_; }
 
   // "message" for errors, "ok" for success.
   std::string ToString() const;
@@ -48,11 +56,16 @@ class [[nodiscard]] Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int signal_ = 0;
 };
 
 // The CLI's exit code for a status: 0 ok, 2 invalid argument, 3 environment missing
 // (unreachable daemon, socket permission, missing tools or driver files), 1 otherwise.
 int ExitCodeFor(const Status& status);
+
+// The exit code of the kindmps-api process: ExitCodeFor(), except 128+N for an operation that
+// signal N interrupted (130 after SIGINT, 143 after SIGTERM), as a shell reports a killed command.
+int ProcessExitCodeFor(const Status& status);
 
 template <typename T>
 class [[nodiscard]] StatusOr {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 namespace kmps {
 namespace {
 
@@ -14,6 +16,19 @@ TEST(StatusTest, ExitCodesFollowTheContract) {
   EXPECT_EQ(ExitCodeFor(NotFound("x")), 1);
   EXPECT_EQ(ExitCodeFor(DeadlineExceeded("x")), 1);
   EXPECT_EQ(ExitCodeFor(Failed("x")), 1);
+}
+
+TEST(StatusTest, AnInterruptionExitsAsTheSignalWouldHave) {
+  Status s = Status::Interrupted(SIGINT, "stopped");
+  EXPECT_EQ(s.code(), Code::kCancelled);
+  EXPECT_EQ(s.signal(), SIGINT);
+  EXPECT_EQ(ExitCodeFor(s), 1);  // the C ABI's code for KMPS_ERROR_CANCELLED
+  EXPECT_EQ(ProcessExitCodeFor(s), 130);
+  EXPECT_EQ(ProcessExitCodeFor(Status::Interrupted(SIGTERM, "stopped").WithContext("up")), 143);
+  EXPECT_EQ(Status::Interrupted(SIGTERM, "stopped").WithContext("up").signal(), SIGTERM);
+  EXPECT_EQ(ProcessExitCodeFor(Status(Code::kCancelled, "no signal")), 1);
+  EXPECT_EQ(ProcessExitCodeFor(InvalidArgument("x")), 2);
+  EXPECT_EQ(ProcessExitCodeFor(EnvironmentMissing("x")), 3);
 }
 
 StatusOr<int> Half(int v) {

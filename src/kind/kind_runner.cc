@@ -1,16 +1,22 @@
 #include "kind/kind_runner.h"
 
 #include <fcntl.h>
+#include <dirent.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include <fmt/core.h>
@@ -60,6 +66,12 @@ StatusOr<std::string> FindExecutable(const std::string& name_or_path) {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kGroupPoll{50};       // how often a group is looked at once its leader is gone
+constexpr milliseconds kLongestPoll{1000};
+constexpr milliseconds kAfterKill{5000};     // KILL sent: how long a process the kernel holds is waited for
 
 int ExitCodeOf(int wstatus) {
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
@@ -67,78 +79,316 @@ int ExitCodeOf(int wstatus) {
   return -1;
 }
 
-}  // namespace
+milliseconds Until(Clock::time_point t) {
+  return std::max(std::chrono::duration_cast<milliseconds>(t - Clock::now()), milliseconds(0));
+}
 
-StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadline deadline,
-                                   const std::function<void(std::string_view)>& on_line, size_t tail_lines) {
-  if (argv.empty()) return InvalidArgument("no program to run");
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
+// ---- SIGINT and SIGTERM while RunProcess waits ----
+// The child leads a process group of its own, so the terminal's Ctrl-C reaches only us. A handler
+// writes each signal's number into the wake-up pipe of every RunProcess under way, which forwards
+// it to its child's group. The handler touches only lock-free atomics, write(2) and errno.
 
+constexpr int kForwarded[] = {SIGINT, SIGTERM};
+constexpr size_t kForwardedCount = sizeof kForwarded / sizeof kForwarded[0];
+constexpr size_t kWakeSlots = 64;  // RunProcess calls at once that get signals forwarded
+
+struct WakeSlot {
+  std::atomic<int> fd{-1};   // the write end of one call's wake-up pipe
+  std::atomic<int> busy{0};  // handlers between reading fd and being done with it
+};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
+WakeSlot g_wake[kWakeSlots];
+
+std::mutex g_handlers_mu;  // guards the three below
+int g_handler_users = 0;
+struct sigaction g_previous[kForwardedCount];
+bool g_installed[kForwardedCount];
+
+void OnForwardedSignal(int signo) {
+  int saved_errno = errno;
+  unsigned char byte = static_cast<unsigned char>(signo);
+  for (WakeSlot& slot : g_wake) {
+    slot.busy.fetch_add(1);
+    int fd = slot.fd.load();
+    if (fd >= 0) {
+      ssize_t n = ::write(fd, &byte, 1);  // non-blocking: a full pipe holds signals enough
+      (void)n;
+    }
+    slot.busy.fetch_sub(1);
+  }
+  errno = saved_errno;
+}
+
+// One RunProcess call's wake-up pipe. The first of the calls under way installs the handler for
+// the signals not ignored; the last restores the dispositions it found.
+class SignalWatch {
+ public:
+  SignalWatch() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
+    read_.reset(fds[0]);
+    write_.reset(fds[1]);
+    std::lock_guard<std::mutex> lock(g_handlers_mu);
+    for (size_t i = 0; i < kWakeSlots && slot_ == nullptr; ++i) {
+      if (g_wake[i].fd.load() < 0) slot_ = &g_wake[i];
+    }
+    if (slot_ == nullptr) {  // that many calls at once: this one gets no signal forwarded
+      read_.reset();
+      return;
+    }
+    slot_->fd.store(write_.get());
+    if (g_handler_users++ > 0) return;
+    struct sigaction sa = {};
+    sa.sa_handler = OnForwardedSignal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : kForwarded) sigaddset(&sa.sa_mask, s);
+    for (size_t i = 0; i < kForwardedCount; ++i) {
+      g_installed[i] = false;
+      if (::sigaction(kForwarded[i], nullptr, &g_previous[i]) != 0) continue;
+      bool ignored = (g_previous[i].sa_flags & SA_SIGINFO) == 0 && g_previous[i].sa_handler == SIG_IGN;
+      g_installed[i] = !ignored && ::sigaction(kForwarded[i], &sa, nullptr) == 0;
+    }
+  }
+  ~SignalWatch() {
+    if (slot_ == nullptr) return;
+    std::lock_guard<std::mutex> lock(g_handlers_mu);
+    if (--g_handler_users == 0) {
+      for (size_t i = 0; i < kForwardedCount; ++i) {
+        if (g_installed[i]) ::sigaction(kForwarded[i], &g_previous[i], nullptr);
+      }
+    }
+    slot_->fd.store(-1);
+    while (slot_->busy.load() != 0) std::this_thread::yield();  // a handler may still hold our fd
+  }
+  SignalWatch(const SignalWatch&) = delete;
+  SignalWatch& operator=(const SignalWatch&) = delete;
+
+  int fd() const { return read_.get(); }
+  // The signals delivered since the last call, oldest first.
+  std::vector<int> Take() {
+    std::vector<int> signals;
+    unsigned char got[16];
+    ssize_t n;
+    while ((n = ::read(read_.get(), got, sizeof got)) > 0) signals.insert(signals.end(), got, got + n);
+    return signals;
+  }
+
+ private:
+  UniqueFd read_, write_;
+  WakeSlot* slot_ = nullptr;
+};
+
+// posix_spawn of argv: stdin /dev/null, stdout and stderr on `out`, leader of a new process
+// group, no signal blocked.
+Status Spawn(const std::vector<std::string>& argv, int out, pid_t* pid) {
   posix_spawn_file_actions_t actions;
   if (int e = posix_spawn_file_actions_init(&actions); e != 0) {
     return Failed(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
   }
+  posix_spawnattr_t attr;
+  if (int e = posix_spawnattr_init(&attr); e != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return Failed(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
+  }
+  sigset_t none;
+  sigemptyset(&none);
   int rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 1);
+  if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out, 2);
+  if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  pid_t pid = 0;
-  if (rc == 0) rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, cargv.data(), environ);
+  if (rc == 0) rc = ::posix_spawn(pid, argv[0].c_str(), &actions, &attr, cargv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
-  write_end.reset();
   if (rc != 0) return EnvironmentMissing(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
+  return Status::Ok();
+}
+
+// A descriptor that poll() reports readable once `pid` has exited; -1 where the kernel has none
+// (the child is then looked at every kGroupPoll).
+int OpenPidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// The child's output, split into lines for on_line and the tail.
+class Lines {
+ public:
+  Lines(const std::function<void(std::string_view)>& on_line, size_t tail_lines, std::deque<std::string>& tail)
+      : on_line_(on_line), tail_lines_(tail_lines), tail_(tail) {}
+  void Add(const char* data, size_t n) {
+    pending_.append(data, n);
+    size_t nl;
+    while ((nl = pending_.find('\n')) != std::string::npos) {
+      Emit(std::string_view(pending_).substr(0, nl));
+      pending_.erase(0, nl + 1);
+    }
+  }
+  void Finish() {
+    if (!pending_.empty()) Emit(pending_);
+    pending_.clear();
+  }
+
+ private:
+  void Emit(std::string_view line) {
+    if (on_line_) on_line_(line);
+    tail_.emplace_back(line);
+    if (tail_.size() > tail_lines_) tail_.pop_front();
+  }
+  const std::function<void(std::string_view)>& on_line_;
+  size_t tail_lines_;
+  std::deque<std::string>& tail_;
+  std::string pending_;
+};
+
+}  // namespace
+
+bool ProcessGroupAlive(pid_t pgid) {
+  if (::kill(-pgid, 0) != 0) return errno == EPERM;  // EPERM: a member runs under another user
+  // Orphans are reparented to PID 1, which may reap them late (or, in a container, never); a
+  // zombie has done all it will do, so only members that are not zombies count.
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return true;
+  bool alive = false;
+  while (!alive) {
+    struct dirent* e = ::readdir(proc);
+    if (e == nullptr) break;
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    UniqueFd stat(::open(fmt::format("/proc/{}/stat", e->d_name).c_str(), O_RDONLY | O_CLOEXEC));
+    char text[512];
+    ssize_t n = stat.get() < 0 ? -1 : ::read(stat.get(), text, sizeof text - 1);
+    if (n <= 0) continue;  // gone meanwhile
+    text[n] = '\0';
+    // "pid (comm) state ppid pgrp ..."; comm may hold anything, so parse after its last ')'.
+    const char* close = std::strrchr(text, ')');
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (close != nullptr && std::sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) == 3) {
+      alive = pgrp == pgid && state != 'Z' && state != 'X';
+    }
+  }
+  ::closedir(proc);
+  return alive;
+}
+
+std::string SignalName(int signo) {
+  switch (signo) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGKILL: return "SIGKILL";
+    default: return fmt::format("signal {}", signo);
+  }
+}
+
+StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadline deadline,
+                                   const std::function<void(std::string_view)>& on_line, size_t tail_lines,
+                                   const RunLimits& limits) {
+  if (argv.empty()) return InvalidArgument("no program to run");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  // Only our end is non-blocking: the child's stdout stays as programs expect it.
+  if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
+
+  SignalWatch signals;  // from here on, SIGINT and SIGTERM are for the child's group
+  pid_t pid = 0;
+  KMPS_RETURN_IF_ERROR(Spawn(argv, write_end.get(), &pid));
+  write_end.reset();
+  const pid_t pgid = pid;
+  UniqueFd pidfd(OpenPidfd(pid));
 
   ProcessResult result;
-  std::string pending;
-  auto emit = [&](std::string_view line) {
-    if (on_line) on_line(line);
-    result.tail.emplace_back(line);
-    if (result.tail.size() > tail_lines) result.tail.pop_front();
-  };
-  bool timed_out = false;
+  Lines lines(on_line, tail_lines, result.tail);
+  bool pipe_open = true, reaped = false, exit_known = false, group_gone = false;
+  int wstatus = 0;
+  int interrupted_by = 0;                         // the first signal forwarded
+  bool termed = false, exited_before_deadline = false, killed = false;
+  Clock::time_point kill_at{}, give_up_at{}, gone_at{};
   char buf[4096];
   for (;;) {
-    struct pollfd p = {read_end.get(), POLLIN, 0};
-    int wait_ms = static_cast<int>(std::min<long long>(deadline.Remaining().count(), 1000));
-    int n = ::poll(&p, 1, wait_ms);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) {
-      if (deadline.Expired()) { timed_out = true; break; }
-      continue;
-    }
-    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    pending.append(buf, static_cast<size_t>(got));
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      emit(std::string_view(pending).substr(0, nl));
-      pending.erase(0, nl + 1);
-    }
-  }
-  if (!pending.empty()) emit(pending);
+    struct pollfd p[3];
+    nfds_t n = 0;
+    int out_i = -1, sig_i = -1;
+    if (pipe_open) { out_i = static_cast<int>(n); p[n++] = {read_end.get(), POLLIN, 0}; }
+    if (signals.fd() >= 0) { sig_i = static_cast<int>(n); p[n++] = {signals.fd(), POLLIN, 0}; }
+    bool watch_child = !reaped && pidfd.get() >= 0;
+    if (watch_child) p[n++] = {pidfd.get(), POLLIN, 0};
+    milliseconds wait = watch_child ? kLongestPoll : kGroupPoll;
+    bool stopping = termed || interrupted_by != 0;
+    if (!stopping) wait = std::min(wait, deadline.Remaining());
+    if (stopping && !killed) wait = std::min(wait, Until(kill_at));
+    int ready = ::poll(p, n, static_cast<int>(wait.count()));
+    if (ready < 0) ready = 0;  // EINTR: a signal, which the wake-up pipe holds
 
-  int wstatus = 0;
-  if (timed_out) {
-    ::kill(pid, SIGTERM);
-    bool reaped = false;
-    for (int i = 0; i < 50 && !reaped; ++i) {
-      reaped = ::waitpid(pid, &wstatus, WNOHANG) == pid;
-      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (sig_i >= 0 && (p[sig_i].revents & POLLIN)) {
+      for (int s : signals.Take()) {
+        if (!group_gone) ::kill(-pgid, s);
+        if (interrupted_by == 0) {
+          interrupted_by = s;
+          if (!termed) kill_at = Clock::now() + limits.interrupt_grace;
+        }
+      }
+    }
+    if (out_i >= 0 && p[out_i].revents != 0) {
+      ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+      if (got > 0) lines.Add(buf, static_cast<size_t>(got));
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) pipe_open = false;
     }
     if (!reaped) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &wstatus, 0);
+      pid_t w = ::waitpid(pid, &wstatus, WNOHANG);
+      exit_known = w == pid;
+      reaped = exit_known || (w < 0 && errno == ECHILD);  // ECHILD: SIGCHLD ignored, the kernel reaped it
     }
-    return DeadlineExceeded(fmt::format("{} did not finish in time and was stopped", argv[0]));
+    auto now = Clock::now();
+    if (reaped && !group_gone && !ProcessGroupAlive(pgid)) {
+      group_gone = true;
+      gone_at = now;
+    }
+    // Done once the group is gone and the pipe closed, or held only by a process outside it.
+    if (group_gone && (!pipe_open || now - gone_at >= limits.output_grace)) break;
+    if (group_gone) continue;  // only output is waited for: nothing left to stop
+    stopping = termed || interrupted_by != 0;
+    if (!stopping && deadline.Expired()) {
+      termed = true;
+      exited_before_deadline = reaped;
+      ::kill(-pgid, SIGTERM);
+      kill_at = now + limits.term_grace;
+    } else if (stopping && !killed && now >= kill_at) {
+      killed = true;
+      ::kill(-pgid, SIGKILL);
+      give_up_at = now + kAfterKill;
+    } else if (killed && now >= give_up_at) {
+      break;  // a process that even KILL did not end (held in the kernel): stop waiting
+    }
   }
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  for (int i = 0; pipe_open && i < 64; ++i) {  // what came last, while a process outside holds the pipe
+    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+    if (got <= 0) break;
+    lines.Add(buf, static_cast<size_t>(got));
   }
-  result.exit_code = ExitCodeOf(wstatus);
+  lines.Finish();
+  if (!reaped) exit_known = ::waitpid(pid, &wstatus, WNOHANG) == pid;
+  std::string left = group_gone ? "" : "; a process of its group outlived SIGKILL";
+  if (interrupted_by != 0) {
+    return Status::Interrupted(interrupted_by,
+                               fmt::format("{} was stopped by {}{}", argv[0], SignalName(interrupted_by), left));
+  }
+  if (termed) {
+    return DeadlineExceeded(
+        exited_before_deadline
+            ? fmt::format("{} exited, but a process it started was still running at the deadline and was stopped{}",
+                          argv[0], left)
+            : fmt::format("{} did not finish in time and was stopped{}", argv[0], left));
+  }
+  result.exit_code = exit_known ? ExitCodeOf(wstatus) : -1;
   return result;
 }
 

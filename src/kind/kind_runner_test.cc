@@ -1,11 +1,53 @@
 #include "kind/kind_runner.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
 
 namespace kmps::kind {
 namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// No process of the group is left. PID 1 here may reap orphans a second late: a zombie counts as
+// gone (ProcessGroupAlive), anything else fails.
+bool GroupAlive(pid_t pgid) {
+  if (::kill(-pgid, 0) != 0) return errno != ESRCH;
+  return ProcessGroupAlive(pgid);
+}
+
+// Collects the child's lines; the first one is the child's PID (= its group) when it prints $$.
+struct Output {
+  std::vector<std::string> lines;
+  std::function<void(std::string_view)> Fn() {
+    return [this](std::string_view l) { lines.emplace_back(l); };
+  }
+  pid_t Pgid() const { return lines.empty() ? 0 : static_cast<pid_t>(std::stoi(lines.front())); }
+  bool Has(const std::string& line) const {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  }
+};
+
+// Sends `signo` to this process from another thread after `delay`.
+std::thread RaiseLater(int signo, std::chrono::milliseconds delay) {
+  return std::thread([=] {
+    std::this_thread::sleep_for(delay);
+    std::raise(signo);
+  });
+}
+
+volatile sig_atomic_t g_caught = 0;
+void CountSignal(int) { g_caught = g_caught + 1; }
 
 TEST(KindArgs, CreateAndDelete) {
   EXPECT_EQ(CreateClusterArgs("/usr/bin/kind", "demo", "/s/kind-config.yaml", ""),
@@ -48,6 +90,149 @@ TEST(RunProcess, AMissingProgramIsAnEnvironmentError) {
   auto r = RunProcess({"/nonexistent/kind", "version"}, Deadline::In(std::chrono::seconds(5)), nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kEnvironment);
+}
+
+TEST(RunProcess, TheChildLeadsAProcessGroupOfItsOwn) {
+  Output out;
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat"}, Deadline::In(20s), out.Fn());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(out.lines.size(), 2u);
+  EXPECT_EQ(out.lines[1], out.lines[0]);  // pgrp == pid
+  EXPECT_NE(out.Pgid(), ::getpgrp());
+}
+
+// Runs `script`, whose child exits 3 while a grandchild lives on for 2 s: RunProcess returns once
+// the grandchild is gone, well before the deadline.
+void ExpectTheGrandchildIsWaitedFor(const std::string& script, Output& out) {
+  auto t0 = Clock::now();
+  auto r = RunProcess({"/bin/sh", "-c", script}, Deadline::In(20s), out.Fn());
+  double took = SecondsSince(t0);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_GE(took, 2.0);
+  EXPECT_LT(took, 20.0);
+  EXPECT_FALSE(GroupAlive(out.Pgid()));
+  std::printf("returned after %.2f s (grandchild: 2 s)\n", took);
+}
+
+// kind's case: a `docker run` it started outlives it, with output of its own (the pipe closes when
+// the child exits).
+TEST(RunProcess, WaitsForAGrandchildThatOutlivesTheChild) {
+  Output out;
+  ExpectTheGrandchildIsWaitedFor("echo $$; sleep 2 >/dev/null 2>&1 & exit 3", out);
+}
+
+TEST(RunProcess, AGrandchildHoldingTheOutputIsReadUntilItIsGone) {
+  Output out;
+  ExpectTheGrandchildIsWaitedFor("echo $$; (sleep 2; echo late) & echo early; exit 3", out);
+  EXPECT_EQ(out.lines.size(), 3u);
+  EXPECT_TRUE(out.Has("early") && out.Has("late"));
+}
+
+TEST(RunProcess, TheDeadlineKillsTheWholeGroup) {
+  Output out;
+  RunLimits limits;
+  limits.term_grace = 500ms;
+  auto t0 = Clock::now();
+  // The grandchild ignores TERM and never exits: only KILL, to the group, ends it.
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; (trap '' TERM; exec sleep 600) & exit 0"}, Deadline::In(1s),
+                      out.Fn(), 20, limits);
+  double took = SecondsSince(t0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
+  EXPECT_NE(r.status().message().find("exited, but a process it started was still running at the deadline"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_GE(took, 1.5);
+  EXPECT_LT(took, 4.0);
+  ASSERT_GT(out.Pgid(), 0);
+  EXPECT_FALSE(GroupAlive(out.Pgid())) << "a process of group " << out.Pgid() << " survived";
+  std::printf("returned after %.2f s (deadline 1 s, TERM grace 0.5 s)\n", took);
+}
+
+TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
+  struct sigaction mine = {}, before = {};
+  mine.sa_handler = CountSignal;
+  sigemptyset(&mine.sa_mask);
+  ASSERT_EQ(::sigaction(SIGINT, &mine, &before), 0);
+  g_caught = 0;
+  Output out;
+  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  auto t0 = Clock::now();
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got INT; exit 7' INT; sleep 30"}, Deadline::In(20s),
+                      out.Fn());
+  double took = SecondsSince(t0);
+  raiser.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCancelled);
+  EXPECT_EQ(r.status().signal(), SIGINT);
+  EXPECT_EQ(ProcessExitCodeFor(r.status()), 130);
+  EXPECT_NE(r.status().message().find("was stopped by SIGINT"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(out.Has("got INT"));  // the child's group got it
+  EXPECT_FALSE(GroupAlive(out.Pgid()));
+  EXPECT_LT(took, 5.0);
+  EXPECT_EQ(g_caught, 0);  // RunProcess took it, not the handler it found
+  struct sigaction now = {};
+  ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, &CountSignal);  // restored
+  std::raise(SIGINT);                       // and in charge again
+  EXPECT_EQ(g_caught, 1);
+  ::sigaction(SIGINT, &before, nullptr);
+  std::printf("interrupted after %.2f s (SIGINT at 0.3 s)\n", took);
+}
+
+TEST(RunProcess, AGroupThatIgnoresTheForwardedSignalIsKilledAfterTheGrace) {
+  Output out;
+  RunLimits limits;
+  limits.interrupt_grace = 500ms;
+  std::thread raiser = RaiseLater(SIGTERM, 300ms);
+  auto t0 = Clock::now();
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap '' TERM; sleep 30"}, Deadline::In(20s), out.Fn(), 20, limits);
+  double took = SecondsSince(t0);
+  raiser.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().signal(), SIGTERM);
+  EXPECT_EQ(ProcessExitCodeFor(r.status()), 143);
+  EXPECT_GE(took, 0.8);
+  EXPECT_LT(took, 3.0);
+  EXPECT_FALSE(GroupAlive(out.Pgid()));
+  struct sigaction now = {};
+  ASSERT_EQ(::sigaction(SIGTERM, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+}
+
+TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
+  struct sigaction ignore = {}, before = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ASSERT_EQ(::sigaction(SIGINT, &ignore, &before), 0);
+  Output out;
+  std::thread raiser = RaiseLater(SIGINT, 200ms);
+  auto r = RunProcess({"/bin/sh", "-c", "sleep 1; echo done"}, Deadline::In(20s), out.Fn());
+  raiser.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(out.lines, (std::vector<std::string>{"done"}));
+  struct sigaction now = {};
+  ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_IGN);
+  ::sigaction(SIGINT, &before, nullptr);
+}
+
+TEST(RunProcess, OneSignalInterruptsEveryRunUnderWay) {
+  StatusOr<ProcessResult> a = Failed("not run"), b = Failed("not run");
+  auto run = [](StatusOr<ProcessResult>* r) {
+    *r = RunProcess({"/bin/sh", "-c", "sleep 30"}, Deadline::In(20s), nullptr);
+  };
+  std::thread ta(run, &a), tb(run, &b);
+  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  raiser.join();
+  ta.join();
+  tb.join();
+  EXPECT_EQ(a.status().signal(), SIGINT) << a.status().message();
+  EXPECT_EQ(b.status().signal(), SIGINT) << b.status().message();
+  struct sigaction now = {};
+  ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
 }
 
 }  // namespace
