@@ -100,6 +100,7 @@ before=$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log
 expect 0 "a client Pod is accepted" -- kubectl apply -f - < <(pod mps-long 60)
 expect 0 "the Pod runs" -- kubectl wait --for=condition=Ready pod/mps-long --timeout=120s
 eq "the scheduler put it on the GPU node" "$(kubectl get pod mps-long -o jsonpath='{.spec.nodeName}')" "$gpu"
+has "the node's containerd runs it (crictl in the node)" "mps-long" "$(docker exec "$gpu" crictl pods 2>&1)"
 for _ in $(seq 50); do kubectl logs mps-long 2>/dev/null | grep -q attached && break; sleep 0.2; done
 has "the Pod's client attached to the node's MPS server" "attached to server" "$(kubectl logs mps-long 2>&1)"
 after=$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)

@@ -22,7 +22,7 @@ dk version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "no Docker engine answers at $DOCKER_HOST (start it with tools/setup-docker26.sh)"
 
 hash_files() { (cd "$here" && find "$@" -type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12; }
-key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-coredns.sh lib.sh files netd pause)
+key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-go-tool.sh lib.sh files netd pause)
 ref=kindmps/node:$K8S_VERSION-$key
 old_id=$(dk image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
 if [ -n "$old_id" ] && [ "${KMPS_NODE_IMAGE_REASSEMBLE:-0}" != 1 ]; then
@@ -48,7 +48,13 @@ if [ ! -x "$kbin/kubeadm" ]; then step "Kubernetes $K8S_VERSION from Go modules"
 ebin=$cache/etcd/$ETCD_VERSION
 if [ ! -x "$ebin/etcd" ]; then step "etcd $ETCD_VERSION from Go modules"; "$here/build-etcd.sh" "$ebin" >&2; fi
 dbin=$cache/coredns/$COREDNS_VERSION
-if [ ! -x "$dbin/coredns" ]; then step "CoreDNS $COREDNS_VERSION from Go modules"; "$here/build-coredns.sh" "$dbin" >&2; fi
+if [ ! -x "$dbin/coredns" ]; then
+  step "CoreDNS $COREDNS_VERSION from Go modules"; "$here/build-go-tool.sh" "$dbin" "github.com/coredns/coredns@$COREDNS_VERSION"
+fi
+cbin=$cache/crictl/$CRICTL_VERSION
+if [ ! -x "$cbin/crictl" ]; then
+  step "crictl $CRICTL_VERSION from Go modules"; "$here/build-go-tool.sh" "$cbin" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+fi
 step "kindmps-netd and pause"
 need_go
 (cd "$here/netd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/kindmps-netd" .)
@@ -112,6 +118,7 @@ sed -i "s/@NETD_TAG@/$key/" "$r/kind/manifests/default-cni.yaml"
 grep -q "sandbox_image = \"registry.k8s.io/pause:$PAUSE_IMAGE_TAG\"" "$r/etc/containerd/config.toml" ||
   die "files/etc/containerd/config.toml names another pause image than $PAUSE_IMAGE_TAG"
 for b in kubelet kubeadm kubectl; do install -m 0755 "$kbin/$b" "$r/usr/bin/$b"; done
+install -m 0755 "$cbin/crictl" "$r/usr/bin/crictl"
 echo "$K8S_VERSION" > "$r/kind/version"
 mkdir -p "$r/etc/kubernetes/manifests" "$r/opt/cni/bin" "$r/etc/cni/net.d" "$r/var/lib/kubelet"
 for p in "$r"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/$(basename "$p")" "$r/opt/cni/bin/"; done
