@@ -10,11 +10,27 @@
 
 namespace kmps::cluster {
 
-StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config) {
+namespace {
+
+StatusOr<std::vector<docker::ContainerSummary>> ListLabelled(docker::DockerClient& client, const std::string& name) {
   docker::ListOptions list;
   list.all = true;
-  list.labels = {std::string(kClusterLabel) + "=" + config.name};
-  KMPS_ASSIGN_OR_RETURN(std::vector<docker::ContainerSummary> containers, client.ListContainers(list));
+  list.labels = {std::string(kClusterLabel) + "=" + name};
+  return client.ListContainers(list);
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> ClusterContainerNames(docker::DockerClient& client, const std::string& name) {
+  KMPS_ASSIGN_OR_RETURN(std::vector<docker::ContainerSummary> containers, ListLabelled(client, name));
+  std::vector<std::string> names;
+  for (const auto& c : containers) names.push_back(c.name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config) {
+  KMPS_ASSIGN_OR_RETURN(std::vector<docker::ContainerSummary> containers, ListLabelled(client, config.name));
   std::vector<NodeRef> nodes;
   for (const auto& c : containers) {
     NodeRef n;

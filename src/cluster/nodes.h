@@ -22,6 +22,9 @@ struct NodeRef {
   bool gpu = false;
 };
 
+// Every container labelled for cluster `name` (kind's load balancer too), sorted by name.
+StatusOr<std::vector<std::string>> ClusterContainerNames(docker::DockerClient& client, const std::string& name);
+
 // Node containers labelled for `config.name`, sorted by name; `gpu` per config.gpu_nodes.
 StatusOr<std::vector<NodeRef>> ListNodes(docker::DockerClient& client, const kind::ClusterConfig& config);
 

@@ -64,13 +64,66 @@ Status PrepareNode(Node& node, const kind::ClusterConfig& config, std::string* n
   return Status::Ok();
 }
 
-// Runs `kind <verb> cluster --name <name> ...` (argv); a non-zero exit is kFailed with kind's
-// informative line.
-Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeout, Steps& steps) {
+// Runs `kind <verb> cluster --name <name> ...` (argv) and every process it starts; a non-zero
+// exit is kFailed with kind's informative line, a SIGINT or SIGTERM that stopped it an
+// interruption "interrupted (SIGINT): kind <verb> cluster --name <name> was stopped[; <next>]".
+Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeout, Steps& steps,
+               std::string_view next = {}) {
   auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
-  KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(argv, Deadline::In(timeout), on_line));
-  if (r.exit_code == 0) return Status::Ok();
-  return Failed(kind::DescribeKindFailure(fmt::format("kind {} cluster --name {}", argv[1], argv[4]), r));
+  std::string what = fmt::format("kind {} cluster --name {}", argv[1], argv[4]);
+  auto r = kind::RunProcess(argv, Deadline::In(timeout), on_line);
+  if (!r.ok() && r.status().code() == Code::kCancelled) {
+    int signo = r.status().signal();
+    return Status::Interrupted(signo, fmt::format("interrupted ({}): {} was stopped{}{}", kind::SignalName(signo), what,
+                                                  next.empty() ? "" : "; ", next));
+  }
+  KMPS_RETURN_IF_ERROR(r.status());
+  if (r->exit_code == 0) return Status::Ok();
+  return Failed(kind::DescribeKindFailure(what, *r));
+}
+
+constexpr std::string_view kFinishOrRemove = "run kindmps-api up again to finish, or kindmps-api down to remove it";
+
+// The interruption `s` with what to do next.
+Status Then(const Status& s, std::string_view next) {
+  return Status::Interrupted(s.signal(), fmt::format("{}; {}", s.message(), next));
+}
+
+// After `kind create cluster` failed or was stopped (`created`), and every process it started is
+// gone: kind removes the nodes of a failed create, but not one that a `docker run` of its makes
+// after it exited, and none when a signal stops it. Whatever is still labelled for the cluster is
+// deleted (kind delete cluster, once) so that the next up starts clean. Returns the create's
+// failure, worded for what is left.
+Status RemoveWhatCreateLeft(docker::DockerClient& client, const UpOptions& options, const std::string& kind,
+                            Steps& steps, const Status& created) {
+  const std::string& name = options.config.name;
+  bool interrupted = created.code() == Code::kCancelled;
+  auto left = ClusterContainerNames(client, name);
+  if (!left.ok()) {
+    std::string unknown = fmt::format("whether it left node containers is unknown ({})", left.status().message());
+    if (interrupted) return Then(created, fmt::format("{}; {}", unknown, kFinishOrRemove));
+    return Status(created.code(), fmt::format("{}; {}: kindmps-api down removes them", created.message(), unknown));
+  }
+  if (left->empty()) {
+    return interrupted ? Then(created, "it left no node container; run kindmps-api up again") : created;
+  }
+  std::string names;
+  for (const auto& n : *left) names += (names.empty() ? "" : ", ") + n;
+  steps.Line(fmt::format("kind create cluster --name {} {} and left {} node container{} ({}): deleting {} with kind "
+                         "delete cluster --name {}",
+                         name, interrupted ? "was stopped" : "failed", left->size(), left->size() == 1 ? "" : "s",
+                         names, left->size() == 1 ? "it" : "them", name));
+  Status deleted = RunKind(kind::DeleteClusterArgs(kind, name), options.kind_timeout, steps, kFinishOrRemove);
+  if (deleted.ok()) {
+    return interrupted ? Then(created, "the node containers it left were deleted; run kindmps-api up again") : created;
+  }
+  if (deleted.code() == Code::kCancelled) return deleted;
+  if (interrupted) {
+    return Then(created, fmt::format("deleting what it left failed: {}; {}", deleted.message(), kFinishOrRemove));
+  }
+  return Status(created.code(),
+                fmt::format("{}; deleting the node containers it left failed too: {}; run kindmps-api down",
+                            created.message(), deleted.message()));
 }
 
 // The "Create the kind cluster" step: keeps a cluster kind finished, else (re)creates it. kind is
@@ -93,12 +146,13 @@ Status EnsureCluster(docker::DockerClient& client, const UpOptions& options, Ste
   KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kCreate));
   auto kind_t0 = Clock::now();
   if (!existing.empty()) {
-    KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps));
+    KMPS_RETURN_IF_ERROR(
+        RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps, kFinishOrRemove));
   }
   Status created = RunKind(kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
                            options.kind_timeout, steps);
   result.kind_ms = MsSince(kind_t0);
-  KMPS_RETURN_IF_ERROR(created);
+  if (!created.ok()) return RemoveWhatCreateLeft(client, options, kind, steps, created);
   result.created = true;
   detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
   return Status::Ok();
@@ -202,7 +256,8 @@ Status Down(docker::DockerClient& client, const DownOptions& options, const Prog
   return steps.Run("Delete the kind cluster", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
     KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
-    KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps));
+    KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps,
+                                 "run kindmps-api down again to remove the rest"));
     detail = config.name + " deleted";
     return Status::Ok();
   });

@@ -43,7 +43,11 @@ struct UpResult {
 };
 
 // Runs the flow; the status in the result tells whether the cluster ended healthy. Errors:
-// kEnvironment (driver files or kind missing), kFailed (kind failed, a node step failed).
+// kEnvironment (driver files or kind missing), kFailed (kind failed, a node step failed),
+// kCancelled with the signal (SIGINT or SIGTERM while kind ran; forwarded to kind). When kind
+// create cluster fails or is stopped, the node containers still labelled for the cluster once
+// every process kind started is gone are deleted (kind delete cluster); the error says so when
+// that did not work.
 StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, const ProgressFn& progress);
 
 struct DownOptions {
@@ -55,7 +59,7 @@ struct DownOptions {
 
 // `quit` the MPS daemons of every running GPU node (with a deadline), then `kind delete cluster`,
 // also when a daemon would not quit (the delete ends it). With keep_cluster, a failed quit is the
-// result.
+// result. A SIGINT or SIGTERM while kind runs is kCancelled with the signal.
 Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress);
 
 }  // namespace kmps::cluster

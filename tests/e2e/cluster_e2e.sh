@@ -147,6 +147,38 @@ inputs)
   expect 0 "admin.conf is back" -- docker exec "$name-control-plane" test -s /etc/kubernetes/admin.conf
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
 
+  # kind v0.33 when one of its parallel `docker run`s fails: it deletes the nodes there are and
+  # exits while another `docker run` of its still runs, which makes a node seconds later.
+  expect 1 "kind failing while a docker run of its still runs" -- env KMPS_FAKE_KIND_ORPHAN_NODE=1 "$cli" up "${up_flags[@]}" --workers 1
+  has "the error names Docker's refusal" "kind create cluster --name $name failed (exit 1): docker: Error response from daemon: .*kmps-fake-kind-no-such-device" "$(tail -n 1 <<<"$err")"
+  has "a line says the late node is deleted" "kind create cluster --name $name failed and left 1 node container ($name-worker): deleting it with kind delete cluster --name $name" "$err"
+  eq "no node container is left" "$(nodes)" 0
+  sleep 3  # past the time the late docker run made its node, had up not waited for it
+  eq "none appears later" "$(nodes)" 0
+  expect 0 "the next up works without --recreate" -- "$cli" up "${up_flags[@]}" --workers 1 --json
+  eq "and ends healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+
+  # Ctrl-C: kind runs in a process group of its own, so up forwards the signal to it. `set -m`
+  # starts up as a job of its own whose SIGINT is not ignored, as from a terminal.
+  set -m
+  KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
+  pid=$!
+  set +m
+  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
+  t0=$(date +%s%N)
+  kill -INT "$pid"
+  wait "$pid"; rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  err=$(cat "$work/err")
+  eq "SIGINT while kind creates the cluster: up exits 130 ($ms ms after the signal)" "$rc" 130
+  has "one line says what was left" "^kindmps-api: interrupted (SIGINT): kind create cluster --name $name was stopped; the node containers it left were deleted; run kindmps-api up again$" "$(tail -n 1 <<<"$err")"
+  eq "no node container is left" "$(nodes)" 0
+  eq "the stand-in kind is gone" "$(pgrep -fc "fake-kind/kind create cluster --name $name ")" 0
+  expect 0 "the next up" -- "$cli" up "${up_flags[@]}" --json
+  eq "ends healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+
   # A lock left by a killed kind or kubectl: kind would exit 1 on it; kindmps-api says which file.
   touch "$work/kubeconfig" "$work/kubeconfig.lock"
   expect 1 "a stale kubeconfig lock" -- env KUBECONFIG="$work/kubeconfig:$work/other" "$cli" up "${up_flags[@]}"
@@ -180,9 +212,12 @@ inputs)
   expect 2 "a corrupt state file" -- "$cli" status "${common[@]}"
   has "names the state file" "$KMPS_STATE_DIR/$name/kindmps.json" "$err"
   rm -rf "$KMPS_STATE_DIR/$name"
-  printf 'name: x\nwrokers: 2\n' > "$work/bad.yaml"
+  printf 'name: x\nwrokers: 2\napiVersion: kindmps.dev/v1alpha1\nkind: Config\n' > "$work/bad.yaml"
   expect 2 "an unknown key in kindmps.yaml" -- "$cli" up --config "$work/bad.yaml"
   has "pinned to file:line:column" "bad.yaml:2:1" "$err"
+  printf 'name: x\n' > "$work/untyped.yaml"
+  expect 2 "a kindmps.yaml without apiVersion" -- "$cli" up --config "$work/untyped.yaml"
+  has "says what to add" "untyped.yaml:1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line" "$err"
   # What Docker leaves of a missing libcuda.so.<version> after a mount: an empty directory.
   lib=$host/usr/local/nvidia/lib64/libcuda.so.580.159.04
   rm "$lib" && mkdir "$lib"
