@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -149,16 +150,23 @@ class SignalWatch {
       g_installed[i] = !ignored && ::sigaction(kForwarded[i], &sa, nullptr) == 0;
     }
   }
-  ~SignalWatch() {
-    if (slot_ == nullptr) return;
-    std::lock_guard<std::mutex> lock(g_handlers_mu);
-    if (--g_handler_users == 0) {
-      for (size_t i = 0; i < kForwardedCount; ++i) {
-        if (g_installed[i]) ::sigaction(kForwarded[i], &g_previous[i], nullptr);
+  ~SignalWatch() { Release(); }
+  // Gives the share back (the last one restores the dispositions) and returns the signals that
+  // arrived and were not taken.
+  std::vector<int> Release() {
+    if (slot_ == nullptr) return {};
+    {
+      std::lock_guard<std::mutex> lock(g_handlers_mu);
+      if (--g_handler_users == 0) {
+        for (size_t i = 0; i < kForwardedCount; ++i) {
+          if (g_installed[i]) ::sigaction(kForwarded[i], &g_previous[i], nullptr);
+        }
       }
+      slot_->fd.store(-1);
+      while (slot_->busy.load() != 0) std::this_thread::yield();  // a handler may still hold our fd
+      slot_ = nullptr;
     }
-    slot_->fd.store(-1);
-    while (slot_->busy.load() != 0) std::this_thread::yield();  // a handler may still hold our fd
+    return Take();
   }
   SignalWatch(const SignalWatch&) = delete;
   SignalWatch& operator=(const SignalWatch&) = delete;
@@ -318,7 +326,7 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
     nfds_t n = 0;
     int out_i = -1, sig_i = -1;
     if (pipe_open) { out_i = static_cast<int>(n); p[n++] = {read_end.get(), POLLIN, 0}; }
-    if (signals.fd() >= 0) { sig_i = static_cast<int>(n); p[n++] = {signals.fd(), POLLIN, 0}; }
+    if (signals.fd() >= 0 && !group_gone) { sig_i = static_cast<int>(n); p[n++] = {signals.fd(), POLLIN, 0}; }
     bool watch_child = !reaped && pidfd.get() >= 0;
     if (watch_child) p[n++] = {pidfd.get(), POLLIN, 0};
     milliseconds wait = watch_child ? kLongestPoll : kGroupPoll;
@@ -376,6 +384,11 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
   }
   lines.Finish();
   if (!reaped) exit_known = ::waitpid(pid, &wstatus, WNOHANG) == pid;
+  // A signal that came once the group was gone had no one to go to: it gets the disposition
+  // restored now, as if RunProcess had not been there.
+  for (int s : signals.Release()) {
+    if (interrupted_by == 0) std::raise(s);
+  }
   std::string left = group_gone ? "" : "; a process of its group outlived SIGKILL";
   if (interrupted_by != 0) {
     return Status::Interrupted(interrupted_by,

@@ -45,7 +45,8 @@ struct RunLimits {
 //     is not the terminal's foreground group, so Ctrl-C reaches only us); once the group is gone,
 //     or interrupt_grace after the signal (the group then gets KILL), the result is
 //     Status::Interrupted(signal) (kCancelled). The previous dispositions are restored on
-//     return; a signal that was ignored stays ignored. Several calls may run at once (threads).
+//     return; a signal that was ignored stays ignored, and one that came once the group was gone
+//     is raised again then, for them. Several calls may run at once (threads).
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadline deadline,
                                    const std::function<void(std::string_view)>& on_line, size_t tail_lines = 20,
                                    const RunLimits& limits = {});

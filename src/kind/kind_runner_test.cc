@@ -49,6 +49,22 @@ std::thread RaiseLater(int signo, std::chrono::milliseconds delay) {
 volatile sig_atomic_t g_caught = 0;
 void CountSignal(int) { g_caught = g_caught + 1; }
 
+// SIGINT's disposition set to `handler` for a test's time (g_caught reset), then put back.
+class SigintDisposition {
+ public:
+  explicit SigintDisposition(void (*handler)(int)) {
+    struct sigaction sa = {};
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    EXPECT_EQ(::sigaction(SIGINT, &sa, &before_), 0);
+    g_caught = 0;
+  }
+  ~SigintDisposition() { ::sigaction(SIGINT, &before_, nullptr); }
+
+ private:
+  struct sigaction before_ = {};
+};
+
 TEST(KindArgs, CreateAndDelete) {
   EXPECT_EQ(CreateClusterArgs("/usr/bin/kind", "demo", "/s/kind-config.yaml", ""),
             (std::vector<std::string>{"/usr/bin/kind", "create", "cluster", "--name", "demo", "--config",
@@ -151,11 +167,7 @@ TEST(RunProcess, TheDeadlineKillsTheWholeGroup) {
 }
 
 TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
-  struct sigaction mine = {}, before = {};
-  mine.sa_handler = CountSignal;
-  sigemptyset(&mine.sa_mask);
-  ASSERT_EQ(::sigaction(SIGINT, &mine, &before), 0);
-  g_caught = 0;
+  SigintDisposition counting(&CountSignal);
   Output out;
   std::thread raiser = RaiseLater(SIGINT, 300ms);
   auto t0 = Clock::now();
@@ -177,7 +189,6 @@ TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
   EXPECT_EQ(now.sa_handler, &CountSignal);  // restored
   std::raise(SIGINT);                       // and in charge again
   EXPECT_EQ(g_caught, 1);
-  ::sigaction(SIGINT, &before, nullptr);
   std::printf("interrupted after %.2f s (SIGINT at 0.3 s)\n", took);
 }
 
@@ -202,10 +213,7 @@ TEST(RunProcess, AGroupThatIgnoresTheForwardedSignalIsKilledAfterTheGrace) {
 }
 
 TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
-  struct sigaction ignore = {}, before = {};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ASSERT_EQ(::sigaction(SIGINT, &ignore, &before), 0);
+  SigintDisposition ignored(SIG_IGN);
   Output out;
   std::thread raiser = RaiseLater(SIGINT, 200ms);
   auto r = RunProcess({"/bin/sh", "-c", "sleep 1; echo done"}, Deadline::In(20s), out.Fn());
@@ -215,7 +223,27 @@ TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
   struct sigaction now = {};
   ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
   EXPECT_EQ(now.sa_handler, SIG_IGN);
-  ::sigaction(SIGINT, &before, nullptr);
+}
+
+// A process outside the group (its own session) holds the pipe: RunProcess leaves it after
+// output_grace. A SIGINT then has no group to go to and meets the disposition restored.
+TEST(RunProcess, APipeHeldFromOutsideIsLeftAndALateSignalIsDeliveredAfterwards) {
+  SigintDisposition counting(&CountSignal);
+  Output out;
+  RunLimits limits;
+  limits.output_grace = 1000ms;
+  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  auto t0 = Clock::now();
+  auto r = RunProcess({"/bin/sh", "-c", "setsid sh -c 'echo $$; exec sleep 5' & sleep 0.1; exit 0"},
+                      Deadline::In(20s), out.Fn(), 20, limits);
+  double took = SecondsSince(t0);
+  raiser.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_GE(took, 1.0);
+  EXPECT_LT(took, 4.0);
+  EXPECT_EQ(g_caught, 1);
+  if (out.Pgid() > 0) ::kill(out.Pgid(), SIGKILL);
 }
 
 TEST(RunProcess, OneSignalInterruptsEveryRunUnderWay) {
