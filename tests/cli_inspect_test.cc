@@ -109,13 +109,21 @@ TEST(CliConfig, RendersAndWritesTheKindConfig) {
 TEST(CliConfig, FlagsOverrideTheFileAndBadFilesExit2) {
   test::TempDir dir("kmps-cli-cfg");
   std::string good = dir.path() + "/good.yaml";
-  std::ofstream(good) << "name: from-file\nworkers: 3\ndriverRoot: " << dir.path() << "\n";
+  const char* type_meta = "apiVersion: kindmps.dev/v1alpha1\nkind: Config\n";  // after, lines stay put
+  std::ofstream(good) << "name: from-file\nworkers: 3\ndriverRoot: " << dir.path() << "\n" << type_meta;
   std::string bad = dir.path() + "/bad.yaml";
-  std::ofstream(bad) << "name: lab\nworkers: -2\n";
+  std::ofstream(bad) << "name: lab\nworkers: -2\n" << type_meta;
   Result r = Cli("config --config " + bad);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "kindmps-api: " + bad + ":2:10: workers: expected a non-negative integer, got -2\n");
+  std::string untyped = dir.path() + "/untyped.yaml";  // as kindmps.yaml was before it had to say what it is
+  std::ofstream(untyped) << "name: lab\nworkers: 1\n";
+  Result u = Cli("config --config " + untyped);
+  EXPECT_EQ(u.exit_code, 2);
+  EXPECT_EQ(u.out, "");
+  EXPECT_EQ(u.err, "kindmps-api: " + untyped +
+                       ":1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line\n");
   Result flag = Cli("config --workers -1");
   EXPECT_EQ(flag.exit_code, 2);
   if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;

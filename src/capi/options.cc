@@ -47,7 +47,8 @@ Status CheckJsonObject(const std::string& text) {
 StatusOr<kind::ClusterConfig> ParseOptions(const std::string& text) {
   if (text.empty()) return kind::DefaultClusterConfig();
   KMPS_RETURN_IF_ERROR(CheckJsonObject(text));
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, kind::ParseClusterConfig(text, kOptionsFile));
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config,
+                        kind::ParseClusterConfig(text, kOptionsFile, kind::TypeMeta::kOptional));
   KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(config).WithContext(kOptionsFile));
   return config;
 }
@@ -75,7 +76,8 @@ StatusOr<UpRequest> ParseUpOptions(const std::string& text) {
     extra = true;
   }
   // Without the extra keys the text is given as is, so that positions in messages are the caller's.
-  KMPS_ASSIGN_OR_RETURN(request.config, kind::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile));
+  KMPS_ASSIGN_OR_RETURN(request.config, kind::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile,
+                                                                kind::TypeMeta::kOptional));
   KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(request.config).WithContext(kOptionsFile));
   return request;
 }

@@ -47,7 +47,12 @@ class Reader {
   Status Error(const YAML::Node& at, const std::string& message) const {
     YAML::Mark m = at.Mark();
     if (m.is_null()) return InvalidArgument(fmt::format("{}: {}", file_, message));
-    return InvalidArgument(fmt::format("{}:{}:{}: {}", file_, m.line + 1, m.column + 1, message));
+    return ErrorAt(m.line + 1, m.column + 1, message);
+  }
+
+  // At a 1-based line and column.
+  Status ErrorAt(int line, int column, const std::string& message) const {
+    return InvalidArgument(fmt::format("{}:{}:{}: {}", file_, line, column, message));
   }
 
   // Walks a mapping; rejects non-mappings, unknown and duplicate keys.
@@ -224,6 +229,29 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
       });
 }
 
+// apiVersion and kind, which say what the document is: checked before anything else, so that
+// another file (kind's own config, say) is named as such rather than by its first unknown key.
+// Without `required` (the C API's options) they may be left out.
+Status CheckTypeMeta(const Reader& r, const YAML::Node& root, bool required) {
+  int next_line = 1;  // where a missing key belongs: the first line, then the line below apiVersion
+  for (auto [key, want] : {std::pair{"apiVersion", kConfigApiVersion}, std::pair{"kind", kConfigKind}}) {
+    auto it = std::find_if(root.begin(), root.end(), [&](const auto& entry) {
+      return entry.first.IsScalar() && entry.first.Scalar() == key;  // the first (ForEach rejects a second)
+    });
+    if (it == root.end()) {
+      if (!required) continue;
+      return r.ErrorAt(next_line, 1, fmt::format("{} is missing; add \"{}: {}\" {}", key, key, want,
+                                                 next_line == 1 ? "as the first line" : "below apiVersion"));
+    }
+    YAML::Node k = it->first, v = it->second;
+    if (v.IsNull()) return r.Error(k, fmt::format("{}: expected {}, got no value", key, want));
+    KMPS_ASSIGN_OR_RETURN(std::string got, r.String(v, key));
+    if (got != want) return r.Error(v, fmt::format("{}: expected {}, got \"{}\"", key, want, got));
+    next_line = k.Mark().line + 2;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 ClusterConfig DefaultClusterConfig() {
@@ -252,7 +280,7 @@ StatusOr<uint64_t> ParseSize(const std::string& text) {
   return value << shift;
 }
 
-StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file) {
+StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file, TypeMeta type_meta) {
   ClusterConfig c = DefaultClusterConfig();
   YAML::Node root;
   try {
@@ -261,21 +289,16 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
     return InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
                                        e.mark.column + 1, e.msg));
   }
-  if (!root || root.IsNull()) return c;  // an empty file: the defaults
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);  // an empty document: no keys
   Reader r(file);
+  if (root.IsMap()) KMPS_RETURN_IF_ERROR(CheckTypeMeta(r, root, type_meta == TypeMeta::kRequired));
   Status s = r.ForEach(
       root, "the config",
       {"apiVersion", "kind", "name", "image", "workers", "gpuNodes", "extraMounts",
        "containerdConfigPatches", "kubeadmConfigPatches", "shmSize", "mps", "driverRoot", "devRoot"},
       [&](const std::string& k, const YAML::Node& v) -> Status {
-        if (k == "apiVersion") {
-          KMPS_ASSIGN_OR_RETURN(std::string api, r.String(v, k));
-          if (api != kConfigApiVersion) {
-            return r.Error(v, fmt::format("apiVersion: expected {}, got \"{}\"", kConfigApiVersion, api));
-          }
-        } else if (k == "kind") {
-          KMPS_ASSIGN_OR_RETURN(std::string kind, r.String(v, k));
-          if (kind != "Config") return r.Error(v, fmt::format("kind: expected Config, got \"{}\"", kind));
+        if (k == "apiVersion" || k == "kind") {
+          // CheckTypeMeta read them.
         } else if (k == "name") {
           KMPS_ASSIGN_OR_RETURN(c.name, r.String(v, k));
           if (!IsValidClusterName(c.name)) {

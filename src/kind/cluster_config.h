@@ -53,9 +53,19 @@ struct ClusterConfig {
 // Defaults, with $KIND_CLUSTER_NAME applied.
 ClusterConfig DefaultClusterConfig();
 
-// Parses `text` (named `file` in messages) over the defaults.
-StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file);
-// Reads and parses a file; a missing file is kInvalidArgument naming it.
+// What every kindmps.yaml says it is: `apiVersion: kindmps.dev/v1alpha1` and `kind: Config`.
+inline constexpr const char* kConfigApiVersion = "kindmps.dev/v1alpha1";
+inline constexpr const char* kConfigKind = "Config";
+
+// Whether a document must carry apiVersion and kind: a kindmps.yaml must (even an empty one);
+// the C API's JSON options need not, but where they do, the values are checked.
+enum class TypeMeta { kRequired, kOptional };
+
+// Parses `text` (named `file` in messages) over the defaults. A missing apiVersion or kind is
+// "file:1:1: apiVersion is missing; add ..." (kInvalidArgument), a wrong one names both values.
+StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file,
+                                           TypeMeta type_meta = TypeMeta::kRequired);
+// Reads and parses a file (TypeMeta::kRequired); a missing file is kInvalidArgument naming it.
 StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
 
 // "8g", "512m", "64Mi", "1073741824" -> bytes. kInvalidArgument on anything else or zero.
@@ -70,7 +80,6 @@ std::string NodeRole(const ClusterConfig& config, const std::string& node_name);
 
 // The file `config` and `up` read when --config is not given, from the working directory.
 inline constexpr const char* kDefaultConfigFile = "kindmps.yaml";
-inline constexpr const char* kConfigApiVersion = "kindmps.dev/v1alpha1";
 
 // Command-line flags that override the file (unset = keep the file's value or the default).
 struct ConfigOverrides {

@@ -10,6 +10,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// What every kindmps.yaml says it is. The fixtures append it, so that their lines and columns stay
+// those of the keys under test.
+const std::string kTypeMeta = "apiVersion: kindmps.dev/v1alpha1\nkind: Config\n";
+
 // Unsets KIND_CLUSTER_NAME for the test, restoring it after.
 class ClusterConfigTest : public ::testing::Test {
  protected:
@@ -43,7 +47,7 @@ TEST_F(ClusterConfigTest, Defaults) {
   EXPECT_TRUE(c.mps.start_server);
   EXPECT_EQ(c.mps.server_uid, 0);
   EXPECT_EQ(c.driver_root, "/");
-  auto empty = ParseClusterConfig("", "kindmps.yaml");
+  auto empty = ParseClusterConfig(kTypeMeta, "kindmps.yaml");
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->name, "workshop-dra");
 }
@@ -51,8 +55,8 @@ TEST_F(ClusterConfigTest, Defaults) {
 TEST_F(ClusterConfigTest, KindClusterNameOverridesTheDefaultOnly) {
   setenv("KIND_CLUSTER_NAME", "from-env", 1);
   EXPECT_EQ(DefaultClusterConfig().name, "from-env");
-  EXPECT_EQ(ParseClusterConfig("workers: 1\n", "f")->name, "from-env");
-  EXPECT_EQ(ParseClusterConfig("name: from-file\n", "f")->name, "from-file");
+  EXPECT_EQ(ParseClusterConfig("workers: 1\n" + kTypeMeta, "f")->name, "from-env");
+  EXPECT_EQ(ParseClusterConfig("name: from-file\n" + kTypeMeta, "f")->name, "from-file");
 }
 
 TEST_F(ClusterConfigTest, TheExampleInTheRepoParses) {
@@ -86,6 +90,8 @@ shmSize: 512Mi
 mps: {startServer: false, serverUid: 1000, defaultActiveThreadPercentage: 12.5}
 driverRoot: /run/nvidia/driver
 devRoot: /host
+apiVersion: kindmps.dev/v1alpha1
+kind: Config
 )", "kindmps.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->image, "kindest/node:v1.33.1");
@@ -104,45 +110,74 @@ devRoot: /host
 }
 
 TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
-  EXPECT_EQ(ErrorOf("name: a\nwrokers: 2\n"),
+  EXPECT_EQ(ErrorOf("name: a\nwrokers: 2\n" + kTypeMeta),
             "kindmps.yaml:2:1: unknown key \"wrokers\" in the config (expected one of: apiVersion, "
             "kind, name, image, workers, gpuNodes, extraMounts, containerdConfigPatches, "
             "kubeadmConfigPatches, shmSize, mps, driverRoot, devRoot)");
-  EXPECT_EQ(ErrorOf("workers: -1\n"), "kindmps.yaml:1:10: workers: expected a non-negative integer, got -1");
-  EXPECT_EQ(ErrorOf("workers: \"2\"\n"),
+  EXPECT_EQ(ErrorOf("workers: -1\n" + kTypeMeta),
+            "kindmps.yaml:1:10: workers: expected a non-negative integer, got -1");
+  EXPECT_EQ(ErrorOf("workers: \"2\"\n" + kTypeMeta),
             "kindmps.yaml:1:10: workers: expected a non-negative integer, got the quoted string \"2\"");
-  EXPECT_EQ(ErrorOf("workers: two\n"), "kindmps.yaml:1:10: workers: expected a non-negative integer, got two");
-  EXPECT_EQ(ErrorOf("shmSize: 8x\n"),
+  EXPECT_EQ(ErrorOf("workers: two\n" + kTypeMeta),
+            "kindmps.yaml:1:10: workers: expected a non-negative integer, got two");
+  EXPECT_EQ(ErrorOf("shmSize: 8x\n" + kTypeMeta),
             "kindmps.yaml:1:10: shmSize: expected a size like 8g, 512m, 64Mi or a byte count, got \"8x\"");
-  EXPECT_EQ(ErrorOf("shmSize: 0\n"), "kindmps.yaml:1:10: shmSize: size \"0\" is zero");
-  EXPECT_EQ(ErrorOf("mps:\n  pipeDirectory: /p\n  startServr: true\n"),
+  EXPECT_EQ(ErrorOf("shmSize: 0\n" + kTypeMeta), "kindmps.yaml:1:10: shmSize: size \"0\" is zero");
+  EXPECT_EQ(ErrorOf("mps:\n  pipeDirectory: /p\n  startServr: true\n" + kTypeMeta),
             "kindmps.yaml:3:3: unknown key \"startServr\" in mps (expected one of: pipeDirectory, "
             "logDirectory, startServer, serverUid, defaultActiveThreadPercentage, "
             "pinnedDeviceMemoryLimits)");
-  EXPECT_EQ(ErrorOf("mps:\n  startServer: yes\n"),
+  EXPECT_EQ(ErrorOf("mps:\n  startServer: yes\n" + kTypeMeta),
             "kindmps.yaml:2:16: mps.startServer: expected true or false, got yes");
-  EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 150\n"),
+  EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 150\n" + kTypeMeta),
             "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a percentage in (0, 100], got 150");
-  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 2GB}\n"),
+  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 2GB}\n" + kTypeMeta),
             "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got \"2GB\"");
-  EXPECT_EQ(ErrorOf("gpuNodes: worker\n"),
+  EXPECT_EQ(ErrorOf("gpuNodes: worker\n" + kTypeMeta),
             "kindmps.yaml:1:11: gpuNodes: expected a list of strings, got \"worker\"");
-  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n    containerPath: rel\n"),
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n    containerPath: rel\n" + kTypeMeta),
             "kindmps.yaml:3:20: extraMounts[0].containerPath: expected an absolute path, got \"rel\"");
-  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n"),
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n" + kTypeMeta),
             "kindmps.yaml:2:5: extraMounts[0]: hostPath and containerPath are both required");
-  EXPECT_EQ(ErrorOf("extraMounts:\n  - {hostPath: /a, containerPath: /b, propagation: Always}\n"),
+  EXPECT_EQ(ErrorOf("extraMounts:\n  - {hostPath: /a, containerPath: /b, propagation: Always}\n" + kTypeMeta),
             "kindmps.yaml:2:52: extraMounts[0].propagation: expected None, HostToContainer or "
             "Bidirectional, got \"Always\"");
-  EXPECT_EQ(ErrorOf("name: Lab_1\n"),
+  EXPECT_EQ(ErrorOf("name: Lab_1\n" + kTypeMeta),
             "kindmps.yaml:1:7: name: expected a cluster name matching ^[a-z0-9.-]+$, got \"Lab_1\"");
-  EXPECT_EQ(ErrorOf("name: a\nname: b\n"), "kindmps.yaml:2:1: duplicate key \"name\" in the config");
-  EXPECT_EQ(ErrorOf("apiVersion: v1\n"),
+  EXPECT_EQ(ErrorOf("name: a\nname: b\n" + kTypeMeta), "kindmps.yaml:2:1: duplicate key \"name\" in the config");
+  EXPECT_EQ(ErrorOf("apiVersion: v1\nkind: Config\n"),
             "kindmps.yaml:1:13: apiVersion: expected kindmps.dev/v1alpha1, got \"v1\"");
   EXPECT_EQ(ErrorOf("- a\n"), "kindmps.yaml:1:1: the config: expected a mapping, got a list");
-  EXPECT_EQ(ErrorOf("driverRoot: {a: 1}\n"),
+  EXPECT_EQ(ErrorOf("driverRoot: {a: 1}\n" + kTypeMeta),
             "kindmps.yaml:1:13: driverRoot: expected a string, got a mapping");
   EXPECT_THAT(ErrorOf("name: [unclosed\n"), HasSubstr("kindmps.yaml:2:1: invalid YAML: "));
+}
+
+TEST_F(ClusterConfigTest, ApiVersionAndKindAreRequired) {
+  EXPECT_EQ(ErrorOf("name: a\n"),
+            "kindmps.yaml:1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line");
+  EXPECT_EQ(ErrorOf(""),
+            "kindmps.yaml:1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line");
+  EXPECT_EQ(ErrorOf("# only a comment\n"),
+            "kindmps.yaml:1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line");
+  EXPECT_EQ(ErrorOf("apiVersion: kindmps.dev/v1alpha1\nname: a\n"),
+            "kindmps.yaml:2:1: kind is missing; add \"kind: Config\" below apiVersion");
+  // Checked before the other keys: kind's own config is named by its apiVersion, not by "nodes".
+  EXPECT_EQ(ErrorOf("nodes: []\nkind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n"),
+            "kindmps.yaml:3:13: apiVersion: expected kindmps.dev/v1alpha1, got \"kind.x-k8s.io/v1alpha4\"");
+  EXPECT_EQ(ErrorOf("apiVersion: kindmps.dev/v1alpha1\nkind: Cluster\n"),
+            "kindmps.yaml:2:7: kind: expected Config, got \"Cluster\"");
+  EXPECT_EQ(ErrorOf("apiVersion:\nkind: Config\n"),
+            "kindmps.yaml:1:1: apiVersion: expected kindmps.dev/v1alpha1, got no value");
+  EXPECT_EQ(ErrorOf("apiVersion: [kindmps.dev/v1alpha1]\nkind: Config\n"),
+            "kindmps.yaml:1:13: apiVersion: expected a string, got a list");
+  EXPECT_EQ(ErrorOf(kTypeMeta + "kind: Config\n"), "kindmps.yaml:3:1: duplicate key \"kind\" in the config");
+  // The C API's options need not say what they are, but what they say is checked.
+  EXPECT_TRUE(ParseClusterConfig("{\"name\": \"a\"}", "<options>", TypeMeta::kOptional).ok());
+  EXPECT_TRUE(ParseClusterConfig("", "<options>", TypeMeta::kOptional).ok());
+  auto wrong = ParseClusterConfig("{\"kind\": \"Cluster\"}", "<options>", TypeMeta::kOptional);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(), "<options>:1:10: kind: expected Config, got \"Cluster\"");
 }
 
 TEST_F(ClusterConfigTest, MissingFileIsInvalidArgument) {
@@ -186,7 +221,7 @@ TEST(NodeNames, FollowKind) {
 }
 
 TEST_F(ClusterConfigTest, OverridesWinAndAreValidated) {
-  ClusterConfig c = *ParseClusterConfig("name: file\nworkers: 1\nimage: a\n", "f");
+  ClusterConfig c = *ParseClusterConfig("name: file\nworkers: 1\nimage: a\n" + kTypeMeta, "f");
   ConfigOverrides o;
   o.name = "flag";
   o.workers = 2;
@@ -211,7 +246,7 @@ TEST_F(ClusterConfigTest, OverridesWinAndAreValidated) {
 }
 
 TEST_F(ClusterConfigTest, GpuNodesMustNameANodeOrRole) {
-  ClusterConfig c = *ParseClusterConfig("name: lab\ngpuNodes: [lab-worker]\n", "f");
+  ClusterConfig c = *ParseClusterConfig("name: lab\ngpuNodes: [lab-worker]\n" + kTypeMeta, "f");
   Status s = ValidateClusterConfig(c);
   EXPECT_EQ(s.message(), "gpuNodes: \"lab-worker\" is no node or role of this cluster "
                          "(nodes: lab-control-plane; roles: control-plane, worker)");

@@ -109,6 +109,8 @@ kubeadmConfigPatches:
     nodeRegistration:
       kubeletExtraArgs:
         node-labels: "gpu=true"
+apiVersion: kindmps.dev/v1alpha1
+kind: Config
 )", "kindmps.yaml");
   ASSERT_TRUE(config.ok()) << config.status().message();
   auto text = RenderKindConfig(*config, inv);

@@ -241,6 +241,8 @@ case $GPU_NODES in all) gpu_yaml="[]";; *) gpu_yaml="[\"$GPU_NODES\"]";; esac
 # extraMounts go to every node, and one pipe directory serves one MPS control daemon: so the GPU
 # (MPS) node is the worker, and the control-plane is a plain node, as in most clusters.
 cat >"$W/kindmps.yaml" <<EOF
+apiVersion: kindmps.dev/v1alpha1
+kind: Config
 name: $NAME
 image: $IMAGE
 workers: 1
