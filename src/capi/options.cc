@@ -3,33 +3,17 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace kmps::capi {
 namespace {
-
-// 1-based line and column of the byte at 1-based position `byte` of `text`.
-std::string Position(const std::string& text, size_t byte) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("{}:{}", line, column);
-}
 
 StatusOr<nlohmann::json> ParseObject(const std::string& text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 2: why"
-    size_t colon = what.find(": ");
-    std::string why = colon == std::string::npos ? what : what.substr(colon + 2);
-    return InvalidArgument(fmt::format("{}:{}: invalid JSON: {}", kOptionsFile, Position(text, e.byte), why));
+    return InvalidArgument(fmt::format("{}:{}", kOptionsFile, JsonParseErrorAt(text, e.byte, e.what())));
   }
   if (!j.is_object()) {
     return InvalidArgument(fmt::format("{}:1:1: the options must be a JSON object, not {}", kOptionsFile, j.type_name()));

@@ -3,62 +3,155 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/text.h"
+
+namespace kmps {
+namespace {
+
+// A field of the state file that is not as `up` writes it; what() is "/json/pointer: why".
+struct StateError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// j.at(key) into `out`; its errors, and those of a nested from_json, name the field's path.
+template <typename T>
+void Read(const nlohmann::json& j, const char* key, T& out) {
+  if (!j.is_object()) throw StateError(fmt::format(": expected an object, got {}", j.type_name()));
+  if (!j.contains(key)) throw StateError(fmt::format("/{}: missing", key));
+  try {
+    j.at(key).get_to(out);
+  } catch (const StateError& e) {
+    throw StateError(fmt::format("/{}{}", key, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    std::string_view what = e.what();  // "[json.exception.type_error.302] type must be string, but is number"
+    throw StateError(fmt::format("/{}: {}", key, what.substr(what.find("] ") + 2)));
+  }
+}
+
+}  // namespace
+}  // namespace kmps
+
+// nlohmann's conversions of the settings that outlive `up`, found by ADL in the types' namespace;
+// only the state file uses them. Reading takes every field; what the file holds beyond them is
+// found by LoadSavedConfig's round trip.
+namespace kmps::kind {
+
+static void to_json(nlohmann::json& j, const MpsSettings::PinnedLimit& l) {
+  j = {{"device", l.device}, {"limit", l.limit}};
+}
+
+static void from_json(const nlohmann::json& j, MpsSettings::PinnedLimit& l) {
+  Read(j, "device", l.device);
+  Read(j, "limit", l.limit);
+}
+
+static void to_json(nlohmann::json& j, const MpsSettings& m) {
+  j = {{"pipeDirectory", m.pipe_directory}, {"logDirectory", m.log_directory},
+       {"startServer", m.start_server},     {"serverUid", m.server_uid},
+       {"pinnedDeviceMemoryLimits", m.pinned_device_memory_limits}};
+  if (m.default_active_thread_percentage) j["defaultActiveThreadPercentage"] = *m.default_active_thread_percentage;
+}
+
+static void from_json(const nlohmann::json& j, MpsSettings& m) {
+  Read(j, "pipeDirectory", m.pipe_directory);
+  Read(j, "logDirectory", m.log_directory);
+  Read(j, "startServer", m.start_server);
+  Read(j, "serverUid", m.server_uid);
+  Read(j, "pinnedDeviceMemoryLimits", m.pinned_device_memory_limits);
+  if (j.contains("defaultActiveThreadPercentage")) {
+    Read(j, "defaultActiveThreadPercentage", m.default_active_thread_percentage.emplace());
+  }
+}
+
+static void to_json(nlohmann::json& j, const ClusterConfig& c) {
+  j = {{"name", c.name},         {"image", c.image},       {"workers", c.workers}, {"gpuNodes", c.gpu_nodes},
+       {"shmSize", c.shm_size}, {"shmBytes", c.shm_bytes}, {"mps", c.mps}};
+}
+
+static void from_json(const nlohmann::json& j, ClusterConfig& c) {
+  Read(j, "name", c.name);
+  Read(j, "image", c.image);
+  Read(j, "workers", c.workers);
+  Read(j, "gpuNodes", c.gpu_nodes);
+  Read(j, "shmSize", c.shm_size);
+  Read(j, "shmBytes", c.shm_bytes);
+  Read(j, "mps", c.mps);
+}
+
+}  // namespace kmps::kind
 
 namespace kmps::cluster {
+namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kStateFile = "kindmps.json";
+constexpr const char* kStateApiVersion = kind::kConfigApiVersion;  // one API version for both documents
+constexpr const char* kStateKind = "ClusterState";
+
+// The whole file `up` writes for `config`.
+json StateDocument(const kind::ClusterConfig& config) {
+  json j = config;
+  j["apiVersion"] = kStateApiVersion;
+  j["kind"] = kStateKind;
+  return j;
+}
+
+// Where `got` differs from `want`, e.g. "/mps/extra: unknown field"; "" when nowhere. Numbers are
+// compared as written (nlohmann's == takes -1 for 2^64-1). What `want` has and `got` lacks, at()
+// reported already.
+std::string Difference(const json& want, const json& got, const std::string& at = "") {
+  if (want.is_object() && got.is_object()) {
+    for (const auto& [key, value] : got.items()) {
+      std::string path = at + "/" + key;
+      if (!want.contains(key)) return path + ": unknown field";
+      if (std::string d = Difference(want.at(key), value, path); !d.empty()) return d;
+    }
+    return "";
+  }
+  if (want.is_array() && got.is_array() && want.size() == got.size()) {
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (std::string d = Difference(want[i], got[i], at + "/" + std::to_string(i)); !d.empty()) return d;
+    }
+    return "";
+  }
+  return want.dump() == got.dump() ? "" : fmt::format("{}: unexpected value {}", at, got.dump());
+}
+
+// Why `j` is not a state file that `up` of this version writes; "" when it is one.
+std::string Check(const json& j, kind::ClusterConfig& config) {
+  if (!j.is_object()) return fmt::format("expected a JSON object, got {}", j.type_name());
+  for (auto [key, want] : {std::pair{"apiVersion", kStateApiVersion}, std::pair{"kind", kStateKind}}) {
+    auto it = j.find(key);
+    if (it == j.end() || *it != want) {
+      return fmt::format("{} is {}, expected \"{}\" (another kindmps-api version wrote it)", key,
+                         it == j.end() ? "missing" : it->dump(), want);
+    }
+  }
+  try {
+    j.get_to(config);
+  } catch (const StateError& e) {
+    return e.what();
+  }
+  // What was read, written again, must be the file: else it holds a field `up` does not write, or
+  // a value get_to() converted (2.5 read as the integer 2, -1 as 2^64-1).
+  return Difference(StateDocument(config), j);
+}
+
+}  // namespace
 
 std::string StateDir(const std::string& cluster) {
   if (const char* d = std::getenv("KMPS_STATE_DIR"); d && *d) return fmt::format("{}/{}", d, cluster);
   if (const char* d = std::getenv("XDG_STATE_HOME"); d && *d) return fmt::format("{}/kindmps/{}", d, cluster);
   const char* home = std::getenv("HOME");
   return fmt::format("{}/.local/state/kindmps/{}", home && *home ? home : "/tmp", cluster);
-}
-
-nlohmann::json SettingsToJson(const kind::ClusterConfig& c) {
-  nlohmann::json limits = nlohmann::json::array();
-  for (const auto& l : c.mps.pinned_device_memory_limits) limits.push_back({{"device", l.device}, {"limit", l.limit}});
-  nlohmann::json mps = {{"pipeDirectory", c.mps.pipe_directory},
-                        {"logDirectory", c.mps.log_directory},
-                        {"startServer", c.mps.start_server},
-                        {"serverUid", c.mps.server_uid},
-                        {"pinnedDeviceMemoryLimits", limits}};
-  if (c.mps.default_active_thread_percentage) {
-    mps["defaultActiveThreadPercentage"] = *c.mps.default_active_thread_percentage;
-  }
-  return {{"name", c.name},     {"image", c.image},       {"workers", c.workers},
-          {"gpuNodes", c.gpu_nodes}, {"shmSize", c.shm_size}, {"shmBytes", c.shm_bytes},
-          {"mps", mps}};
-}
-
-StatusOr<kind::ClusterConfig> SettingsFromJson(const nlohmann::json& j) {
-  try {
-    kind::ClusterConfig c = kind::DefaultClusterConfig();
-    c.name = j.at("name").get<std::string>();
-    c.image = j.value("image", "");
-    c.workers = j.value("workers", 0);
-    c.gpu_nodes = j.value("gpuNodes", std::vector<std::string>{});
-    c.shm_size = j.value("shmSize", c.shm_size);
-    c.shm_bytes = j.value("shmBytes", c.shm_bytes);
-    const auto& m = j.at("mps");
-    c.mps.pipe_directory = m.value("pipeDirectory", c.mps.pipe_directory);
-    c.mps.log_directory = m.value("logDirectory", c.mps.log_directory);
-    c.mps.start_server = m.value("startServer", c.mps.start_server);
-    c.mps.server_uid = m.value("serverUid", c.mps.server_uid);
-    if (m.contains("defaultActiveThreadPercentage")) {
-      c.mps.default_active_thread_percentage = m["defaultActiveThreadPercentage"].get<double>();
-    }
-    for (const auto& l : m.value("pinnedDeviceMemoryLimits", nlohmann::json::array())) {
-      c.mps.pinned_device_memory_limits.push_back({l.at("device").get<std::string>(), l.at("limit").get<std::string>()});
-    }
-    return c;
-  } catch (const nlohmann::json::exception& e) {
-    return InvalidArgument(fmt::format("saved cluster state is malformed: {}", e.what()));
-  }
 }
 
 StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::string& kind_config_yaml) {
@@ -68,24 +161,31 @@ StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::st
   if (ec) return Failed(fmt::format("cannot create state directory {}: {}", dir.string(), ec.message()));
   fs::path kind_config = dir / "kind-config.yaml";
   KMPS_RETURN_IF_ERROR(WriteFileAtomically(kind_config.string(), kind_config_yaml));
-  KMPS_RETURN_IF_ERROR(WriteFileAtomically((dir / "kindmps.json").string(), SettingsToJson(config).dump(2) + "\n"));
+  KMPS_RETURN_IF_ERROR(WriteFileAtomically((dir / kStateFile).string(), StateDocument(config).dump(2) + "\n"));
   return kind_config.string();
 }
 
 StatusOr<kind::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
-  kind::ClusterConfig fallback = kind::DefaultClusterConfig();
-  if (!cluster.empty()) fallback.name = cluster;
-  fs::path path = fs::path(StateDir(fallback.name)) / "kindmps.json";
-  std::ifstream in(path);
-  if (!in) return fallback;
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return InvalidArgument(fmt::format("{}: not JSON (remove it, or run up again)", path.string()));
-  auto parsed = SettingsFromJson(j);
-  if (!parsed.ok()) return parsed.status().WithContext(path.string());
-  if (parsed->name != fallback.name) {
-    return InvalidArgument(fmt::format("{}: holds cluster {}, not {}", path.string(), parsed->name, fallback.name));
+  kind::ClusterConfig config = kind::DefaultClusterConfig();
+  if (!cluster.empty()) config.name = cluster;
+  std::string path = (fs::path(StateDir(config.name)) / kStateFile).string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return config;  // `up` never ran here: the defaults under that name
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto invalid = [&](const std::string& where_why) {
+    return InvalidArgument(fmt::format("{}{}; run kindmps-api up again to rewrite it (or remove the file)", path,
+                                       where_why));
+  };
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return invalid(":" + JsonParseErrorAt(text, e.byte, e.what()));
   }
-  return parsed;
+  std::string name = config.name;
+  if (std::string why = Check(j, config); !why.empty()) return invalid(": " + why);
+  if (config.name != name) return invalid(fmt::format(": holds cluster {}, not {}", config.name, name));
+  return config;
 }
 
 }  // namespace kmps::cluster

@@ -6,6 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
 
 namespace kmps::cluster {
 namespace {
@@ -21,8 +25,28 @@ class StateTest : public ::testing::Test {
     ::unsetenv("KMPS_STATE_DIR");
     std::filesystem::remove_all(dir_);
   }
+  // The state file of cluster `name`, as `up` writes it.
+  std::filesystem::path Saved(const std::string& name) {
+    kind::ClusterConfig c = kind::DefaultClusterConfig();
+    c.name = name;
+    EXPECT_TRUE(SaveState(c, "kind: Cluster\n").ok());
+    return dir_ / name / "kindmps.json";
+  }
+  static nlohmann::json Read(const std::filesystem::path& p) { return nlohmann::json::parse(std::ifstream(p)); }
+  static void Write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+  // The one line LoadSavedConfig fails with; it must be kInvalidArgument (exit 2).
+  static std::string ErrorOf(const std::string& cluster) {
+    auto loaded = LoadSavedConfig(cluster);
+    EXPECT_FALSE(loaded.ok());
+    if (loaded.ok()) return "";
+    EXPECT_EQ(loaded.status().code(), Code::kInvalidArgument);
+    EXPECT_EQ(ExitCodeFor(loaded.status()), 2);
+    return loaded.status().message();
+  }
   std::filesystem::path dir_;
 };
+
+constexpr const char* kRunUp = "; run kindmps-api up again to rewrite it (or remove the file)";
 
 TEST_F(StateTest, WhatUpSavedIsWhatStatusReads) {
   kind::ClusterConfig c = kind::DefaultClusterConfig();
@@ -57,6 +81,84 @@ TEST_F(StateTest, ACorruptStateFileIsAnErrorNamingIt) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), Code::kInvalidArgument);
   EXPECT_NE(loaded.status().message().find((dir_ / "broken" / "kindmps.json").string()), std::string::npos);
+}
+
+TEST_F(StateTest, TheFileSaysWhatItIs) {
+  nlohmann::json j = Read(Saved("typed"));
+  EXPECT_EQ(j.at("apiVersion"), "kindmps.dev/v1alpha1");
+  EXPECT_EQ(j.at("kind"), "ClusterState");
+  EXPECT_EQ(j.at("name"), "typed");
+  EXPECT_EQ(j.at("mps").at("pipeDirectory"), "/tmp/nvidia-mps");
+}
+
+TEST_F(StateTest, AnotherOrNoVersionIsAnError) {
+  auto path = Saved("old");
+  const nlohmann::json saved = Read(path);
+  const nlohmann::json none;  // the key left out, as kindmps-api wrote it before the state had a version
+  for (const auto& [api, kind, why] : {
+           std::tuple{none, none, "apiVersion is missing, expected \"kindmps.dev/v1alpha1\""},
+           std::tuple{nlohmann::json("kindmps.dev/v1"), nlohmann::json("ClusterState"),
+                      "apiVersion is \"kindmps.dev/v1\", expected \"kindmps.dev/v1alpha1\""},
+           std::tuple{nlohmann::json("kindmps.dev/v1alpha1"), nlohmann::json("Config"),
+                      "kind is \"Config\", expected \"ClusterState\""}}) {
+    nlohmann::json j = saved;
+    j.erase("apiVersion");
+    j.erase("kind");
+    if (!api.is_null()) j["apiVersion"] = api;
+    if (!kind.is_null()) j["kind"] = kind;
+    Write(path, j.dump(2));
+    EXPECT_EQ(ErrorOf("old"), path.string() + ": " + why + " (another kindmps-api version wrote it)" + kRunUp);
+  }
+}
+
+TEST_F(StateTest, UnknownMissingAndMistypedFieldsAreErrorsWithTheirPath) {
+  auto path = Saved("strict");
+  const nlohmann::json good = Read(path);
+  auto with = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = good;
+    edit(j);
+    Write(path, j.dump(2));
+    return ErrorOf("strict");
+  };
+  std::string file = path.string();
+  EXPECT_EQ(with([](auto& j) { j["wrokers"] = 1; }), file + ": /wrokers: unknown field" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["mps"]["extra"] = true; }), file + ": /mps/extra: unknown field" + kRunUp);
+  EXPECT_EQ(with([](auto& j) {
+              j["mps"]["pinnedDeviceMemoryLimits"] = {{{"device", "0"}, {"limit", "2G"}, {"x", 1}}};
+            }),
+            file + ": /mps/pinnedDeviceMemoryLimits/0/x: unknown field" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j.erase("image"); }), file + ": /image: missing" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["mps"].erase("pipeDirectory"); }),
+            file + ": /mps/pipeDirectory: missing" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["workers"] = "2"; }),
+            file + ": /workers: type must be number, but is string" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["mps"]["startServer"] = 1; }),
+            file + ": /mps/startServer: type must be boolean, but is number" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["gpuNodes"] = {"worker", 2}; }),
+            file + ": /gpuNodes: type must be string, but is number" + kRunUp);
+  // Numbers that nlohmann would convert: read, they would not be what the file says.
+  EXPECT_EQ(with([](auto& j) { j["workers"] = 2.5; }), file + ": /workers: unexpected value 2.5" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["shmBytes"] = -1; }), file + ": /shmBytes: unexpected value -1" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["mps"] = "x"; }), file + ": /mps: expected an object, got string" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j["mps"]["pinnedDeviceMemoryLimits"] = {{{"device", "0"}}}; }),
+            file + ": /mps/pinnedDeviceMemoryLimits/limit: missing" + kRunUp);
+  EXPECT_EQ(with([](auto& j) { j = nlohmann::json::array(); }), file + ": expected a JSON object, got array" + kRunUp);
+}
+
+TEST_F(StateTest, InvalidJsonNamesLineAndColumn) {
+  auto path = Saved("broken");
+  Write(path, "{\n  \"name\": \"broken\",\n  \"mps\": ]\n}\n");
+  std::string e = ErrorOf("broken");
+  EXPECT_EQ(e.rfind(path.string() + ":3:10: invalid JSON: syntax error", 0), 0u) << e;
+  EXPECT_NE(e.find(kRunUp), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
+TEST_F(StateTest, AStateFileOfAnotherClusterIsAnError) {
+  auto path = Saved("one");
+  std::filesystem::create_directories(dir_ / "two");
+  std::filesystem::copy_file(path, dir_ / "two" / "kindmps.json");
+  EXPECT_EQ(ErrorOf("two"), (dir_ / "two" / "kindmps.json").string() + ": holds cluster one, not two" + kRunUp);
 }
 
 }  // namespace

@@ -38,4 +38,21 @@ void ForEachLine(std::string_view text, Fn&& fn) {
   }
 }
 
+// nlohmann's parse error at 1-based byte `byte` of `text`, whose what() is "[json.exception.
+// parse_error.101] parse error at line 1, column 2: why", as "LINE:COLUMN: invalid JSON: why".
+inline std::string JsonParseErrorAt(std::string_view text, size_t byte, std::string_view what) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  size_t colon = what.find(": ");
+  std::string_view why = colon == std::string_view::npos ? what : what.substr(colon + 2);
+  return std::to_string(line) + ":" + std::to_string(column) + ": invalid JSON: " + std::string(why);
+}
+
 }  // namespace kmps
