@@ -24,8 +24,8 @@
  *
  *  Ownership. Results come out through `out` pointers (the last parameters). An `out` pointer is
  *  set to NULL on entry, and to an allocated value only when the function documents it (always on
- *  KMPS_OK; some functions also set it on a failure, see kmps_host_inspect, kmps_status,
- *  kmps_up). Strings and buffers handed out are the caller's and are freed with kmps_free().
+ *  KMPS_OK; some functions also set it on a failure, see kmps_host_inspect, kmps_cluster_status,
+ *  kmps_cluster_up). Strings and buffers handed out are the caller's and are freed with kmps_free().
  *  Handles are freed with their own kmps_<type>_free(). Every free function accepts NULL.
  *  The library never keeps a pointer passed in after the call returns.
  *
@@ -40,6 +40,11 @@
  *  ABI. The library's SONAME is libkindmps.so.0; symbols carry the version node KINDMPS_0. Only
  *  kmps_-prefixed symbols are exported. Structures defined here only grow at their end, and the
  *  library never reads a structure the caller allocated.
+ *
+ *  Names are kmps_<module>_<verb> (kmps_client_exec, kmps_cluster_up). The first names of the
+ *  cluster functions (kmps_status, kmps_up, kmps_down) stay exported, in KINDMPS_0, as aliases of
+ *  the same functions: programs built against them keep working. They are declared at the end of
+ *  this header, deprecated (a compiler warning points to the new name).
  */
 #ifndef KINDMPS_H
 #define KINDMPS_H
@@ -48,8 +53,10 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define KMPS_API __attribute__((visibility("default")))
+#define KMPS_DEPRECATED(message) __attribute__((deprecated(message)))
 #else
 #define KMPS_API
+#define KMPS_DEPRECATED(message)
 #endif
 
 #ifdef __cplusplus
@@ -197,7 +204,7 @@ KMPS_API int kmps_client_exec(kmps_client* client, const char* container, const 
  * `kindmps-api status --json`. KMPS_OK with *out_json set when the cluster is healthy;
  * KMPS_ERR_FAILED (kind KMPS_ERROR_FAILED) with *out_json ALSO set when it is unhealthy or has no
  * nodes ("healthy": false, the problems listed); other failures leave *out_json NULL. */
-KMPS_API int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_json);
+KMPS_API int kmps_cluster_status(kmps_client* client, const char* cluster_or_null, char** out_json);
 
 /* What a progress event reports. */
 typedef enum kmps_progress_kind {
@@ -217,10 +224,10 @@ typedef struct kmps_progress_event {
   double elapsed_ms;   /* the step's duration, for STEP_DONE and STEP_FAILED */
 } kmps_progress_event;
 
-/* Receives progress. It is called synchronously on the thread that called kmps_up/kmps_down,
- * before that call returns, one event at a time (never concurrently). It must not call kmps_
- * functions with the same client handle; it may call kmps_last_error only after the operation
- * returns. Nothing is called after kmps_up/kmps_down returns. */
+/* Receives progress. It is called synchronously on the thread that called kmps_cluster_up or
+ * kmps_cluster_down, before that call returns, one event at a time (never concurrently). It must
+ * not call kmps_ functions with the same client handle; it may call kmps_last_error only after the
+ * operation returns. Nothing is called after kmps_cluster_up/kmps_cluster_down returns. */
 typedef void (*kmps_progress_fn)(const kmps_progress_event* event, void* user_data);
 
 /* Creates the kind cluster if needed and starts MPS in its GPU nodes, like
@@ -236,14 +243,14 @@ typedef void (*kmps_progress_fn)(const kmps_progress_event* event, void* user_da
  * the cluster was brought up but the final check found it unhealthy. Other failures
  * (KMPS_ERR_INVALID for bad options, KMPS_ERR_ENVIRONMENT for missing driver files, kind or
  * Docker, KMPS_ERR_FAILED when kind or a node step failed) leave *out_json NULL. */
-KMPS_API int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn progress,
-                     void* user_data, char** out_json);
+KMPS_API int kmps_cluster_up(kmps_client* client, const char* options_json, kmps_progress_fn progress,
+                             void* user_data, char** out_json);
 
 /* Quits the MPS daemons of every running GPU node, then deletes the kind cluster (unless
  * `keep_cluster` is non-zero), like `kindmps-api down`. `kind_or_null`: the kind binary (NULL or
  * "" means "kind" on PATH). `progress` may be NULL. KMPS_OK, or an error code. */
-KMPS_API int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null,
-                       int keep_cluster, kmps_progress_fn progress, void* user_data);
+KMPS_API int kmps_cluster_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null,
+                               int keep_cluster, kmps_progress_fn progress, void* user_data);
 
 /* Sends one command (e.g. "get_server_list", "set_default_active_thread_percentage 50") to the MPS
  * control daemon of node `node_or_null` of the cluster, like `kindmps-api mps`, and returns the
@@ -253,6 +260,24 @@ KMPS_API int kmps_down(kmps_client* client, const char* cluster_or_null, const c
  * timeout). Free *out_reply with kmps_free(). */
 KMPS_API int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const char* node_or_null,
                               const char* command, char** out_reply);
+
+/* ---------------------------------------------------------------------------------------------
+ * Deprecated names (libkindmps 0.1.0). Each is the same function as its new name, exported as an
+ * alias in KINDMPS_0, so that programs built against it keep working. Use the new names.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Deprecated: kmps_cluster_status. */
+KMPS_API int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_json)
+    KMPS_DEPRECATED("use kmps_cluster_status");
+
+/* Deprecated: kmps_cluster_up. */
+KMPS_API int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn progress,
+                     void* user_data, char** out_json) KMPS_DEPRECATED("use kmps_cluster_up");
+
+/* Deprecated: kmps_cluster_down. */
+KMPS_API int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null,
+                       int keep_cluster, kmps_progress_fn progress, void* user_data)
+    KMPS_DEPRECATED("use kmps_cluster_down");
 
 #ifdef __cplusplus
 }

@@ -251,7 +251,7 @@ func (c *Client) Status(cluster string) (map[string]any, error) {
 	var doc map[string]any
 	err := c.with(func(h *C.kmps_client) error {
 		var out *C.char
-		err := call(func() C.int { return C.kmps_status(h, name, &out) })
+		err := call(func() C.int { return C.kmps_cluster_status(h, name, &out) })
 		if text, ok := take(out); ok {
 			d, jerr := decode(text)
 			if jerr != nil {

@@ -12,10 +12,10 @@ static void kmps_go_trampoline(const kmps_progress_event* event, void* user) {
 
 // The C entry points with the progress callback bound to Go (handle 0: no callback).
 static int kmps_go_up(kmps_client* c, const char* options, uintptr_t handle, char** out) {
-  return kmps_up(c, options, handle ? kmps_go_trampoline : NULL, (void*)handle, out);
+  return kmps_cluster_up(c, options, handle ? kmps_go_trampoline : NULL, (void*)handle, out);
 }
 static int kmps_go_down(kmps_client* c, const char* cluster, const char* kind, int keep, uintptr_t handle) {
-  return kmps_down(c, cluster, kind, keep, handle ? kmps_go_trampoline : NULL, (void*)handle);
+  return kmps_cluster_down(c, cluster, kind, keep, handle ? kmps_go_trampoline : NULL, (void*)handle);
 }
 */
 import "C"

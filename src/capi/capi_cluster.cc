@@ -1,5 +1,6 @@
-// kmps_status, kmps_up, kmps_down, kmps_mps_command: the CLI's cluster commands, same semantics
-// and the same JSON documents (src/cli/cmd_cluster.cc).
+// kmps_cluster_status, kmps_cluster_up, kmps_cluster_down, kmps_mps_command: the CLI's cluster
+// commands, same semantics and the same JSON documents (src/cli/cmd_cluster.cc); and the first
+// names of the three, as aliases.
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -56,7 +57,7 @@ cluster::ProgressFn Progress(kmps_progress_fn fn, void* user_data) {
 
 extern "C" {
 
-int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_json) {
+int kmps_cluster_status(kmps_client* client, const char* cluster_or_null, char** out_json) {
   return Barrier(__func__, [&](const char* fn) -> int {
     if (out_json == nullptr) return NullArgument(fn, "out_json");
     *out_json = nullptr;
@@ -71,8 +72,8 @@ int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_jso
   });
 }
 
-int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn progress, void* user_data,
-            char** out_json) {
+int kmps_cluster_up(kmps_client* client, const char* options_json, kmps_progress_fn progress, void* user_data,
+                    char** out_json) {
   return Barrier(__func__, [&](const char* fn) -> int {
     if (out_json == nullptr) return NullArgument(fn, "out_json");
     *out_json = nullptr;
@@ -91,8 +92,8 @@ int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn prog
   });
 }
 
-int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null, int keep_cluster,
-              kmps_progress_fn progress, void* user_data) {
+int kmps_cluster_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null, int keep_cluster,
+                      kmps_progress_fn progress, void* user_data) {
   return Barrier(__func__, [&](const char* fn) -> int {
     if (client == nullptr) return NullArgument(fn, "client");
     auto config = SavedConfig(cluster_or_null);
@@ -131,5 +132,12 @@ int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const cha
     return KMPS_OK;
   });
 }
+
+// The names of libkindmps 0.1.0, deprecated in kindmps.h: the same functions (one address, the
+// version node KINDMPS_0 of the map), so that programs linked against them keep working.
+int kmps_status(kmps_client*, const char*, char**) __attribute__((alias("kmps_cluster_status")));
+int kmps_up(kmps_client*, const char*, kmps_progress_fn, void*, char**) __attribute__((alias("kmps_cluster_up")));
+int kmps_down(kmps_client*, const char*, const char*, int, kmps_progress_fn, void*)
+    __attribute__((alias("kmps_cluster_down")));
 
 }  // extern "C"

@@ -15,7 +15,7 @@ kmps_error_kind KindFor(Code code);
 
 // Records `status` as the calling thread's last error; returns its KMPS_ code (0 for ok).
 int SetError(const Status& status);
-// KMPS_ERR_INVALID naming the argument: "kmps_up: argument `client` must not be NULL".
+// KMPS_ERR_INVALID naming the argument: "kmps_cluster_up: argument `client` must not be NULL".
 int NullArgument(const char* function, const char* argument);
 void ClearError();
 int SetInternalError(const char* function, std::string_view what) noexcept;

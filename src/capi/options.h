@@ -1,4 +1,4 @@
-// Pure: the JSON options of kmps_kind_config and kmps_up, read into the C++ configuration.
+// Pure: the JSON options of kmps_kind_config and kmps_cluster_up, read into the C++ configuration.
 #pragma once
 
 #include <string>

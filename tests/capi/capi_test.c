@@ -59,13 +59,13 @@ static void test_null_arguments(void) {
   CHECK(kmps_client_exec(NULL, "c", argv, NULL, 0, &result) == KMPS_ERR_INVALID);
   CHECK(result == NULL);
   CHECK(kmps_client_exec(NULL, "c", argv, NULL, 0, NULL) == KMPS_ERR_INVALID);
-  CHECK(kmps_status(NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK(kmps_cluster_status(NULL, NULL, &text) == KMPS_ERR_INVALID);
   CHECK(text == NULL);
   text = (char*)1;
-  CHECK(kmps_up(NULL, NULL, NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK(kmps_cluster_up(NULL, NULL, NULL, NULL, &text) == KMPS_ERR_INVALID);
   CHECK(text == NULL);
-  CHECK(kmps_up(NULL, NULL, NULL, NULL, NULL) == KMPS_ERR_INVALID);
-  CHECK(kmps_down(NULL, NULL, NULL, 0, NULL, NULL) == KMPS_ERR_INVALID);
+  CHECK(kmps_cluster_up(NULL, NULL, NULL, NULL, NULL) == KMPS_ERR_INVALID);
+  CHECK(kmps_cluster_down(NULL, NULL, NULL, 0, NULL, NULL) == KMPS_ERR_INVALID);
   text = (char*)1;
   CHECK(kmps_mps_command(NULL, NULL, NULL, "get_server_list", &text) == KMPS_ERR_INVALID);
   CHECK(text == NULL);
@@ -92,6 +92,30 @@ static void test_null_arguments(void) {
   kmps_client_free(NULL);
   kmps_exec_result_free(NULL);
 }
+
+/* The names of libkindmps 0.1.0 still work, as the same functions (programs built against them;
+ * check_exports.sh checks that they are aliases). New code gets a deprecation warning. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void test_deprecated_names(void) {
+  char* text = (char*)1;
+  kmps_client* client = NULL;
+  CHECK(kmps_status(NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK(text == NULL);
+  CHECK_CONTAINS(kmps_last_error(), "kmps_cluster_status: argument `client`");
+  text = (char*)1;
+  CHECK(kmps_up(NULL, NULL, NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK(text == NULL);
+  CHECK(kmps_down(NULL, NULL, NULL, 0, NULL, NULL) == KMPS_ERR_INVALID);
+  CHECK(kmps_client_new(&client, kMissingSocket) == KMPS_OK);
+  CHECK(kmps_status(client, "kmps-capi-none", &text) == KMPS_ERR_ENVIRONMENT);
+  CHECK(kmps_last_error_kind() == KMPS_ERROR_UNAVAILABLE);
+  CHECK(kmps_up(client, "{\"recreate\": 1}", NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK_CONTAINS(kmps_last_error(), "recreate");
+  CHECK(kmps_down(client, "kmps-capi-none", NULL, 1, NULL, NULL) == KMPS_ERR_ENVIRONMENT);
+  kmps_client_free(client);
+}
+#pragma GCC diagnostic pop
 
 static void test_error_cleared_by_success(void) {
   kmps_client* client = NULL;
@@ -189,12 +213,12 @@ static void test_client_missing_socket(void) {
   CHECK_CONTAINS(kmps_last_error(), "/nonexistent-kmps-capi/docker.sock");
   CHECK(kmps_client_exec(client, "c", argv, NULL, 1000, &result) == KMPS_ERR_ENVIRONMENT);
   CHECK(result == NULL);
-  CHECK(kmps_status(client, "kmps-capi-none", &text) == KMPS_ERR_ENVIRONMENT);
+  CHECK(kmps_cluster_status(client, "kmps-capi-none", &text) == KMPS_ERR_ENVIRONMENT);
   CHECK(text == NULL);
   CHECK(kmps_mps_command(client, "kmps-capi-none", NULL, "get_server_list", &text) == KMPS_ERR_ENVIRONMENT);
-  CHECK(kmps_down(client, "kmps-capi-none", NULL, 1, NULL, NULL) == KMPS_ERR_ENVIRONMENT);
+  CHECK(kmps_cluster_down(client, "kmps-capi-none", NULL, 1, NULL, NULL) == KMPS_ERR_ENVIRONMENT);
   /* Options are checked before Docker is asked. */
-  CHECK(kmps_up(client, "{\"recreate\": 1}", NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK(kmps_cluster_up(client, "{\"recreate\": 1}", NULL, NULL, &text) == KMPS_ERR_INVALID);
   CHECK_CONTAINS(kmps_last_error(), "recreate");
   kmps_client_free(client);
 }
@@ -288,7 +312,7 @@ static void test_with_docker(void) {
   }
 
   /* A cluster without nodes: unhealthy, and the document still comes back. */
-  CHECK(kmps_status(client, cluster, &text) == KMPS_ERR_FAILED);
+  CHECK(kmps_cluster_status(client, cluster, &text) == KMPS_ERR_FAILED);
   CHECK(kmps_last_error_kind() == KMPS_ERROR_FAILED);
   CHECK_CONTAINS(text, "\"healthy\": false");
   CHECK_CONTAINS(text, cluster);
@@ -306,7 +330,7 @@ static void test_with_docker(void) {
     char options[256];
     memset(&log, 0, sizeof log);
     snprintf(options, sizeof options, "{\"name\": \"%s\", \"driverRoot\": \"/nonexistent-kmps-capi-root\"}", cluster);
-    CHECK(kmps_up(client, options, on_progress, &log, &text) == KMPS_ERR_ENVIRONMENT);
+    CHECK(kmps_cluster_up(client, options, on_progress, &log, &text) == KMPS_ERR_ENVIRONMENT);
     CHECK(text == NULL);
     CHECK(log.started == 1 && log.failed == 1);
     CHECK(log.last_step == 1 && log.last_total == 5);
@@ -316,11 +340,12 @@ static void test_with_docker(void) {
   {
     struct progress_log log;
     memset(&log, 0, sizeof log);
-    CHECK(kmps_down(client, cluster, "/nonexistent-kmps-capi/kind", 0, on_progress, &log) == KMPS_ERR_ENVIRONMENT);
+    CHECK(kmps_cluster_down(client, cluster, "/nonexistent-kmps-capi/kind", 0, on_progress, &log) ==
+          KMPS_ERR_ENVIRONMENT);
     CHECK_CONTAINS(kmps_last_error(), "/nonexistent-kmps-capi/kind");
     CHECK(log.started == 2 && log.failed == 1 && log.last_step == 2);
     memset(&log, 0, sizeof log);
-    CHECK(kmps_down(client, cluster, NULL, 1, on_progress, &log) == KMPS_OK);
+    CHECK(kmps_cluster_down(client, cluster, NULL, 1, on_progress, &log) == KMPS_OK);
     CHECK(log.started == 1 && log.failed == 0);
   }
 
@@ -332,6 +357,7 @@ static void test_with_docker(void) {
 int main(void) {
   test_version();
   test_null_arguments();
+  test_deprecated_names();
   test_error_cleared_by_success();
   test_last_error_is_per_thread();
   test_host_inspect_missing_driver();

@@ -168,9 +168,9 @@ def _declare(lib):
         "kmps_exec_result_free": (None, [ctypes.POINTER(_ExecResultC)]),
         "kmps_client_exec": (c_int, [c_void_p, c_char_p, ctypes.POINTER(c_char_p), ctypes.POINTER(c_char_p),
                                      c_int, ctypes.POINTER(ctypes.POINTER(_ExecResultC))]),
-        "kmps_status": (c_int, [c_void_p, c_char_p, out_str]),
-        "kmps_up": (c_int, [c_void_p, c_char_p, _PROGRESS_FN, c_void_p, out_str]),
-        "kmps_down": (c_int, [c_void_p, c_char_p, c_char_p, c_int, _PROGRESS_FN, c_void_p]),
+        "kmps_cluster_status": (c_int, [c_void_p, c_char_p, out_str]),
+        "kmps_cluster_up": (c_int, [c_void_p, c_char_p, _PROGRESS_FN, c_void_p, out_str]),
+        "kmps_cluster_down": (c_int, [c_void_p, c_char_p, c_char_p, c_int, _PROGRESS_FN, c_void_p]),
         "kmps_mps_command": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, out_str]),
     }
     for name, (restype, argtypes) in sigs.items():
@@ -394,7 +394,7 @@ class Client:
         cluster is a result ("healthy": False), not an error."""
         def body(h):
             out = ctypes.c_void_p()
-            code = _lib().kmps_status(h, _b(cluster), ctypes.byref(out))
+            code = _lib().kmps_cluster_status(h, _b(cluster), ctypes.byref(out))
             text = _take(out.value)
             if text is not None and code in (OK, ERR_FAILED):
                 return json.loads(text)
@@ -410,7 +410,7 @@ class Client:
 
         def body(h):
             out = ctypes.c_void_p()
-            code = _lib().kmps_up(h, _b(_options_text(options)), cb.c_fn, None, ctypes.byref(out))
+            code = _lib().kmps_cluster_up(h, _b(_options_text(options)), cb.c_fn, None, ctypes.byref(out))
             text = _take(out.value)
             err = _error(code) if code != OK else None
             cb.reraise()
@@ -427,7 +427,7 @@ class Client:
         cb = _Progress(progress)
 
         def body(h):
-            code = _lib().kmps_down(h, _b(cluster), _b(kind), 1 if keep_cluster else 0, cb.c_fn, None)
+            code = _lib().kmps_cluster_down(h, _b(cluster), _b(kind), 1 if keep_cluster else 0, cb.c_fn, None)
             err = _error(code) if code != OK else None
             cb.reraise()
             if err is not None:
