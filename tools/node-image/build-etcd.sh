@@ -23,4 +23,4 @@ mkdir -p "$out.tmp"
 build_in_wrapper "$work" "$out.tmp/etcd" "-X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" \
   "go.etcd.io/etcd/server/v3@$ETCD_VERSION" go.etcd.io/etcd/server/v3
 rm -rf "$out"; mv "$out.tmp" "$out"
-"$out/etcd" --version | head -1
+"$out/etcd" --version | sed -n 1p

@@ -38,25 +38,36 @@ builder=kmps-node-build-$$
 cleanup() { dk rm -f "$builder" >/dev/null 2>&1 || true; dk rmi "kindmps/node-base:$key" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# 1. The pieces, each cached by what it is made from.
-rootkey=$(hash_files packages.txt build-rootfs.sh versions.env)
-rootfs=$cache/node-image/rootfs-$DEBIAN_SUITE-$rootkey.tar
+# 1. The pieces, each cached under a key of what makes it: its script, lib.sh, the versions it
+#    is built at and the Go toolchain. A new key builds the piece again and drops the old one.
+need_go
+gov=$(go env GOVERSION)
+key_of() { { echo "$1"; shift; (cd "$here" && cat "$@"); } | sha256sum | cut -c1-8; }
+keep_only() { local d; for d in "$(dirname "$1")"/*; do [ "$d" = "$1" ] || rm -rf "$d"; done; }
+rootfs=$cache/node-image/rootfs-$DEBIAN_SUITE-$(key_of "$DEBIAN_SUITE $DEBIAN_MIRROR" packages.txt build-rootfs.sh lib.sh).tar
 mkdir -p "$cache/node-image"
-if [ ! -f "$rootfs" ]; then step "root file system ($DEBIAN_SUITE, debootstrap)"; "$here/build-rootfs.sh" "$rootfs"; fi
-kbin=$cache/k8s/$K8S_VERSION
-if [ ! -x "$kbin/kubeadm" ]; then step "Kubernetes $K8S_VERSION from Go modules"; "$here/build-k8s.sh" "$kbin" >&2; fi
-ebin=$cache/etcd/$ETCD_VERSION
-if [ ! -x "$ebin/etcd" ]; then step "etcd $ETCD_VERSION from Go modules"; "$here/build-etcd.sh" "$ebin" >&2; fi
-dbin=$cache/coredns/$COREDNS_VERSION
-if [ ! -x "$dbin/coredns" ]; then
-  step "CoreDNS $COREDNS_VERSION from Go modules"; "$here/build-go-tool.sh" "$dbin" "github.com/coredns/coredns@$COREDNS_VERSION"
+if [ ! -f "$rootfs" ]; then
+  step "root file system ($DEBIAN_SUITE, debootstrap)"; "$here/build-rootfs.sh" "$rootfs"; keep_only "$rootfs"
 fi
-cbin=$cache/crictl/$CRICTL_VERSION
+kbin=$cache/k8s/$K8S_VERSION-$(key_of "$K8S_VERSION $K8S_STAGING_VERSION $gov" build-k8s.sh lib.sh)
+if [ ! -x "$kbin/kubeadm" ]; then
+  step "Kubernetes $K8S_VERSION from Go modules"; "$here/build-k8s.sh" "$kbin" >&2; keep_only "$kbin"
+fi
+ebin=$cache/etcd/$ETCD_VERSION-$(key_of "$ETCD_VERSION $gov" build-etcd.sh lib.sh)
+if [ ! -x "$ebin/etcd" ]; then
+  step "etcd $ETCD_VERSION from Go modules"; "$here/build-etcd.sh" "$ebin" >&2; keep_only "$ebin"
+fi
+dbin=$cache/coredns/$COREDNS_VERSION-$(key_of "$COREDNS_VERSION $gov" build-go-tool.sh lib.sh)
+if [ ! -x "$dbin/coredns" ]; then
+  step "CoreDNS $COREDNS_VERSION from Go modules"
+  "$here/build-go-tool.sh" "$dbin" "github.com/coredns/coredns@$COREDNS_VERSION"; keep_only "$dbin"
+fi
+cbin=$cache/crictl/$CRICTL_VERSION-$(key_of "$CRICTL_VERSION $gov" build-go-tool.sh lib.sh)
 if [ ! -x "$cbin/crictl" ]; then
-  step "crictl $CRICTL_VERSION from Go modules"; "$here/build-go-tool.sh" "$cbin" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+  step "crictl $CRICTL_VERSION from Go modules"
+  "$here/build-go-tool.sh" "$cbin" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"; keep_only "$cbin"
 fi
 step "kindmps-netd and pause"
-need_go
 (cd "$here/netd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/kindmps-netd" .)
 gcc -static -O2 -Wall -Wextra -Werror -o "$work/pause" "$here/pause/pause.c"
 
@@ -148,9 +159,10 @@ dk stop -t 5 "$builder" >/dev/null
 dk commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL dev.kindmps.node-image.key=$key dev.kindmps.kubernetes=$K8S_VERSION" \
   "$builder" "$ref" >/dev/null
-# Older builds (other keys, or the image this one replaces) go, unless a node still uses them.
+# Older builds of this Kubernetes version (other keys, or the image this one replaces) go, unless
+# a node still uses them; node images of other Kubernetes versions stay.
 keep=$(dk image inspect -f "{{.Id}}" "$ref")
-for i in $(dk images --no-trunc --filter label=dev.kindmps.node-image.key -q | sort -u); do
+for i in $(dk images --no-trunc --filter "label=dev.kindmps.kubernetes=$K8S_VERSION" -q | sort -u); do
   [ "$i" = "$keep" ] || dk rmi "$i" >/dev/null 2>&1 || true
 done
 step "built $ref ($(dk image inspect -f '{{.Size}}' "$ref" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"

@@ -25,8 +25,9 @@ install_trixie_go() { # DIR
   local debs; debs=$(mktemp -d)
   trixie_apt_init && trixie_apt_download "$debs" golang-1.24-go golang-1.24-src ||
     die "Go >= 1.24 is needed to build Kubernetes and could not be installed; install it and retry"
-  local d; for d in "$debs"/*.deb; do dpkg -x "$d" "$1"; done
-  rm -rf "$debs"
+  rm -rf "$1.tmp"; mkdir -p "$1.tmp"
+  local d; for d in "$debs"/*.deb; do dpkg -x "$d" "$1.tmp"; done
+  rm -rf "$debs" "$1"; mv "$1.tmp" "$1"
 }
 # The go.mod file of MODULE@VERSION, downloaded through the Go module proxy.
 go_mod_of() {
