@@ -8,22 +8,22 @@ import "fmt"
 // ErrorKind is the finer reason of a failure (kmps_error_kind in kindmps.h).
 type ErrorKind int
 
-// The error kinds; values match kindmps.h.
+// The error kinds: kindmps.h's values.
 const (
-	KindNone ErrorKind = iota
-	KindInvalidArgument
-	KindNotFound
-	KindConflict
-	KindBadRequest
-	KindServer
-	KindUnavailable
-	KindPermission
-	KindTimeout
-	KindProtocol
-	KindEnvironment
-	KindFailed
-	KindCancelled
-	KindInternal
+	KindNone            ErrorKind = C.KMPS_ERROR_NONE
+	KindInvalidArgument ErrorKind = C.KMPS_ERROR_INVALID_ARGUMENT
+	KindNotFound        ErrorKind = C.KMPS_ERROR_NOT_FOUND
+	KindConflict        ErrorKind = C.KMPS_ERROR_CONFLICT
+	KindBadRequest      ErrorKind = C.KMPS_ERROR_BAD_REQUEST
+	KindServer          ErrorKind = C.KMPS_ERROR_SERVER
+	KindUnavailable     ErrorKind = C.KMPS_ERROR_UNAVAILABLE
+	KindPermission      ErrorKind = C.KMPS_ERROR_PERMISSION
+	KindTimeout         ErrorKind = C.KMPS_ERROR_TIMEOUT
+	KindProtocol        ErrorKind = C.KMPS_ERROR_PROTOCOL
+	KindEnvironment     ErrorKind = C.KMPS_ERROR_ENVIRONMENT
+	KindFailed          ErrorKind = C.KMPS_ERROR_FAILED
+	KindCancelled       ErrorKind = C.KMPS_ERROR_CANCELLED
+	KindInternal        ErrorKind = C.KMPS_ERROR_INTERNAL
 )
 
 // String is the kind's name, e.g. "not found".
@@ -67,21 +67,30 @@ func (e *Error) Is(target error) bool {
 	return t.Kind == e.Kind
 }
 
+// sentinels holds the sentinel of each kind; the tests check it against the library's kinds.
+var sentinels = map[ErrorKind]*Error{}
+
+func sentinel(code int, kind ErrorKind) *Error {
+	e := &Error{Code: code, Kind: kind}
+	sentinels[kind] = e
+	return e
+}
+
 // Sentinels for errors.Is; each matches every *Error of its kind.
 var (
-	ErrInvalidArgument = &Error{Code: CodeInvalid, Kind: KindInvalidArgument}
-	ErrNotFound        = &Error{Code: CodeFailed, Kind: KindNotFound}
-	ErrConflict        = &Error{Code: CodeFailed, Kind: KindConflict}
-	ErrBadRequest      = &Error{Code: CodeFailed, Kind: KindBadRequest}
-	ErrServer          = &Error{Code: CodeFailed, Kind: KindServer}
-	ErrUnavailable     = &Error{Code: CodeEnvironment, Kind: KindUnavailable}
-	ErrPermission      = &Error{Code: CodeEnvironment, Kind: KindPermission}
-	ErrTimeout         = &Error{Code: CodeFailed, Kind: KindTimeout}
-	ErrProtocol        = &Error{Code: CodeFailed, Kind: KindProtocol}
-	ErrEnvironment     = &Error{Code: CodeEnvironment, Kind: KindEnvironment}
-	ErrFailed          = &Error{Code: CodeFailed, Kind: KindFailed}
-	ErrCancelled       = &Error{Code: CodeFailed, Kind: KindCancelled}
-	ErrInternal        = &Error{Code: CodeFailed, Kind: KindInternal}
+	ErrInvalidArgument = sentinel(CodeInvalid, KindInvalidArgument)
+	ErrNotFound        = sentinel(CodeFailed, KindNotFound)
+	ErrConflict        = sentinel(CodeFailed, KindConflict)
+	ErrBadRequest      = sentinel(CodeFailed, KindBadRequest)
+	ErrServer          = sentinel(CodeFailed, KindServer)
+	ErrUnavailable     = sentinel(CodeEnvironment, KindUnavailable)
+	ErrPermission      = sentinel(CodeEnvironment, KindPermission)
+	ErrTimeout         = sentinel(CodeFailed, KindTimeout)
+	ErrProtocol        = sentinel(CodeFailed, KindProtocol)
+	ErrEnvironment     = sentinel(CodeEnvironment, KindEnvironment)
+	ErrFailed          = sentinel(CodeFailed, KindFailed)
+	ErrCancelled       = sentinel(CodeFailed, KindCancelled)
+	ErrInternal        = sentinel(CodeFailed, KindInternal)
 	// ErrEnvironmentCode matches every error with code 3: daemon unreachable, socket permission,
 	// kind or driver files missing.
 	ErrEnvironmentCode = &Error{Code: CodeEnvironment, Kind: -1}

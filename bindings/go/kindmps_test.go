@@ -36,6 +36,34 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// The sentinels against the library's own table of error kinds (kmps_error_kind_name): every kind
+// it has has a sentinel, and no sentinel is for a kind it lacks.
+func TestEveryLibraryErrorKindHasASentinel(t *testing.T) {
+	if name := KindNone.String(); name != "none" {
+		t.Errorf("kind 0 is %q, want none", name)
+	}
+	known := 0
+	for k := ErrorKind(1); k < 256; k++ {
+		name := k.String()
+		s, ok := sentinels[k]
+		switch {
+		case name == "unknown" && ok:
+			t.Errorf("sentinel %v for kind %d, which the library does not have", s, k)
+		case name == "unknown":
+		case !ok:
+			t.Errorf("the library's kind %d (%q) has no sentinel", k, name)
+		default:
+			known++
+			if err := (&Error{Code: s.Code, Kind: k, Msg: "x"}); !errors.Is(err, s) || s.Error() != "kindmps: "+name {
+				t.Errorf("kind %d (%q): sentinel %q does not match it", k, name, s.Error())
+			}
+		}
+	}
+	if known < 13 || known != len(sentinels) {
+		t.Errorf("%d kinds in the library, %d sentinels", known, len(sentinels))
+	}
+}
+
 func TestHostInspectMissingDriverReturnsInventoryAndError(t *testing.T) {
 	inv, err := HostInspect(missingRoot, missingRoot)
 	if !errors.Is(err, ErrEnvironment) || !errors.Is(err, ErrEnvironmentCode) {

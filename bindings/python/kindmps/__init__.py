@@ -108,11 +108,15 @@ class InternalError(KindmpsError):
     """A bug in the library (an unexpected exception inside it)."""
 
 
-# kmps_error_kind values (kindmps.h) -> exception class.
+# The library's error kinds, by the name kmps_error_kind_name() gives them -> exception class.
+# tests/test_kindmps.py checks this table against the library's: every kind it has is here, and
+# nothing else.
 _KIND_CLASSES = {
-    1: InvalidArgument, 2: NotFound, 3: Conflict, 4: BadRequest, 5: ServerError, 6: Unavailable,
-    7: PermissionDenied, 8: Timeout, 9: ProtocolError, 10: EnvironmentMissing, 11: OperationFailed,
-    12: Cancelled, 13: InternalError,
+    "invalid argument": InvalidArgument, "not found": NotFound, "conflict": Conflict,
+    "bad request": BadRequest, "server error": ServerError, "unavailable": Unavailable,
+    "permission denied": PermissionDenied, "timeout": Timeout, "protocol error": ProtocolError,
+    "environment missing": EnvironmentMissing, "failed": OperationFailed, "cancelled": Cancelled,
+    "internal error": InternalError,
 }
 _CODE_CLASSES = {ERR_FAILED: OperationFailed, ERR_INVALID: InvalidArgument, ERR_ENVIRONMENT: EnvironmentMissing}
 
@@ -223,7 +227,7 @@ def _error(code, result=None, cls=None):
     kind = lib.kmps_last_error_kind()
     message = (lib.kmps_last_error() or b"").decode("utf-8", errors="replace") or f"failed with code {code}"
     kind_name = lib.kmps_error_kind_name(kind).decode()
-    cls = cls or _KIND_CLASSES.get(kind) or _CODE_CLASSES.get(code, KindmpsError)
+    cls = cls or _KIND_CLASSES.get(kind_name) or _CODE_CLASSES.get(code, KindmpsError)
     return cls(message, code, kind_name, result)
 
 

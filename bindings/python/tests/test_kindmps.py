@@ -107,6 +107,28 @@ class LibraryTest(unittest.TestCase):
         self.assertNotIn("ssh://", str(cm.exception))
 
 
+class ErrorKindTableTest(unittest.TestCase):
+    """The binding's exception classes against the library's own table of error kinds."""
+
+    def test_every_library_error_kind_has_an_exception_class(self):
+        lib = kindmps._lib()
+        self.assertEqual(lib.kmps_error_kind_name(0), b"none")
+        kinds = {k: lib.kmps_error_kind_name(k).decode() for k in range(1, 256)}
+        library = {name for name in kinds.values() if name != "unknown"}
+        self.assertGreaterEqual(len(library), 13)
+        # Equal sets: no kind of the library without a class, no class for a kind it lacks.
+        self.assertEqual(set(kindmps._KIND_CLASSES), library)
+        for name, cls in kindmps._KIND_CLASSES.items():
+            self.assertTrue(issubclass(cls, kindmps.KindmpsError), name)
+            self.assertIn(cls.__name__, kindmps.__all__, name)
+
+    def test_a_failure_raises_the_class_of_its_kind(self):
+        with self.assertRaises(kindmps.Unavailable) as cm:
+            with kindmps.Client(MISSING_SOCKET) as c:
+                c.ping()
+        self.assertIs(type(cm.exception), kindmps._KIND_CLASSES[cm.exception.kind])
+
+
 def docker_client_or_skip(test):
     c = kindmps.Client()
     try:
