@@ -65,11 +65,15 @@ Status PrepareNode(Node& node, const kind::ClusterConfig& config, std::string* n
 }
 
 // Runs `kind <verb> cluster --name <name> ...` (argv) and every process it starts; a non-zero
-// exit is kFailed with kind's informative line, a SIGINT or SIGTERM that stopped it an
+// exit is kFailed with kind's informative line, a forwarded signal that stopped it an
 // interruption "interrupted (SIGINT): kind <verb> cluster --name <name> was stopped[; <next>]".
 Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeout, Steps& steps,
                std::string_view next = {}) {
-  auto on_line = [&](std::string_view line) { steps.Line(fmt::format("kind: {}", line)); };
+  kind::KindOutput output;  // the whole stream: kind's ERROR line may come long before the end
+  auto on_line = [&](std::string_view line) {
+    output.Add(line);
+    steps.Line(fmt::format("kind: {}", line));
+  };
   std::string what = fmt::format("kind {} cluster --name {}", argv[1], argv[4]);
   auto r = kind::RunProcess(argv, Deadline::In(timeout), on_line);
   if (!r.ok() && r.status().code() == Code::kCancelled) {
@@ -79,7 +83,7 @@ Status RunKind(const std::vector<std::string>& argv, std::chrono::seconds timeou
   }
   KMPS_RETURN_IF_ERROR(r.status());
   if (r->exit_code == 0) return Status::Ok();
-  return Failed(kind::DescribeKindFailure(what, *r));
+  return Failed(kind::DescribeKindFailure(what, r->exit_code, output));
 }
 
 constexpr std::string_view kFinishOrRemove = "run kindmps-api up again to finish, or kindmps-api down to remove it";
@@ -109,6 +113,13 @@ Status RemoveWhatCreateLeft(docker::DockerClient& client, const UpOptions& optio
   }
   std::string names;
   for (const auto& n : *left) names += (names.empty() ? "" : ", ") + n;
+  // kind delete would fail on a kubeconfig lock too: then the containers are left, and said so.
+  if (Status locked = kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete); !locked.ok()) {
+    std::string why = fmt::format("it left {} node container{} ({}), kept: {}", left->size(),
+                                  left->size() == 1 ? "" : "s", names, locked.message());
+    if (interrupted) return Then(created, fmt::format("{}; {}", why, kFinishOrRemove));
+    return Status(created.code(), fmt::format("{}; {}; then run kindmps-api down", created.message(), why));
+  }
   steps.Line(fmt::format("kind create cluster --name {} {} and left {} node container{} ({}): deleting {} with kind "
                          "delete cluster --name {}",
                          name, interrupted ? "was stopped" : "failed", left->size(), left->size() == 1 ? "" : "s",
@@ -234,6 +245,13 @@ StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, co
 Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress) {
   const kind::ClusterConfig& config = options.config;
   Steps steps(progress, options.keep_cluster ? 1 : 2);
+  // kind and the kubeconfig lock are checked before any daemon is stopped: a down that could not
+  // delete the cluster leaves it as it was.
+  std::string kind;
+  if (!options.keep_cluster) {
+    KMPS_ASSIGN_OR_RETURN(kind, kind::FindExecutable(options.kind));
+    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
+  }
   bool listed = false;
   Status quit = steps.Run("Stop the MPS daemons", [&](std::string& detail) -> Status {
     KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> nodes, ListNodes(client, config));
@@ -254,8 +272,6 @@ Status Down(docker::DockerClient& client, const DownOptions& options, const Prog
   if (options.keep_cluster || !listed) return quit;
   if (!quit.ok()) steps.Line(fmt::format("{}; deleting the cluster anyway", quit.message()));
   return steps.Run("Delete the kind cluster", [&](std::string& detail) -> Status {
-    KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
-    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
     KMPS_RETURN_IF_ERROR(RunKind(kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps,
                                  "run kindmps-api down again to remove the rest"));
     detail = config.name + " deleted";

@@ -44,7 +44,7 @@ struct UpResult {
 
 // Runs the flow; the status in the result tells whether the cluster ended healthy. Errors:
 // kEnvironment (driver files or kind missing), kFailed (kind failed, a node step failed),
-// kCancelled with the signal (SIGINT or SIGTERM while kind ran; forwarded to kind). When kind
+// kCancelled with the signal (SIGINT, SIGTERM, SIGHUP or SIGQUIT while kind ran; forwarded to kind). When kind
 // create cluster fails or is stopped, the node containers still labelled for the cluster once
 // every process kind started is gone are deleted (kind delete cluster); the error says so when
 // that did not work.
@@ -57,9 +57,11 @@ struct DownOptions {
   std::chrono::seconds kind_timeout{300};
 };
 
-// `quit` the MPS daemons of every running GPU node (with a deadline), then `kind delete cluster`,
-// also when a daemon would not quit (the delete ends it). With keep_cluster, a failed quit is the
-// result. A SIGINT or SIGTERM while kind runs is kCancelled with the signal.
+// Checks that kind is there and the kubeconfig unlocked (unless keep_cluster), before anything
+// changes; then `quit` the MPS daemons of every running GPU node (with a deadline), then `kind
+// delete cluster`, also when a daemon would not quit (the delete ends it). With keep_cluster, a
+// failed quit is the result. A SIGINT, SIGTERM, SIGHUP or SIGQUIT while kind runs is kCancelled
+// with the signal.
 Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress);
 
 }  // namespace kmps::cluster

@@ -14,31 +14,63 @@ bool Contains(std::string_view line, std::string_view what) { return line.find(w
 // The docker CLI ends a failed command's output with a pointer to its help.
 bool IsHelpBoilerplate(std::string_view line) { return Contains(line, "'docker run --help'"); }
 
-// The last line that `pick` accepts, or "".
-template <typename Pick>
-std::string_view Last(const std::deque<std::string>& lines, Pick pick) {
-  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-    std::string_view line = Trim(*it);
-    if (!line.empty() && !IsHelpBoilerplate(line) && pick(line)) return line;
-  }
-  return {};
+std::string_view WithoutOutputPrefix(std::string_view line) {
+  constexpr std::string_view kOutputPrefix = "Command Output: ";
+  if (line.substr(0, kOutputPrefix.size()) == kOutputPrefix) return Trim(line.substr(kOutputPrefix.size()));
+  return line;
+}
+
+bool IsErrorLine(std::string_view line) { return line.substr(0, 7) == "ERROR: "; }
+
+// An ERROR line cut after "failed with error: " and the error's first clause.
+std::string Shortened(std::string_view line) {
+  constexpr std::string_view kFailedWith = "failed with error: ";
+  size_t at = line.find(kFailedWith);
+  if (at == std::string_view::npos) return std::string(line);
+  size_t end = at + kFailedWith.size();
+  size_t stop = line.find(';', end);
+  return std::string(Trim(line.substr(0, stop == std::string_view::npos ? line.size() : stop)));
 }
 
 }  // namespace
 
 std::string KindErrorLine(const std::deque<std::string>& lines) {
-  std::string_view line = Last(lines, [](std::string_view l) { return Contains(l, "Error response from daemon"); });
-  if (line.empty()) line = Last(lines, [](std::string_view l) { return Contains(l, "docker: "); });
-  if (line.empty()) line = Last(lines, [](std::string_view l) { return l.substr(0, 7) == "ERROR: "; });
-  if (line.empty()) line = Last(lines, [](std::string_view) { return true; });
-  constexpr std::string_view kOutputPrefix = "Command Output: ";
-  if (line.substr(0, kOutputPrefix.size()) == kOutputPrefix) line = Trim(line.substr(kOutputPrefix.size()));
-  return std::string(line);
+  KindOutput output;
+  for (const auto& l : lines) output.Add(l);
+  return output.ErrorLine();
+}
+
+void KindOutput::Add(std::string_view raw) {
+  std::string_view line = Trim(raw);
+  if (line.empty() || IsHelpBoilerplate(line)) return;
+  last_ = line;
+  if (IsErrorLine(line)) {
+    error_ = line;
+    daemon_.clear();
+    docker_.clear();
+  } else if (Contains(line, "Error response from daemon")) {
+    daemon_ = line;
+  } else if (Contains(line, "docker: ")) {
+    docker_ = line;
+  }
+}
+
+std::string KindOutput::ErrorLine() const {
+  if (!daemon_.empty()) return std::string(WithoutOutputPrefix(daemon_));
+  if (!docker_.empty()) return std::string(WithoutOutputPrefix(docker_));
+  if (!error_.empty()) return Shortened(error_);
+  return std::string(WithoutOutputPrefix(last_));
+}
+
+std::string DescribeKindFailure(const std::string& what, int exit_code, const KindOutput& output) {
+  std::string line = output.ErrorLine();
+  return fmt::format("{} failed (exit {}){}{}", what, exit_code, line.empty() ? "" : ": ", line);
 }
 
 std::string DescribeKindFailure(const std::string& what, const ProcessResult& result) {
-  std::string line = KindErrorLine(result.tail);
-  return fmt::format("{} failed (exit {}){}{}", what, result.exit_code, line.empty() ? "" : ": ", line);
+  KindOutput output;
+  for (const auto& l : result.tail) output.Add(l);
+  return DescribeKindFailure(what, result.exit_code, output);
 }
 
 }  // namespace kmps::kind

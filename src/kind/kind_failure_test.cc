@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace kmps::kind {
 namespace {
 
@@ -55,6 +57,73 @@ TEST(KindErrorLine, ElseTheLastLineAndNeverTheBoilerplate) {
   EXPECT_EQ(KindErrorLine({"panic: something", "", ""}), "panic: something");
   EXPECT_EQ(KindErrorLine({"Run 'docker run --help' for more information"}), "");
   EXPECT_EQ(KindErrorLine({}), "");
+}
+
+// kubeadm init failed: kind's ERROR line, then kubeadm's output and a Go stack trace, far more
+// than a tail holds.
+std::vector<std::string> KubeadmInitFailed() {
+  std::vector<std::string> lines = {
+      "Creating cluster \"c\" ...",
+      " \u2713 Preparing nodes \U0001F4E6",
+      " \u2717 Starting control-plane \U0001F579\uFE0F",
+      "Deleted nodes: [\"c-control-plane\"]",
+      "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged "
+      "c-control-plane kubeadm init --skip-phases=preflight --config=/kind/kubeadm.conf --skip-token-print "
+      "--v=6\" failed with error: exit status 1",
+      "Command Output: I1201 22:01:02.123456     215 initconfiguration.go:255] loading configuration from "
+      "\"/kind/kubeadm.conf\"",
+  };
+  for (int i = 0; i < 120; ++i) {
+    lines.push_back("I1201 22:01:03.000000     215 round_trippers.go:553] GET https://c-control-plane:6443/healthz"
+                    "?timeout=10s  in 0 milliseconds");
+  }
+  lines.push_back("[kubelet-check] The kubelet is not healthy after 4m0.000532124s");
+  lines.push_back("error execution phase wait-control-plane: could not initialize a Kubernetes cluster");
+  lines.push_back("k8s.io/kubernetes/cmd/kubeadm/app/cmd/phases/workflow.(*Runner).Run.func1");
+  for (int i = 0; i < 30; ++i) {
+    lines.push_back("\tk8s.io/kubernetes/vendor/github.com/spf13/cobra.(*Command).execute");
+    lines.push_back("\t\t/go/src/k8s.io/kubernetes/vendor/github.com/spf13/cobra/command.go:940");
+  }
+  lines.push_back("runtime.goexit");
+  lines.push_back("\t/usr/local/go/src/runtime/asm_amd64.s:1700");
+  return lines;
+}
+
+TEST(KindOutput, KubeadmInitFailedIsReportedByKindsErrorLineNotTheStackTrace) {
+  KindOutput output;
+  std::deque<std::string> tail;
+  for (const auto& l : KubeadmInitFailed()) {
+    output.Add(l);
+    tail.push_back(l);
+    if (tail.size() > 20) tail.pop_front();
+  }
+  const std::string kExpected =
+      "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged "
+      "c-control-plane kubeadm init --skip-phases=preflight --config=/kind/kubeadm.conf --skip-token-print --v=6\" "
+      "failed with error: exit status 1";
+  EXPECT_EQ(output.ErrorLine(), kExpected);
+  EXPECT_EQ(DescribeKindFailure("kind create cluster --name c", 1, output),
+            "kind create cluster --name c failed (exit 1): " + kExpected);
+  EXPECT_EQ(KindErrorLine(tail), "/usr/local/go/src/runtime/asm_amd64.s:1700");  // what a tail alone saw
+}
+
+TEST(KindOutput, TheDaemonsRefusalAfterTheLastErrorLineWins) {
+  KindOutput output;
+  output.Add("Command Output: docker: Error response from daemon: an earlier one");
+  output.Add("ERROR: failed to create cluster: command \"docker run --name c-control-plane ...\" failed with "
+             "error: exit status 125");
+  EXPECT_EQ(output.ErrorLine(), "ERROR: failed to create cluster: command \"docker run --name c-control-plane ...\" "
+                                "failed with error: exit status 125");  // the earlier refusal is not this error's
+  output.Add("Command Output: docker: Error response from daemon: Conflict. The container name is in use.");
+  for (int i = 0; i < 50; ++i) output.Add("\t/usr/local/go/src/runtime/proc.go:267");
+  output.Add("See 'docker run --help'.");
+  EXPECT_EQ(output.ErrorLine(), "docker: Error response from daemon: Conflict. The container name is in use.");
+}
+
+TEST(KindOutput, AnErrorLineIsCutAfterTheErrorsFirstClause) {
+  KindOutput output;
+  output.Add("ERROR: failed to create cluster: command \"x\" failed with error: exit status 1; and much more");
+  EXPECT_EQ(output.ErrorLine(), "ERROR: failed to create cluster: command \"x\" failed with error: exit status 1");
 }
 
 TEST(DescribeKindFailure, NamesTheCommandTheExitAndTheReason) {

@@ -97,6 +97,11 @@ single)
   pid2=$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")
   if [ -n "$pid2" ] && [ "$pid2" != "$pid1" ]; then ok "a new daemon runs ($pid1 -> $pid2)"; else bad "no new daemon: $pid1 -> $pid2"; fi
 
+  # down checks kind (and the kubeconfig lock) before it stops any daemon.
+  expect 3 "down without kind" -- "$cli" down "${common[@]}" --kind /nonexistent
+  has "names the missing kind" "/nonexistent is not an executable file" "$err"
+  expect 0 "the daemon still runs after it" -- "$cli" status "${common[@]}" --json
+  eq "same control daemon after a down without kind" "$(json 'd["nodes"][0]["mps"]["control"]["pid"]' <<<"$out")" "$pid2"
   expect 0 "down quits MPS and deletes the cluster" -- "$cli" down "${common[@]}" --kind "$kind"
   eq "no node containers remain" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$name | wc -l)" 0
   expect 1 "status of a deleted cluster" -- "$cli" status "${common[@]}"
@@ -178,6 +183,24 @@ inputs)
   expect 0 "the next up" -- "$cli" up "${up_flags[@]}" --json
   eq "ends healthy" "$(json 'd["healthy"]' <<<"$out")" True
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+
+  # A kubeconfig lock that appears while kind creates: what a stopped create left is kept, and said so.
+  mkdir -p "$work/kc"
+  set -m
+  KUBECONFIG="$work/kc/kubeconfig" KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
+  pid=$!
+  set +m
+  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
+  touch "$work/kc/kubeconfig.lock"
+  kill -INT "$pid"
+  wait "$pid"; rc=$?
+  err=$(cat "$work/err")
+  eq "SIGINT with a kubeconfig lock: up exits 130" "$rc" 130
+  has "one line says the nodes are kept and why" "^kindmps-api: interrupted (SIGINT): kind create cluster --name $name was stopped; it left [0-9]* node containers* (.*), kept: kubeconfig lock file $work/kc/kubeconfig.lock exists" "$(tail -n 1 <<<"$err")"
+  if [ "$(nodes)" -gt 0 ]; then ok "the node containers are kept"; else bad "no node container is left"; fi
+  rm -f "$work/kc/kubeconfig.lock"
+  expect 0 "down removes them" -- "$cli" down "${common[@]}" --kind "$kind"
+  eq "then no node container is left" "$(nodes)" 0
 
   # A lock left by a killed kind or kubectl: kind would exit 1 on it; kindmps-api says which file.
   touch "$work/kubeconfig" "$work/kubeconfig.lock"
