@@ -242,13 +242,24 @@ typedef void (*kmps_progress_fn)(const kmps_progress_event* event, void* user_da
  * `up --json` prints) when the cluster ends healthy. KMPS_ERR_FAILED with *out_json ALSO set when
  * the cluster was brought up but the final check found it unhealthy. Other failures
  * (KMPS_ERR_INVALID for bad options, KMPS_ERR_ENVIRONMENT for missing driver files, kind or
- * Docker, KMPS_ERR_FAILED when kind or a node step failed) leave *out_json NULL. */
+ * Docker, KMPS_ERR_FAILED when kind or a node step failed) leave *out_json NULL.
+ *
+ * While kind runs, it takes over SIGINT, SIGTERM, SIGHUP and SIGQUIT process-wide (a handler
+ * with SA_ONSTACK | SA_RESTART; a signal the process ignores stays ignored) and forwards them to
+ * kind's process group, restoring the previous dispositions afterwards; a forwarded signal makes
+ * the call fail with KMPS_ERR_FAILED, error kind KMPS_ERROR_CANCELLED. */
 KMPS_API int kmps_cluster_up(kmps_client* client, const char* options_json, kmps_progress_fn progress,
                              void* user_data, char** out_json);
 
 /* Quits the MPS daemons of every running GPU node, then deletes the kind cluster (unless
  * `keep_cluster` is non-zero), like `kindmps-api down`. `kind_or_null`: the kind binary (NULL or
- * "" means "kind" on PATH). `progress` may be NULL. KMPS_OK, or an error code. */
+ * "" means "kind" on PATH); it and the kubeconfig lock are checked before any daemon is stopped.
+ * `progress` may be NULL. KMPS_OK, or an error code.
+ *
+ * While kind runs, it takes over SIGINT, SIGTERM, SIGHUP and SIGQUIT process-wide (a handler
+ * with SA_ONSTACK | SA_RESTART; a signal the process ignores stays ignored) and forwards them to
+ * kind's process group, restoring the previous dispositions afterwards; a forwarded signal makes
+ * the call fail with KMPS_ERR_FAILED, error kind KMPS_ERROR_CANCELLED. */
 KMPS_API int kmps_cluster_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null,
                                int keep_cluster, kmps_progress_fn progress, void* user_data);
 
@@ -270,11 +281,11 @@ KMPS_API int kmps_mps_command(kmps_client* client, const char* cluster_or_null, 
 KMPS_API int kmps_status(kmps_client* client, const char* cluster_or_null, char** out_json)
     KMPS_DEPRECATED("use kmps_cluster_status");
 
-/* Deprecated: kmps_cluster_up. */
+/* Deprecated: kmps_cluster_up (the same function: it takes over the signals the same way). */
 KMPS_API int kmps_up(kmps_client* client, const char* options_json, kmps_progress_fn progress,
                      void* user_data, char** out_json) KMPS_DEPRECATED("use kmps_cluster_up");
 
-/* Deprecated: kmps_cluster_down. */
+/* Deprecated: kmps_cluster_down (the same function: it takes over the signals the same way). */
 KMPS_API int kmps_down(kmps_client* client, const char* cluster_or_null, const char* kind_or_null,
                        int keep_cluster, kmps_progress_fn progress, void* user_data)
     KMPS_DEPRECATED("use kmps_cluster_down");

@@ -15,7 +15,8 @@ struct Context {
 };
 
 // Prints one line "kindmps-api: <message>" on stderr and returns the process exit code for the
-// status (ProcessExitCodeFor: 130/143 after SIGINT/SIGTERM).
+// status (ProcessExitCodeFor: 128+N after signal N, e.g. 130/143/129/131 after
+// SIGINT/SIGTERM/SIGHUP/SIGQUIT).
 int Report(const Status& status);
 
 void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps

@@ -84,12 +84,12 @@ milliseconds Until(Clock::time_point t) {
   return std::max(std::chrono::duration_cast<milliseconds>(t - Clock::now()), milliseconds(0));
 }
 
-// ---- SIGINT and SIGTERM while RunProcess waits ----
+// ---- SIGINT, SIGTERM, SIGHUP and SIGQUIT while RunProcess waits ----
 // The child leads a process group of its own, so the terminal's Ctrl-C reaches only us. A handler
 // writes each signal's number into the wake-up pipe of every RunProcess under way, which forwards
 // it to its child's group. The handler touches only lock-free atomics, write(2) and errno.
 
-constexpr int kForwarded[] = {SIGINT, SIGTERM};
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr size_t kForwardedCount = sizeof kForwarded / sizeof kForwarded[0];
 constexpr size_t kWakeSlots = 64;  // RunProcess calls at once that get signals forwarded
 
@@ -141,6 +141,9 @@ class SignalWatch {
     if (g_handler_users++ > 0) return;
     struct sigaction sa = {};
     sa.sa_handler = OnForwardedSignal;
+    // SA_ONSTACK: a Go program (the Go binding) runs its code on small stacks and requires it of
+    // every handler it did not install; SA_RESTART: calls of other threads are not cut short.
+    sa.sa_flags = SA_ONSTACK | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     for (int s : kForwarded) sigaddset(&sa.sa_mask, s);
     for (size_t i = 0; i < kForwardedCount; ++i) {
@@ -260,7 +263,8 @@ class Lines {
 }  // namespace
 
 bool ProcessGroupAlive(pid_t pgid) {
-  if (::kill(-pgid, 0) != 0) return errno == EPERM;  // EPERM: a member runs under another user
+  // EPERM: a member runs under another user; whether it is more than a zombie is read from /proc.
+  if (::kill(-pgid, 0) != 0 && errno != EPERM) return false;
   // Orphans are reparented to PID 1, which may reap them late (or, in a container, never); a
   // zombie has done all it will do, so only members that are not zombies count.
   DIR* proc = ::opendir("/proc");
@@ -291,6 +295,8 @@ std::string SignalName(int signo) {
   switch (signo) {
     case SIGINT: return "SIGINT";
     case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
     case SIGKILL: return "SIGKILL";
     default: return fmt::format("signal {}", signo);
   }
@@ -306,7 +312,7 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
   // Only our end is non-blocking: the child's stdout stays as programs expect it.
   if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
 
-  SignalWatch signals;  // from here on, SIGINT and SIGTERM are for the child's group
+  SignalWatch signals;  // from here on, SIGINT, SIGTERM, SIGHUP and SIGQUIT are for the child's group
   pid_t pid = 0;
   KMPS_RETURN_IF_ERROR(Spawn(argv, write_end.get(), &pid));
   write_end.reset();

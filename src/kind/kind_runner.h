@@ -1,6 +1,6 @@
 // Running the `kind` binary: pure argument builders, and a runner that spawns a process directly
 // (no shell) in its own process group, streams its output line by line, waits for the whole group,
-// enforces a deadline and forwards SIGINT/SIGTERM to the group.
+// enforces a deadline and forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to the group.
 #pragma once
 
 #include <sys/types.h>
@@ -31,7 +31,7 @@ struct ProcessResult {
 
 // How long RunProcess gives a process group to end after it was asked to.
 struct RunLimits {
-  std::chrono::milliseconds interrupt_grace{10'000};  // after a forwarded SIGINT/SIGTERM, then KILL
+  std::chrono::milliseconds interrupt_grace{10'000};  // after a forwarded signal, then KILL
   std::chrono::milliseconds term_grace{5'000};        // after TERM at the deadline, then KILL
   std::chrono::milliseconds output_grace{300};        // pipe held open once the group is gone
 };
@@ -41,8 +41,9 @@ struct RunLimits {
 // group is gone (kind's `docker run` children outlive a failed kind), reading output while it
 // flows; a pipe still held open by a process outside the group is left after output_grace.
 //   * Past the deadline the whole group gets TERM, then KILL: kDeadlineExceeded.
-//   * SIGINT or SIGTERM delivered to this process meanwhile is forwarded to the group (the group
-//     is not the terminal's foreground group, so Ctrl-C reaches only us); once the group is gone,
+//   * SIGINT, SIGTERM, SIGHUP or SIGQUIT delivered to this process meanwhile is forwarded to the
+//     group (the group is not the terminal's foreground group, so Ctrl-C reaches only us; its
+//     handler has SA_ONSTACK | SA_RESTART, as a Go host process requires); once the group is gone,
 //     or interrupt_grace after the signal (the group then gets KILL), the result is
 //     Status::Interrupted(signal) (kCancelled). The previous dispositions are restored on
 //     return; a signal that was ignored stays ignored, and one that came once the group was gone
@@ -51,11 +52,12 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
                                    const std::function<void(std::string_view)>& on_line, size_t tail_lines = 20,
                                    const RunLimits& limits = {});
 
-// Whether a process of group `pgid` is still there: kill(-pgid, 0) reaches one, and one is not a
-// zombie (dead, waiting for a parent that reaps late). RunProcess waits for this to be false.
+// Whether a process of group `pgid` is still there: kill(-pgid, 0) reaches one (or is refused with
+// EPERM, for a member of another user), and /proc shows one that is not a zombie (dead, waiting
+// for a parent that reaps late). RunProcess waits for this to be false.
 bool ProcessGroupAlive(pid_t pgid);
 
-// "SIGINT", "SIGTERM", else "signal N".
+// "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGKILL", else "signal N".
 std::string SignalName(int signo);
 
 }  // namespace kmps::kind

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -27,10 +28,15 @@ bool GroupAlive(pid_t pgid) {
 }
 
 // Collects the child's lines; the first one is the child's PID (= its group) when it prints $$.
+// `ready` counts the lines "ready", which a child prints once its traps are set.
 struct Output {
   std::vector<std::string> lines;
+  std::atomic<int> ready{0};
   std::function<void(std::string_view)> Fn() {
-    return [this](std::string_view l) { lines.emplace_back(l); };
+    return [this](std::string_view l) {
+      lines.emplace_back(l);
+      if (l == "ready") ready.fetch_add(1);
+    };
   }
   pid_t Pgid() const { return lines.empty() ? 0 : static_cast<pid_t>(std::stoi(lines.front())); }
   bool Has(const std::string& line) const {
@@ -38,10 +44,19 @@ struct Output {
   }
 };
 
-// Sends `signo` to this process from another thread after `delay`.
-std::thread RaiseLater(int signo, std::chrono::milliseconds delay) {
-  return std::thread([=] {
-    std::this_thread::sleep_for(delay);
+// Sends `signo` to this process from another thread once `ready` reached `want` (the children
+// set their traps, and RunProcess its handler, before), then `after` later. A signal raised on a
+// timer instead could meet the default disposition on a busy machine and end the test binary.
+// Gives up, raising nothing, when the children are not ready within 20 s.
+std::thread RaiseWhenReady(const std::atomic<int>& ready, int want, int signo,
+                           std::chrono::milliseconds after = 0ms) {
+  return std::thread([&ready, want, signo, after] {
+    auto give_up = Clock::now() + 20s;
+    while (ready.load() < want) {
+      if (Clock::now() >= give_up) return;
+      std::this_thread::sleep_for(5ms);
+    }
+    std::this_thread::sleep_for(after);
     std::raise(signo);
   });
 }
@@ -169,10 +184,10 @@ TEST(RunProcess, TheDeadlineKillsTheWholeGroup) {
 TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
   SigintDisposition counting(&CountSignal);
   Output out;
-  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  std::thread raiser = RaiseWhenReady(out.ready, 1, SIGINT);
   auto t0 = Clock::now();
-  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got INT; exit 7' INT; sleep 30"}, Deadline::In(20s),
-                      out.Fn());
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got INT; exit 7' INT; echo ready; sleep 30"},
+                      Deadline::In(20s), out.Fn());
   double took = SecondsSince(t0);
   raiser.join();
   ASSERT_FALSE(r.ok());
@@ -189,16 +204,49 @@ TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
   EXPECT_EQ(now.sa_handler, &CountSignal);  // restored
   std::raise(SIGINT);                       // and in charge again
   EXPECT_EQ(g_caught, 1);
-  std::printf("interrupted after %.2f s (SIGINT at 0.3 s)\n", took);
+  std::printf("interrupted after %.2f s (SIGINT once the child was ready)\n", took);
+}
+
+// SIGHUP and SIGQUIT are forwarded too (kind has a group of its own), and the handler has the
+// flags a Go host process requires of a foreign one.
+TEST(RunProcess, SighupAndSigquitAreForwardedByAnOnStackHandler) {
+  for (int signo : {SIGHUP, SIGQUIT}) {
+    Output out;
+    int flags = 0;
+    auto fn = out.Fn();
+    auto on_line = [&](std::string_view l) {
+      if (l == "ready") {
+        struct sigaction now = {};
+        if (::sigaction(signo, nullptr, &now) == 0) flags = now.sa_flags;
+      }
+      fn(l);
+    };
+    std::thread raiser = RaiseWhenReady(out.ready, 1, signo);
+    auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got it; exit 7' HUP QUIT; echo ready; sleep 30"},
+                        Deadline::In(20s), on_line);
+    raiser.join();
+    ASSERT_FALSE(r.ok()) << SignalName(signo);
+    EXPECT_EQ(r.status().signal(), signo);
+    EXPECT_EQ(ProcessExitCodeFor(r.status()), 128 + signo);
+    EXPECT_NE(r.status().message().find("was stopped by " + SignalName(signo)), std::string::npos)
+        << r.status().message();
+    EXPECT_TRUE(out.Has("got it")) << SignalName(signo);
+    EXPECT_EQ(flags & (SA_ONSTACK | SA_RESTART), SA_ONSTACK | SA_RESTART) << SignalName(signo);
+    EXPECT_FALSE(GroupAlive(out.Pgid()));
+    struct sigaction now = {};
+    ASSERT_EQ(::sigaction(signo, nullptr, &now), 0);
+    EXPECT_EQ(now.sa_handler, SIG_DFL);  // restored
+  }
 }
 
 TEST(RunProcess, AGroupThatIgnoresTheForwardedSignalIsKilledAfterTheGrace) {
   Output out;
   RunLimits limits;
   limits.interrupt_grace = 500ms;
-  std::thread raiser = RaiseLater(SIGTERM, 300ms);
+  std::thread raiser = RaiseWhenReady(out.ready, 1, SIGTERM, 300ms);
   auto t0 = Clock::now();
-  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap '' TERM; sleep 30"}, Deadline::In(20s), out.Fn(), 20, limits);
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap '' TERM; echo ready; sleep 30"}, Deadline::In(20s), out.Fn(),
+                      20, limits);
   double took = SecondsSince(t0);
   raiser.join();
   ASSERT_FALSE(r.ok());
@@ -215,26 +263,30 @@ TEST(RunProcess, AGroupThatIgnoresTheForwardedSignalIsKilledAfterTheGrace) {
 TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
   SigintDisposition ignored(SIG_IGN);
   Output out;
-  std::thread raiser = RaiseLater(SIGINT, 200ms);
-  auto r = RunProcess({"/bin/sh", "-c", "sleep 1; echo done"}, Deadline::In(20s), out.Fn());
+  std::thread raiser = RaiseWhenReady(out.ready, 1, SIGINT, 200ms);
+  auto r = RunProcess({"/bin/sh", "-c", "echo ready; sleep 1; echo done"}, Deadline::In(20s), out.Fn());
   raiser.join();
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(out.lines, (std::vector<std::string>{"done"}));
+  EXPECT_EQ(out.lines, (std::vector<std::string>{"ready", "done"}));
   struct sigaction now = {};
   ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
   EXPECT_EQ(now.sa_handler, SIG_IGN);
 }
 
 // A process outside the group (its own session) holds the pipe: RunProcess leaves it after
-// output_grace. A SIGINT then has no group to go to and meets the disposition restored.
+// output_grace. A SIGINT then has no group to go to and meets the disposition restored. The
+// outside process says "ready" once the group's leader is reaped (kill -0 fails), so the group is
+// gone when the signal comes.
 TEST(RunProcess, APipeHeldFromOutsideIsLeftAndALateSignalIsDeliveredAfterwards) {
   SigintDisposition counting(&CountSignal);
   Output out;
   RunLimits limits;
   limits.output_grace = 1000ms;
-  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  std::thread raiser = RaiseWhenReady(out.ready, 1, SIGINT);
   auto t0 = Clock::now();
-  auto r = RunProcess({"/bin/sh", "-c", "setsid sh -c 'echo $$; exec sleep 5' & sleep 0.1; exit 0"},
+  auto r = RunProcess({"/bin/sh", "-c",
+                       "P=$$ setsid sh -c 'echo $$; while kill -0 $P 2>/dev/null; do sleep 0.05; done; echo ready; "
+                       "exec sleep 5' & sleep 0.1; exit 0"},
                       Deadline::In(20s), out.Fn(), 20, limits);
   double took = SecondsSince(t0);
   raiser.join();
@@ -248,11 +300,14 @@ TEST(RunProcess, APipeHeldFromOutsideIsLeftAndALateSignalIsDeliveredAfterwards) 
 
 TEST(RunProcess, OneSignalInterruptsEveryRunUnderWay) {
   StatusOr<ProcessResult> a = Failed("not run"), b = Failed("not run");
-  auto run = [](StatusOr<ProcessResult>* r) {
-    *r = RunProcess({"/bin/sh", "-c", "sleep 30"}, Deadline::In(20s), nullptr);
+  std::atomic<int> ready{0};
+  auto run = [&ready](StatusOr<ProcessResult>* r) {
+    *r = RunProcess({"/bin/sh", "-c", "echo ready; sleep 30"}, Deadline::In(20s), [&ready](std::string_view l) {
+      if (l == "ready") ready.fetch_add(1);
+    });
   };
   std::thread ta(run, &a), tb(run, &b);
-  std::thread raiser = RaiseLater(SIGINT, 300ms);
+  std::thread raiser = RaiseWhenReady(ready, 2, SIGINT);
   raiser.join();
   ta.join();
   tb.join();
