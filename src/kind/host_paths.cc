@@ -38,8 +38,10 @@ std::string Describe(const MountInfo& m) {
 Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts) {
   for (const auto& m : mounts) {
     struct stat st {};
-    if (stat(m.host_path.c_str(), &st) != 0) {
-      return InvalidArgument(fmt::format("extraMounts: hostPath {} does not exist", m.host_path));
+    if (::stat(m.host_path.c_str(), &st) != 0) {
+      int e = errno;
+      return InvalidArgument(fmt::format("extraMounts: hostPath {} {}: create it, or fix extraMounts in kindmps.yaml",
+                                         m.host_path, e == ENOENT ? "does not exist" : std::strerror(e)));
     }
   }
   return Status::Ok();
@@ -77,12 +79,17 @@ Status CheckPropagation(const std::vector<ExtraMount>& mounts, std::string_view 
   return Status::Ok();
 }
 
+bool MountTableIsTheDaemons(const char* docker_host) {
+  if (docker_host == nullptr || *docker_host == '\0') return true;
+  return std::string_view(docker_host).substr(0, 7) == "unix://";
+}
+
 Status CheckKindConfigHostPaths(const ClusterConfig& config, const HostInventory& inventory) {
   KMPS_RETURN_IF_ERROR(CheckDriverFiles(GpuMounts(inventory)));
   KMPS_RETURN_IF_ERROR(CheckHostPathsExist(config.extra_mounts));
   bool any = false;
   for (const auto& m : config.extra_mounts) any = any || Propagates(m);
-  if (!any) return Status::Ok();
+  if (!any || !MountTableIsTheDaemons(std::getenv("DOCKER_HOST"))) return Status::Ok();
   std::ifstream in("/proc/self/mountinfo");
   std::stringstream text;
   text << in.rdbuf();

@@ -18,8 +18,9 @@ namespace kmps::kind {
 inline constexpr const char* kDirectoryNotFile =
     "is a directory, not a file (as Docker leaves where a mount source was missing)";
 
-// The user's extraMounts: kInvalidArgument "extraMounts: hostPath X does not exist" for the
-// first mount whose host path is missing.
+// The user's extraMounts: kInvalidArgument "extraMounts: hostPath X does not exist: create it, or
+// fix extraMounts in kindmps.yaml" for the first mount whose host path is missing (another reason
+// stat(2) failed, e.g. "Permission denied", in place of "does not exist").
 Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts);
 
 // The driver's mounts (GpuMounts): kEnvironment naming the first host path that is missing, a
@@ -32,8 +33,13 @@ Status CheckDriverFiles(const std::vector<ExtraMount>& mounts);
 // slave (HostToContainer). The message names the path, the mount point and both fixes.
 Status CheckPropagation(const std::vector<ExtraMount>& mounts, std::string_view mountinfo);
 
+// Whether our /proc/self/mountinfo is the Docker daemon's as far as we can tell: DOCKER_HOST
+// (`docker_host`) unset, empty or a local unix:// socket.
+bool MountTableIsTheDaemons(const char* docker_host);
+
 // Every hostPath of the kind config `config` and `inventory` render: the driver's files (exit 3),
-// then the user's extraMounts (exit 2), then their propagation against /proc/self/mountinfo.
+// then the user's extraMounts (exit 2), then their propagation against /proc/self/mountinfo (only
+// where MountTableIsTheDaemons(getenv("DOCKER_HOST"))).
 Status CheckKindConfigHostPaths(const ClusterConfig& config, const HostInventory& inventory);
 
 }  // namespace kmps::kind

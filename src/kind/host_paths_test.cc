@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "support/fake_host.h"
 
 namespace kmps::kind {
@@ -13,7 +16,26 @@ using ::testing::HasSubstr;
 TEST(CheckHostPathsExist, NamesTheMissingPath) {
   EXPECT_TRUE(CheckHostPathsExist({{"/tmp", "/x", false, ""}}).ok());
   Status s = CheckHostPathsExist({{"/nonexistent/kmps", "/x", false, ""}});
-  EXPECT_EQ(s.message(), "extraMounts: hostPath /nonexistent/kmps does not exist");
+  EXPECT_EQ(s.message(),
+            "extraMounts: hostPath /nonexistent/kmps does not exist: create it, or fix extraMounts in kindmps.yaml");
+}
+
+TEST(CheckHostPathsExist, AnotherReasonIsNamedNotCalledMissing) {
+  test::TempDir dir("kmps-hostpaths");
+  test::FakeHost h(dir.path());
+  ASSERT_TRUE(h.WriteFile("/file", "x").ok());
+  Status s = CheckHostPathsExist({{h.Path("/file/below"), "/x", false, ""}});  // ENOTDIR, as EACCES would be
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "extraMounts: hostPath " + h.Path("/file/below") + " " + std::strerror(ENOTDIR) +
+                             ": create it, or fix extraMounts in kindmps.yaml");
+}
+
+TEST(MountTableIsTheDaemons, OnlyForALocalSocket) {
+  EXPECT_TRUE(MountTableIsTheDaemons(nullptr));
+  EXPECT_TRUE(MountTableIsTheDaemons(""));
+  EXPECT_TRUE(MountTableIsTheDaemons("unix:///var/run/docker.sock"));
+  EXPECT_FALSE(MountTableIsTheDaemons("tcp://10.0.0.2:2375"));
+  EXPECT_FALSE(MountTableIsTheDaemons("ssh://user@host"));
 }
 
 TEST(CheckDriverFiles, AMissingFileOrALeftoverDirectoryIsAnEnvironmentError) {
