@@ -306,7 +306,8 @@ func TestDockerClusterWithoutNodes(t *testing.T) {
 			kinds = append(kinds, e.Kind.String())
 		}
 	}
-	if strings.Join(kinds, ",") != "started,done,started,failed" {
+	// kind is checked before any step: no daemon is stopped when it is missing.
+	if len(kinds) != 0 {
 		t.Fatalf("down events %v", kinds)
 	}
 
