@@ -184,6 +184,20 @@ inputs)
   eq "ends healthy" "$(json 'd["healthy"]' <<<"$out")" True
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
 
+  # SIGHUP (the terminal closed) is forwarded as SIGINT is, since kind has a group of its own.
+  set -m
+  KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
+  pid=$!
+  set +m
+  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
+  kill -HUP "$pid"
+  wait "$pid"; rc=$?
+  err=$(cat "$work/err")
+  eq "SIGHUP while kind creates the cluster: up exits 129" "$rc" 129
+  has "one line names SIGHUP" "^kindmps-api: interrupted (SIGHUP): kind create cluster --name $name was stopped; the node containers it left were deleted; run kindmps-api up again$" "$(tail -n 1 <<<"$err")"
+  eq "no node container is left after SIGHUP" "$(nodes)" 0
+  eq "the stand-in kind is gone after SIGHUP" "$(pgrep -fc "fake-kind/kind create cluster --name $name ")" 0
+
   # A kubeconfig lock that appears while kind creates: what a stopped create left is kept, and said so.
   mkdir -p "$work/kc"
   set -m
