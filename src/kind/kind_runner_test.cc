@@ -61,22 +61,30 @@ std::thread RaiseWhenReady(const std::atomic<int>& ready, int want, int signo,
   });
 }
 
+// What a trapping child runs once it said "ready". A signal that reaches the shell between two
+// commands (before it forked the next sleep) only runs the trap once the running command is done,
+// so the commands are short: one `sleep 30` would hold the trap for 30 s.
+const std::string kShortSleeps = "while :; do sleep 0.1; done";
+
 volatile sig_atomic_t g_caught = 0;
 void CountSignal(int) { g_caught = g_caught + 1; }
 
-// SIGINT's disposition set to `handler` for a test's time (g_caught reset), then put back.
-class SigintDisposition {
+// The disposition of `signo` (SIGINT unless told) set to `handler` for a test's time (g_caught
+// reset), then put back. A test that expects a signal forwarded sets SIG_DFL first: a shell
+// starts a background job with SIGINT and SIGQUIT ignored, and an ignored signal stays ignored.
+class SignalDisposition {
  public:
-  explicit SigintDisposition(void (*handler)(int)) {
+  explicit SignalDisposition(void (*handler)(int), int signo = SIGINT) : signo_(signo) {
     struct sigaction sa = {};
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
-    EXPECT_EQ(::sigaction(SIGINT, &sa, &before_), 0);
+    EXPECT_EQ(::sigaction(signo_, &sa, &before_), 0);
     g_caught = 0;
   }
-  ~SigintDisposition() { ::sigaction(SIGINT, &before_, nullptr); }
+  ~SignalDisposition() { ::sigaction(signo_, &before_, nullptr); }
 
  private:
+  int signo_;
   struct sigaction before_ = {};
 };
 
@@ -182,11 +190,11 @@ TEST(RunProcess, TheDeadlineKillsTheWholeGroup) {
 }
 
 TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
-  SigintDisposition counting(&CountSignal);
+  SignalDisposition counting(&CountSignal);
   Output out;
   std::thread raiser = RaiseWhenReady(out.ready, 1, SIGINT);
   auto t0 = Clock::now();
-  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got INT; exit 7' INT; echo ready; sleep 30"},
+  auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got INT; exit 7' INT; echo ready; " + kShortSleeps},
                       Deadline::In(20s), out.Fn());
   double took = SecondsSince(t0);
   raiser.join();
@@ -211,6 +219,7 @@ TEST(RunProcess, SigintGoesToTheChildsGroupAndInterrupts) {
 // flags a Go host process requires of a foreign one.
 TEST(RunProcess, SighupAndSigquitAreForwardedByAnOnStackHandler) {
   for (int signo : {SIGHUP, SIGQUIT}) {
+    SignalDisposition by_default(SIG_DFL, signo);
     Output out;
     int flags = 0;
     auto fn = out.Fn();
@@ -222,7 +231,7 @@ TEST(RunProcess, SighupAndSigquitAreForwardedByAnOnStackHandler) {
       fn(l);
     };
     std::thread raiser = RaiseWhenReady(out.ready, 1, signo);
-    auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got it; exit 7' HUP QUIT; echo ready; sleep 30"},
+    auto r = RunProcess({"/bin/sh", "-c", "echo $$; trap 'echo got it; exit 7' HUP QUIT; echo ready; " + kShortSleeps},
                         Deadline::In(20s), on_line);
     raiser.join();
     ASSERT_FALSE(r.ok()) << SignalName(signo);
@@ -261,7 +270,7 @@ TEST(RunProcess, AGroupThatIgnoresTheForwardedSignalIsKilledAfterTheGrace) {
 }
 
 TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
-  SigintDisposition ignored(SIG_IGN);
+  SignalDisposition ignored(SIG_IGN);
   Output out;
   std::thread raiser = RaiseWhenReady(out.ready, 1, SIGINT, 200ms);
   auto r = RunProcess({"/bin/sh", "-c", "echo ready; sleep 1; echo done"}, Deadline::In(20s), out.Fn());
@@ -278,7 +287,7 @@ TEST(RunProcess, AnIgnoredSigintStaysIgnored) {
 // outside process says "ready" once the group's leader is reaped (kill -0 fails), so the group is
 // gone when the signal comes.
 TEST(RunProcess, APipeHeldFromOutsideIsLeftAndALateSignalIsDeliveredAfterwards) {
-  SigintDisposition counting(&CountSignal);
+  SignalDisposition counting(&CountSignal);
   Output out;
   RunLimits limits;
   limits.output_grace = 1000ms;
@@ -299,6 +308,7 @@ TEST(RunProcess, APipeHeldFromOutsideIsLeftAndALateSignalIsDeliveredAfterwards) 
 }
 
 TEST(RunProcess, OneSignalInterruptsEveryRunUnderWay) {
+  SignalDisposition by_default(SIG_DFL);
   StatusOr<ProcessResult> a = Failed("not run"), b = Failed("not run");
   std::atomic<int> ready{0};
   auto run = [&ready](StatusOr<ProcessResult>* r) {
