@@ -23,7 +23,7 @@ echo "node image re-assembled from cached pieces: $re ms"
 work=$(mktemp -d /tmp/kmps-bench-k8s.XXXXXX)
 export KUBECONFIG=$work/kubeconfig KMPS_STATE_DIR=$work/state
 name=kmps-bench-k8s
-trap '"$kind" delete cluster --name $name >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$kind" delete cluster --name $name >/dev/null 2>&1; docker rmi kindmps.dev/mps-emu-client:bench >/dev/null 2>&1; rm -rf "$work"' EXIT
 host=$("$src/tools/make-fake-host.sh" "$work/host" "$emu")
 printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: %s\nimage: %s\nworkers: 1\ngpuNodes: [worker]\n' \
   "$name" "$image" > "$work/kindmps.yaml"
