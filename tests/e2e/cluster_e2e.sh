@@ -164,18 +164,25 @@ inputs)
   eq "and ends healthy" "$(json 'd["healthy"]' <<<"$out")" True
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
 
-  # Ctrl-C: kind runs in a process group of its own, so up forwards the signal to it. `set -m`
-  # starts up as a job of its own whose SIGINT is not ignored, as from a terminal.
-  set -m
-  KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
-  pid=$!
-  set +m
-  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
-  t0=$(date +%s%N)
-  kill -INT "$pid"
-  wait "$pid"; rc=$?
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  err=$(cat "$work/err")
+  # interrupt_up SIG [BEFORE]: `up` with a stand-in kind that sleeps once the nodes exist; when
+  # they do, runs BEFORE (if given) and sends SIG to up. Sets rc, err and ms (after the signal).
+  # `set -m` starts up as a job of its own whose SIGINT is not ignored, as from a terminal.
+  interrupt_up() {
+    set -m
+    KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
+    local pid=$!
+    set +m
+    for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
+    [ -n "${2:-}" ] && eval "$2"
+    local t0; t0=$(date +%s%N)
+    kill "-$1" "$pid"
+    wait "$pid"; rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    err=$(cat "$work/err")
+  }
+
+  # Ctrl-C: kind runs in a process group of its own, so up forwards the signal to it.
+  interrupt_up INT
   eq "SIGINT while kind creates the cluster: up exits 130 ($ms ms after the signal)" "$rc" 130
   has "one line says what was left" "^kindmps-api: interrupted (SIGINT): kind create cluster --name $name was stopped; the node containers it left were deleted; run kindmps-api up again$" "$(tail -n 1 <<<"$err")"
   eq "no node container is left" "$(nodes)" 0
@@ -185,14 +192,7 @@ inputs)
   expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
 
   # SIGHUP (the terminal closed) is forwarded as SIGINT is, since kind has a group of its own.
-  set -m
-  KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
-  pid=$!
-  set +m
-  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
-  kill -HUP "$pid"
-  wait "$pid"; rc=$?
-  err=$(cat "$work/err")
+  interrupt_up HUP
   eq "SIGHUP while kind creates the cluster: up exits 129" "$rc" 129
   has "one line names SIGHUP" "^kindmps-api: interrupted (SIGHUP): kind create cluster --name $name was stopped; the node containers it left were deleted; run kindmps-api up again$" "$(tail -n 1 <<<"$err")"
   eq "no node container is left after SIGHUP" "$(nodes)" 0
@@ -200,15 +200,7 @@ inputs)
 
   # A kubeconfig lock that appears while kind creates: what a stopped create left is kept, and said so.
   mkdir -p "$work/kc"
-  set -m
-  KUBECONFIG="$work/kc/kubeconfig" KMPS_FAKE_KIND_SLEEP=30 "$cli" up "${up_flags[@]}" 2>"$work/err" >/dev/null &
-  pid=$!
-  set +m
-  for _ in $(seq 100); do [ "$(nodes)" -gt 0 ] && break; sleep 0.1; done
-  touch "$work/kc/kubeconfig.lock"
-  kill -INT "$pid"
-  wait "$pid"; rc=$?
-  err=$(cat "$work/err")
+  KUBECONFIG="$work/kc/kubeconfig" interrupt_up INT 'touch "$work/kc/kubeconfig.lock"'
   eq "SIGINT with a kubeconfig lock: up exits 130" "$rc" 130
   has "one line says the nodes are kept and why" "^kindmps-api: interrupted (SIGINT): kind create cluster --name $name was stopped; it left [0-9]* node containers* (.*), kept: kubeconfig lock file $work/kc/kubeconfig.lock exists" "$(tail -n 1 <<<"$err")"
   if [ "$(nodes)" -gt 0 ]; then ok "the node containers are kept"; else bad "no node container is left"; fi
