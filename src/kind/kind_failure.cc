@@ -34,12 +34,6 @@ std::string Shortened(std::string_view line) {
 
 }  // namespace
 
-std::string KindErrorLine(const std::deque<std::string>& lines) {
-  KindOutput output;
-  for (const auto& l : lines) output.Add(l);
-  return output.ErrorLine();
-}
-
 void KindOutput::Add(std::string_view raw) {
   std::string_view line = Trim(raw);
   if (line.empty() || IsHelpBoilerplate(line)) return;
@@ -65,12 +59,6 @@ std::string KindOutput::ErrorLine() const {
 std::string DescribeKindFailure(const std::string& what, int exit_code, const KindOutput& output) {
   std::string line = output.ErrorLine();
   return fmt::format("{} failed (exit {}){}{}", what, exit_code, line.empty() ? "" : ": ", line);
-}
-
-std::string DescribeKindFailure(const std::string& what, const ProcessResult& result) {
-  KindOutput output;
-  for (const auto& l : result.tail) output.Add(l);
-  return DescribeKindFailure(what, result.exit_code, output);
 }
 
 }  // namespace kmps::kind

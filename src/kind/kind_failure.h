@@ -2,27 +2,20 @@
 // error contract.
 #pragma once
 
-#include <deque>
 #include <string>
 #include <string_view>
 
-#include "kind/kind_runner.h"
-
 namespace kmps::kind {
 
-// The informative line of kind's output (KindOutput over `lines`): the Docker daemon's refusal (a
-// line holding "Error response from daemon", else "docker: ") after the last "ERROR: " line, when
-// kind quotes a failed docker command, else that ERROR line, else the last non-empty line. Never
-// the docker CLI's closing boilerplate ("See 'docker run --help'." / "Run 'docker run --help' for
-// more information"). kind's "Command Output: " prefix is dropped. "" when nothing qualifies.
-std::string KindErrorLine(const std::deque<std::string>& lines);
-
-// KindErrorLine over a whole stream, line by line, keeping only what it needs: kind's closing
-// "ERROR: " line may come hundreds of lines before the end (kubeadm's "Command Output:" and a Go
-// stack trace follow it), past any tail. The informative line is the Docker daemon's refusal seen
-// after the last "ERROR: " line (as KindErrorLine ranks them), else that ERROR line, shortened to
-// what comes up to "failed with error: " and the error's first clause (e.g. "exit status 1"),
-// else the last non-empty line.
+// The informative line of kind's output, fed line by line over the whole stream and keeping only
+// what it needs: kind's closing "ERROR: " line may come hundreds of lines before the end
+// (kubeadm's "Command Output:" and a Go stack trace follow it), past any tail. The informative
+// line is the Docker daemon's refusal (a line holding "Error response from daemon", else
+// "docker: ") seen after the last "ERROR: " line, when kind quotes a failed docker command, else
+// that ERROR line, shortened to what comes up to "failed with error: " and the error's first
+// clause (e.g. "exit status 1"), else the last non-empty line. Never the docker CLI's closing
+// boilerplate ("See 'docker run --help'." / "Run 'docker run --help' for more information").
+// kind's "Command Output: " prefix is dropped. "" when nothing qualifies.
 class KindOutput {
  public:
   void Add(std::string_view line);
@@ -35,9 +28,7 @@ class KindOutput {
   std::string last_;    // the last non-empty line
 };
 
-// "<what> failed (exit N): <KindErrorLine>", e.g. what = "kind create cluster --name demo".
-std::string DescribeKindFailure(const std::string& what, const ProcessResult& result);
-// The same with the line a KindOutput fed with the whole output picked.
+// "<what> failed (exit N): <the line output picked>", e.g. what = "kind create cluster --name demo".
 std::string DescribeKindFailure(const std::string& what, int exit_code, const KindOutput& output);
 
 }  // namespace kmps::kind

@@ -2,10 +2,20 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <string>
 #include <vector>
 
 namespace kmps::kind {
 namespace {
+
+KindOutput Fed(const std::deque<std::string>& lines) {
+  KindOutput output;
+  for (const auto& l : lines) output.Add(l);
+  return output;
+}
+
+std::string KindErrorLine(const std::deque<std::string>& lines) { return Fed(lines).ErrorLine(); }
 
 // What kind v0.33 prints when `docker run` of a node fails (after its progress lines).
 const std::deque<std::string> kDockerRunFailed = {
@@ -127,14 +137,11 @@ TEST(KindOutput, AnErrorLineIsCutAfterTheErrorsFirstClause) {
 }
 
 TEST(DescribeKindFailure, NamesTheCommandTheExitAndTheReason) {
-  ProcessResult r;
-  r.exit_code = 1;
-  r.tail = kDockerRunFailed;
-  EXPECT_EQ(DescribeKindFailure("kind create cluster --name c", r),
+  EXPECT_EQ(DescribeKindFailure("kind create cluster --name c", 1, Fed(kDockerRunFailed)),
             "kind create cluster --name c failed (exit 1): docker: Error response from daemon: invalid mount config "
             "for type \"bind\": bind source path does not exist: /nope.");
-  r.tail.clear();
-  EXPECT_EQ(DescribeKindFailure("kind delete cluster --name c", r), "kind delete cluster --name c failed (exit 1)");
+  EXPECT_EQ(DescribeKindFailure("kind delete cluster --name c", 1, Fed({})),
+            "kind delete cluster --name c failed (exit 1)");
 }
 
 }  // namespace
