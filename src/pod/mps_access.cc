@@ -1,0 +1,31 @@
+#include "pod/mps_access.h"
+
+#include <fmt/core.h>
+
+namespace kmps::pod {
+
+StatusOr<AccessMode> ParseAccessMode(std::string_view text) {
+  if (text == "hostpath") return AccessMode::kHostPath;
+  if (text == "cdi") return AccessMode::kCdi;
+  return InvalidArgument(fmt::format("--access \"{}\": expected hostpath (a hostPath volume of the MPS pipe "
+                                     "directory) or cdi (the node's CDI device {})",
+                                     text, kCdiDeviceKind));
+}
+
+MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode) {
+  MpsAccess a;
+  a.env.push_back({kPipeDirectoryEnv, pipe_directory});
+  switch (mode) {
+    case AccessMode::kHostPath:
+      a.volumes.push_back({kPipeVolumeName, pipe_directory, "Directory"});
+      a.volume_mounts.push_back({kPipeVolumeName, pipe_directory, false});
+      break;
+    case AccessMode::kCdi:
+      a.pod_annotations.push_back({fmt::format("cdi.k8s.io/{}", kCdiAnnotationName),
+                                   fmt::format("{}={}", kCdiDeviceKind, node ? *node : kCdiAllDevices)});
+      break;
+  }
+  return a;
+}
+
+}  // namespace kmps::pod

@@ -1,0 +1,71 @@
+// How a container reaches the node's MPS, as one value: what to add to a Pod (template). The
+// manifest generator and the patcher only apply this value; which mode built it is known here
+// alone.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace kmps::pod {
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  bool operator==(const KeyValue&) const = default;
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvVar&) const = default;
+};
+
+struct HostPathVolume {
+  std::string name;
+  std::string path;
+  std::string type;  // hostPath type, e.g. "Directory"
+  bool operator==(const HostPathVolume&) const = default;
+};
+
+struct VolumeMount {
+  std::string name;
+  std::string mount_path;
+  bool read_only = false;
+  bool operator==(const VolumeMount&) const = default;
+};
+
+// What to add: pod-template annotations, and per container resource limits, volume mounts and
+// env; volumes per Pod.
+struct MpsAccess {
+  std::vector<KeyValue> pod_annotations;
+  std::vector<KeyValue> container_limits;  // resources.limits: name -> quantity
+  std::vector<HostPathVolume> volumes;
+  std::vector<VolumeMount> volume_mounts;
+  std::vector<EnvVar> env;
+  bool operator==(const MpsAccess&) const = default;
+};
+
+enum class AccessMode {
+  kHostPath,  // a hostPath volume of the pipe directory, mounted at the same path
+  kCdi,       // a CDI device, asked for by the pod annotation cdi.k8s.io/<kCdiAnnotationName>
+};
+
+inline constexpr const char* kPipeDirectoryEnv = "CUDA_MPS_PIPE_DIRECTORY";
+inline constexpr const char* kPipeVolumeName = "kindmps-mps-pipe";
+// The CDI device the node side provides (kind=kindmps.dev/mps, device = node name or "all").
+// A placeholder until the node-side CDI spec is settled: change it here only.
+inline constexpr const char* kCdiDeviceKind = "kindmps.dev/mps";
+inline constexpr const char* kCdiAnnotationName = "kindmps";
+inline constexpr const char* kCdiAllDevices = "all";
+
+// "hostpath" or "cdi"; anything else is kInvalidArgument naming --access and the choices.
+StatusOr<AccessMode> ParseAccessMode(std::string_view text);
+
+// What a Pod needs to reach MPS through `pipe_directory` on `node` (none: any GPU node).
+MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode);
+
+}  // namespace kmps::pod

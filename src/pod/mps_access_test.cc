@@ -1,0 +1,43 @@
+#include "pod/mps_access.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace kmps::pod {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+TEST(PodMpsAccess, HostPathMountsThePipeDirectoryAtTheSamePath) {
+  MpsAccess a = BuildMpsAccess("/run/mps", std::nullopt, AccessMode::kHostPath);
+  EXPECT_THAT(a.env, ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/run/mps"}));
+  EXPECT_THAT(a.volumes, ElementsAre(HostPathVolume{"kindmps-mps-pipe", "/run/mps", "Directory"}));
+  EXPECT_THAT(a.volume_mounts, ElementsAre(VolumeMount{"kindmps-mps-pipe", "/run/mps", false}));
+  EXPECT_THAT(a.pod_annotations, IsEmpty());
+  EXPECT_THAT(a.container_limits, IsEmpty());
+  EXPECT_EQ(BuildMpsAccess("/run/mps", "c-worker", AccessMode::kHostPath), a);  // the node does not matter
+}
+
+TEST(PodMpsAccess, CdiAsksForTheNodesDeviceOrAll) {
+  MpsAccess any = BuildMpsAccess("/tmp/nvidia-mps", std::nullopt, AccessMode::kCdi);
+  EXPECT_THAT(any.pod_annotations, ElementsAre(KeyValue{"cdi.k8s.io/kindmps", "kindmps.dev/mps=all"}));
+  EXPECT_THAT(any.env, ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/tmp/nvidia-mps"}));
+  EXPECT_THAT(any.volumes, IsEmpty());
+  EXPECT_THAT(any.volume_mounts, IsEmpty());
+  MpsAccess one = BuildMpsAccess("/tmp/nvidia-mps", "c-worker2", AccessMode::kCdi);
+  EXPECT_THAT(one.pod_annotations, ElementsAre(KeyValue{"cdi.k8s.io/kindmps", "kindmps.dev/mps=c-worker2"}));
+}
+
+TEST(PodMpsAccess, ParsesTheModeName) {
+  EXPECT_EQ(*ParseAccessMode("hostpath"), AccessMode::kHostPath);
+  EXPECT_EQ(*ParseAccessMode("cdi"), AccessMode::kCdi);
+  auto bad = ParseAccessMode("HostPath");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("--access \"HostPath\": expected hostpath"));
+}
+
+}  // namespace
+}  // namespace kmps::pod
