@@ -22,5 +22,6 @@ int Report(const Status& status);
 void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps
 void RegisterInspect(CLI::App& app, Context& ctx);  // inspect, config
 void RegisterCluster(CLI::App& app, Context& ctx);  // up, status, mps, down
+void RegisterPod(CLI::App& app, Context& ctx);      // pod
 
 }  // namespace kmps::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   kmps::cli::RegisterExec(app, ctx);
   kmps::cli::RegisterInspect(app, ctx);
   kmps::cli::RegisterCluster(app, ctx);
+  kmps::cli::RegisterPod(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
