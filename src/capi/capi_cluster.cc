@@ -7,13 +7,8 @@
 #include "capi/capi_client.h"
 #include "capi/capi_internal.h"
 #include "capi/options.h"
-#include "cluster/node.h"
-#include "cluster/nodes.h"
-#include "cluster/state.h"
-#include "cluster/status.h"
-#include "cluster/up.h"
+#include "cluster/api.h"
 #include "kindmps.h"
-#include "mps/mps_control.h"
 
 using namespace kmps;
 using kmps::capi::Barrier;
@@ -22,15 +17,6 @@ using kmps::capi::NullArgument;
 using kmps::capi::SetError;
 
 namespace {
-
-// The settings `up` saved for the named cluster (or the default name), as the CLI reads them.
-StatusOr<kind::ClusterConfig> SavedConfig(const char* cluster_or_null) {
-  return cluster::LoadSavedConfig(capi::OrEmpty(cluster_or_null));
-}
-
-// As the CLI's Connect(): the API version negotiation's /_ping is the reachability check (once per
-// handle; later calls reuse the negotiated version), so an unreachable daemon is code 3 up front.
-Status Reachable(kmps_client& client) { return client.docker->ApiVersion().status(); }
 
 // Adapts a C callback: the event's strings live as long as the ProgressEvent.
 cluster::ProgressFn Progress(kmps_progress_fn fn, void* user_data) {
@@ -62,10 +48,7 @@ int kmps_cluster_status(kmps_client* client, const char* cluster_or_null, char**
     if (out_json == nullptr) return NullArgument(fn, "out_json");
     *out_json = nullptr;
     if (client == nullptr) return NullArgument(fn, "client");
-    auto config = SavedConfig(cluster_or_null);
-    if (!config.ok()) return SetError(config.status());
-    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
-    auto status = cluster::CollectStatus(*client->docker, *config);
+    auto status = cluster::Api(*client->docker).ReadStatus(capi::OrEmpty(cluster_or_null));
     if (!status.ok()) return SetError(status.status());
     *out_json = CopyString(status->ToJson().dump(2));
     return SetError(status->AsStatus());
@@ -80,12 +63,11 @@ int kmps_cluster_up(kmps_client* client, const char* options_json, kmps_progress
     if (client == nullptr) return NullArgument(fn, "client");
     auto request = capi::ParseUpOptions(capi::OrEmpty(options_json));
     if (!request.ok()) return SetError(request.status());
-    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
     cluster::UpOptions options;
     options.config = request->config;
     options.kind = request->kind;
     options.recreate = request->recreate;
-    auto result = cluster::Up(*client->docker, options, Progress(progress, user_data));
+    auto result = cluster::Api(*client->docker).Up(options, Progress(progress, user_data));
     if (!result.ok()) return SetError(result.status());
     *out_json = CopyString(result->ToJson().dump(2));
     return SetError(result->status.AsStatus());
@@ -96,14 +78,8 @@ int kmps_cluster_down(kmps_client* client, const char* cluster_or_null, const ch
                       kmps_progress_fn progress, void* user_data) {
   return Barrier(__func__, [&](const char* fn) -> int {
     if (client == nullptr) return NullArgument(fn, "client");
-    auto config = SavedConfig(cluster_or_null);
-    if (!config.ok()) return SetError(config.status());
-    cluster::DownOptions options;
-    options.config = *config;
-    if (kind_or_null != nullptr && *kind_or_null != '\0') options.kind = kind_or_null;
-    options.keep_cluster = keep_cluster != 0;
-    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
-    return SetError(cluster::Down(*client->docker, options, Progress(progress, user_data)));
+    cluster::DownRequest request{capi::OrEmpty(cluster_or_null), capi::OrEmpty(kind_or_null), keep_cluster != 0};
+    return SetError(cluster::Api(*client->docker).Down(request, Progress(progress, user_data)));
   });
 }
 
@@ -117,19 +93,29 @@ int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const cha
     if (*command == '\0') {
       return SetError(InvalidArgument("kmps_mps_command: `command` must not be empty, e.g. get_server_list"));
     }
-    std::string node_name = capi::OrEmpty(node_or_null);
-    auto config = SavedConfig(cluster_or_null);
-    if (!config.ok()) return SetError(config.status());
-    if (Status s = Reachable(*client); !s.ok()) return SetError(s);
-    auto nodes = cluster::ListNodes(*client->docker, *config);
-    if (!nodes.ok()) return SetError(nodes.status());
-    auto targets = cluster::SelectMpsTargets(*nodes, *config, node_name, /*all=*/false);
-    if (!targets.ok()) return SetError(targets.status());
-    cluster::DockerNode node(*client->docker, targets->front().name);
-    auto reply = mps::SendCommand(node, config->mps, command);
-    if (!reply.ok()) return SetError(reply.status());
-    *out_reply = CopyString(*reply);
+    auto replies = cluster::Api(*client->docker)
+                       .Mps({capi::OrEmpty(cluster_or_null), capi::OrEmpty(node_or_null), false, command});
+    if (!replies.ok()) return SetError(replies.status());
+    const cluster::MpsReply& only = replies->front();
+    if (!only.reply.ok()) return SetError(only.reply.status());
+    *out_reply = CopyString(*only.reply);
     return KMPS_OK;
+  });
+}
+
+int kmps_mps_command_all(kmps_client* client, const char* cluster_or_null, const char* command, char** out_json) {
+  return Barrier(__func__, [&](const char* fn) -> int {
+    if (out_json == nullptr) return NullArgument(fn, "out_json");
+    *out_json = nullptr;
+    if (client == nullptr) return NullArgument(fn, "client");
+    if (command == nullptr) return NullArgument(fn, "command");
+    if (*command == '\0') {
+      return SetError(InvalidArgument("kmps_mps_command_all: `command` must not be empty, e.g. get_server_list"));
+    }
+    auto replies = cluster::Api(*client->docker).Mps({capi::OrEmpty(cluster_or_null), "", true, command});
+    if (!replies.ok()) return SetError(replies.status());
+    *out_json = CopyString(cluster::MpsRepliesToJson(*replies).dump(2));
+    return SetError(cluster::FirstFailure(*replies));
   });
 }
 

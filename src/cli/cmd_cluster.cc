@@ -10,13 +10,9 @@
 
 #include "cli/cli.h"
 #include "common/text.h"
-#include "cluster/nodes.h"
-#include "cluster/state.h"
-#include "cluster/status.h"
-#include "cluster/up.h"
+#include "cluster/api.h"
 #include "docker_api/docker_client.h"
 #include "kind/cluster_config.h"
-#include "mps/mps_control.h"
 
 namespace kmps::cli {
 namespace {
@@ -53,13 +49,6 @@ StatusOr<kind::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   return config;
 }
 
-// A client whose API version is negotiated: the unversioned /_ping that negotiation sends is also
-// the reachability check (an unreachable daemon is exit 3 before any work starts).
-StatusOr<std::unique_ptr<docker::DockerClient>> Connect() {
-  KMPS_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Create());
-  KMPS_RETURN_IF_ERROR(client->ApiVersion().status());
-  return client;
-}
 
 std::string Bytes(std::optional<uint64_t> b) {
   if (!b) return "?";
@@ -113,88 +102,77 @@ cluster::ProgressFn Progress(bool quiet_lines) {
   };
 }
 
+// Runs `call` with the façade over a Docker client (which checks Docker's reachability itself,
+// after the request and the saved state).
+template <typename Call>
+int WithApi(Call call) {
+  auto client = docker::DockerClient::Create();
+  if (!client.ok()) return Report(client.status());
+  cluster::Api api(**client);
+  return call(api);
+}
+
 int RunUp(const ClusterFlags& f) {
   auto config = ResolveConfig(f);
   if (!config.ok()) return Report(config.status());
-  auto client = Connect();
-  if (!client.ok()) return Report(client.status());
-  cluster::UpOptions options;
-  options.config = *config;
-  options.kind = f.kind;
-  options.recreate = f.recreate;
-  auto result = cluster::Up(**client, options, Progress(false));
-  if (!result.ok()) return Report(result.status());
-  const cluster::ClusterStatus& s = result->status;
-  if (f.json) {
-    fmt::print("{}\n", result->ToJson().dump(2));
-  } else {
-    PrintStatusTable(s);
-    fmt::print("kind config: {}\ntime: {:.1f} s (kind {:.1f} s, kindmps-api {:.1f} s)\n", result->kind_config_path,
-               result->total_ms / 1000, result->kind_ms / 1000, (result->total_ms - result->kind_ms) / 1000);
-  }
-  return Report(s.AsStatus());
+  return WithApi([&](cluster::Api& api) {
+    cluster::UpOptions options;
+    options.config = *config;
+    options.kind = f.kind;
+    options.recreate = f.recreate;
+    auto result = api.Up(options, Progress(false));
+    if (!result.ok()) return Report(result.status());
+    const cluster::ClusterStatus& s = result->status;
+    if (f.json) {
+      fmt::print("{}\n", result->ToJson().dump(2));
+    } else {
+      PrintStatusTable(s);
+      fmt::print("kind config: {}\ntime: {:.1f} s (kind {:.1f} s, kindmps-api {:.1f} s)\n", result->kind_config_path,
+                 result->total_ms / 1000, result->kind_ms / 1000, (result->total_ms - result->kind_ms) / 1000);
+    }
+    return Report(s.AsStatus());
+  });
 }
 
 int RunStatus(const ClusterFlags& f) {
-  auto config = cluster::LoadSavedConfig(f.name);
-  if (!config.ok()) return Report(config.status());
-  auto client = Connect();
-  if (!client.ok()) return Report(client.status());
-  auto s = cluster::CollectStatus(**client, *config);
-  if (!s.ok()) return Report(s.status());
-  if (f.json) {
-    fmt::print("{}\n", s->ToJson().dump(2));
-  } else {
-    PrintStatusTable(*s);
-  }
-  return Report(s->AsStatus());
+  return WithApi([&](cluster::Api& api) {
+    auto s = api.ReadStatus(f.name);
+    if (!s.ok()) return Report(s.status());
+    if (f.json) {
+      fmt::print("{}\n", s->ToJson().dump(2));
+    } else {
+      PrintStatusTable(*s);
+    }
+    return Report(s->AsStatus());
+  });
 }
 
 int RunMps(const ClusterFlags& f) {
   std::string command;
   for (const auto& part : f.command) command += (command.empty() ? "" : " ") + part;
   if (command.empty()) return Report(InvalidArgument("mps needs a command, e.g. kindmps-api mps get_server_list"));
-  auto config = cluster::LoadSavedConfig(f.name);
-  if (!config.ok()) return Report(config.status());
-  auto client = Connect();
-  if (!client.ok()) return Report(client.status());
-  auto nodes = cluster::ListNodes(**client, *config);
-  if (!nodes.ok()) return Report(nodes.status());
-  auto targets = cluster::SelectMpsTargets(*nodes, *config, f.node, f.all);
-  if (!targets.ok()) return Report(targets.status());
-  std::vector<StatusOr<std::string>> replies(targets->size(), StatusOr<std::string>(Failed("not run")));
-  auto statuses = cluster::ForEachParallel(**client, targets->size(), [&](docker::DockerClient& c, size_t i) {
-    cluster::DockerNode node(c, (*targets)[i].name);
-    replies[i] = mps::SendCommand(node, config->mps, command);
-    return replies[i].status();
+  return WithApi([&](cluster::Api& api) {
+    auto replies = api.Mps({f.name, f.node, f.all, command});
+    if (!replies.ok()) return Report(replies.status());
+    int exit_code = 0;
+    for (const auto& r : *replies) {
+      if (!r.reply.ok()) {
+        int code = Report(r.reply.status());
+        if (exit_code == 0) exit_code = code;
+        continue;
+      }
+      if (replies->size() == 1) {
+        fmt::print("{}", *r.reply);
+        continue;
+      }
+      ForEachLine(*r.reply, [&](std::string_view line) { fmt::print("{}: {}\n", r.node, line); });
+    }
+    return exit_code;
   });
-  int exit_code = 0;
-  for (size_t i = 0; i < targets->size(); ++i) {
-    if (!statuses[i].ok()) {
-      int code = Report(statuses[i]);
-      if (exit_code == 0) exit_code = code;
-      continue;
-    }
-    const std::string& reply = *replies[i];
-    if (targets->size() == 1) {
-      fmt::print("{}", reply);
-      continue;
-    }
-    ForEachLine(reply, [&](std::string_view line) { fmt::print("{}: {}\n", (*targets)[i].name, line); });
-  }
-  return exit_code;
 }
 
 int RunDown(const ClusterFlags& f) {
-  auto config = cluster::LoadSavedConfig(f.name);
-  if (!config.ok()) return Report(config.status());
-  auto client = Connect();
-  if (!client.ok()) return Report(client.status());
-  cluster::DownOptions options;
-  options.config = *config;
-  options.kind = f.kind;
-  options.keep_cluster = f.keep_cluster;
-  return Report(cluster::Down(**client, options, Progress(false)));
+  return WithApi([&](cluster::Api& api) { return Report(api.Down({f.name, f.kind, f.keep_cluster}, Progress(false))); });
 }
 
 }  // namespace

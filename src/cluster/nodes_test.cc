@@ -2,18 +2,19 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
-#include <thread>
-
-#include "docker_api/fake_daemon_test_util.h"
+#include "support/fake_node.h"
 
 namespace kmps::cluster {
 namespace {
 
-std::vector<NodeRef> Nodes() {
-  return {{"c-control-plane", "control-plane", true, false}, {"c-worker", "worker", true, true},
-          {"c-worker2", "worker", true, true}};
+using testing::FakeNode;
+
+node::NodeList Nodes() {
+  node::NodeList nodes;
+  nodes.push_back(std::make_unique<FakeNode>("c-control-plane", "control-plane", true, false));
+  nodes.push_back(std::make_unique<FakeNode>("c-worker", "worker", true, true));
+  nodes.push_back(std::make_unique<FakeNode>("c-worker2", "worker", true, true));
+  return nodes;
 }
 
 kind::ClusterConfig Config() {
@@ -23,80 +24,69 @@ kind::ClusterConfig Config() {
 }
 
 TEST(SelectMpsTargets, ByNameOrEveryGpuNode) {
-  auto one = SelectMpsTargets(Nodes(), Config(), "c-worker2", false);
+  node::NodeList nodes = Nodes();
+  auto one = SelectMpsTargets(nodes, Config(), "c-worker2", false);
   ASSERT_TRUE(one.ok());
   ASSERT_EQ(one->size(), 1u);
-  EXPECT_EQ(one->front().name, "c-worker2");
-  auto all = SelectMpsTargets(Nodes(), Config(), "", true);
+  EXPECT_EQ(one->front()->name(), "c-worker2");
+  auto all = SelectMpsTargets(nodes, Config(), "", true);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 2u);  // the GPU nodes only
 }
 
 TEST(SelectMpsTargets, AmbiguousUnknownAndContradictoryChoices) {
-  auto ambiguous = SelectMpsTargets(Nodes(), Config(), "", false);
+  node::NodeList nodes = Nodes();
+  auto ambiguous = SelectMpsTargets(nodes, Config(), "", false);
   EXPECT_EQ(ambiguous.status().code(), Code::kInvalidArgument);
   EXPECT_NE(ambiguous.status().message().find("2 GPU nodes"), std::string::npos);
-  EXPECT_EQ(SelectMpsTargets(Nodes(), Config(), "nope", false).status().code(), Code::kNotFound);
-  EXPECT_EQ(SelectMpsTargets(Nodes(), Config(), "c-worker", true).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(SelectMpsTargets(nodes, Config(), "nope", false).status().code(), Code::kNotFound);
+  EXPECT_EQ(SelectMpsTargets(nodes, Config(), "c-worker", true).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(SelectMpsTargets({}, Config(), "", true).status().code(), Code::kFailed);
 }
 
 TEST(KindFinished, AsksTheFirstControlPlaneForAdminConf) {
-  using docker::testing::FakeDaemon;
-  std::atomic<bool> admin_conf{true};
-  FakeDaemon daemon([&](const docker::testing::FakeRequest& r, bool&) {
-    if (r.method == "HEAD") return FakeDaemon::Reply(admin_conf ? 200 : 404, "");
-    return FakeDaemon::Reply(200, "{\"Id\": \"abc\", \"Name\": \"/c-control-plane\"}");  // inspect
-  });
-  docker::ClientOptions options;
-  options.docker_host = daemon.docker_host();
-  options.api_version = "1.41";
-  auto client = docker::DockerClient::Create(options);
-  ASSERT_TRUE(client.ok());
-  std::vector<NodeRef> nodes = {{"c-control-plane", "control-plane", true, false},
-                                {"c-control-plane2", "control-plane", true, false},
-                                {"c-worker", "worker", true, true}};
-  auto finished = KindFinished(**client, nodes);
-  ASSERT_TRUE(finished.ok()) << finished.status().message();
+  node::NodeList nodes;
+  auto first = std::make_unique<FakeNode>("c-control-plane", "control-plane");
+  auto second = std::make_unique<FakeNode>("c-control-plane2", "control-plane");
+  FakeNode& cp = *first;
+  second->paths = {kKubeadmAdminConf};  // not the one asked
+  nodes.push_back(std::move(first));
+  nodes.push_back(std::move(second));
+  nodes.push_back(std::make_unique<FakeNode>("c-worker", "worker"));
+  cp.paths = {kKubeadmAdminConf};
+  auto finished = KindFinished(nodes);
+  ASSERT_TRUE(finished.ok());
   EXPECT_TRUE(*finished);
-  admin_conf = false;
-  finished = KindFinished(**client, nodes);
-  ASSERT_TRUE(finished.ok()) << finished.status().message();
+  cp.paths.clear();
+  finished = KindFinished(nodes);
+  ASSERT_TRUE(finished.ok());
   EXPECT_FALSE(*finished) << "kind stopped before kubeadm init wrote admin.conf";
-  auto requests = daemon.requests();
-  ASSERT_GE(requests.size(), 2u);
-  EXPECT_EQ(requests[0].method, "HEAD");
-  EXPECT_EQ(requests[0].path, "/v1.41/containers/c-control-plane/archive?path=%2Fetc%2Fkubernetes%2Fadmin.conf");
   // Only workers left: no control plane was made.
-  finished = KindFinished(**client, {nodes[2]});
+  node::NodeList workers;
+  workers.push_back(std::make_unique<FakeNode>("c-worker", "worker"));
+  finished = KindFinished(workers);
   ASSERT_TRUE(finished.ok());
   EXPECT_FALSE(*finished);
 }
 
-TEST(ForEachParallel, RunsEveryItemOnceWithBoundedThreads) {
-  docker::ClientOptions options;
-  options.docker_host = "unix:///nonexistent/kmps.sock";  // never contacted
-  auto client = docker::DockerClient::Create(options);
-  ASSERT_TRUE(client.ok());
-  constexpr size_t kItems = 40;
-  std::vector<std::atomic<int>> seen(kItems);
-  std::atomic<int> running{0}, peak{0};
-  auto results = ForEachParallel(**client, kItems, [&](docker::DockerClient&, size_t i) {
-    int now = ++running;
-    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+TEST(ListClusterNodes, MarksTheGpuNodesOfTheConfig) {
+  class OneCluster : public node::Provider {
+   public:
+    StatusOr<node::NodeList> ListNodes(const std::string& cluster) override {
+      EXPECT_EQ(cluster, "c");
+      return Nodes();
     }
-    ++seen[i];
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    --running;
-    return i % 7 == 3 ? Failed("item " + std::to_string(i)) : Status::Ok();
-  });
-  ASSERT_EQ(results.size(), kItems);
-  for (size_t i = 0; i < kItems; ++i) {
-    EXPECT_EQ(seen[i].load(), 1) << i;
-    EXPECT_EQ(results[i].ok(), i % 7 != 3) << i;
-  }
-  EXPECT_LE(peak.load(), static_cast<int>(kMaxParallel));
-  EXPECT_GT(peak.load(), 1);
+    StatusOr<std::vector<std::string>> ContainerNames(const std::string&) override { return std::vector<std::string>{}; }
+  } provider;
+  kind::ClusterConfig c = Config();
+  c.workers = 2;
+  c.gpu_nodes = {"c-worker2"};
+  auto nodes = ListClusterNodes(provider, c);
+  ASSERT_TRUE(nodes.ok());
+  ASSERT_EQ(nodes->size(), 3u);
+  EXPECT_FALSE((*nodes)[0]->info().gpu);
+  EXPECT_FALSE((*nodes)[1]->info().gpu);
+  EXPECT_TRUE((*nodes)[2]->info().gpu);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include "cluster/nodes.h"
 #include "cluster/shm.h"
+#include "node/docker_node.h"
 #include "mps/mps_control.h"
 
 namespace kmps::cluster {
@@ -73,9 +75,9 @@ std::vector<std::string> JudgeNode(const NodeStatus& s, const kind::ClusterConfi
 
 namespace {
 
-// The two reads of a running node, independent of each other so that CollectStatus can run them
-// at the same time: the process table, and one exec for /proc/mounts and the pipe socket.
-void ReadProcessesInto(Node& node, NodeStatus& s) {
+// The two reads of a running node, independent of each other so that they can run at the same
+// time: the process table, and one exec for /proc/mounts and the pipe socket.
+void ReadProcessesInto(node::Node& node, NodeStatus& s) {
   auto processes = mps::ReadProcesses(node);
   if (processes.ok()) {
     s.mps = *processes;
@@ -85,11 +87,11 @@ void ReadProcessesInto(Node& node, NodeStatus& s) {
   }
 }
 
-void ReadProbeInto(Node& node, NodeStatus& s, const kind::ClusterConfig& config) {
-  docker::ExecOptions probe;
-  probe.cmd = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory};
+void ReadProbeInto(node::Node& node, NodeStatus& s, const kind::ClusterConfig& config) {
+  node::Command probe;
+  probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory};
   probe.timeout = std::chrono::seconds(20);
-  auto r = node.Command(probe);
+  auto r = node.Run(probe);
   if (r.ok() && r->exit_code == 0) {
     size_t sep = r->out.find(kSeparator);
     std::string_view mounts = std::string_view(r->out).substr(0, sep);
@@ -101,61 +103,60 @@ void ReadProbeInto(Node& node, NodeStatus& s, const kind::ClusterConfig& config)
   }
 }
 
-void Judge(NodeStatus& s, const kind::ClusterConfig& config) {
-  auto judged = JudgeNode(s, config);
-  s.problems.insert(s.problems.end(), judged.begin(), judged.end());
-}
-
 }  // namespace
 
-NodeStatus ReadNodeStatus(Node& node, const NodeRef& ref, const kind::ClusterConfig& config) {
+NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config) {
   NodeStatus s;
-  s.node = ref;
-  if (ref.running) {
-    ReadProcessesInto(node, s);
-    ReadProbeInto(node, s, config);
+  s.node = node.info();
+  if (s.node.running) {
+    // The exec on a connection of its own, beside the `top`: the slower read sets the time.
+    NodeStatus probe;
+    probe.node = s.node;
+    auto fork = node.Fork();
+    if (!fork.ok()) {
+      s.problems.push_back(fmt::format("node {}: {}", s.node.name, fork.status().message()));
+    } else {
+      auto both = node::ParallelFor(2, [&](size_t i) {
+        if (i == 0) {
+          ReadProcessesInto(node, s);
+        } else {
+          ReadProbeInto(**fork, probe, config);
+        }
+        return Status::Ok();
+      });
+      s.shm_bytes = probe.shm_bytes;
+      s.pipe_socket = probe.pipe_socket;
+      s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
+    }
   }
-  Judge(s, config);
+  auto judged = JudgeNode(s, config);
+  s.problems.insert(s.problems.end(), judged.begin(), judged.end());
   return s;
 }
 
-StatusOr<ClusterStatus> CollectStatus(docker::DockerClient& client, const kind::ClusterConfig& config) {
+ClusterStatus NoNodesStatus(const kind::ClusterConfig& config) {
   ClusterStatus status;
   status.cluster = config.name;
-  KMPS_ASSIGN_OR_RETURN(std::vector<NodeRef> refs, ListNodes(client, config));
-  if (refs.empty()) {
-    status.problems.push_back(fmt::format("no node containers of cluster {} (label {}={})", config.name,
-                                          kClusterLabel, config.name));
-    return status;
-  }
-  // Both reads of every running node at once, each on its own connection: the slowest single
-  // read, not the sum of a node's reads, sets the wall time.
-  const size_t n = refs.size();
-  status.nodes.resize(n);
-  std::vector<NodeStatus> probes(n);
-  for (size_t i = 0; i < n; ++i) status.nodes[i].node = probes[i].node = refs[i];
-  auto results = ForEachParallel(client, 2 * n, [&](docker::DockerClient& c, size_t t) {
-    size_t i = t % n;
-    if (!refs[i].running) return Status::Ok();
-    DockerNode node(c, refs[i].name);
-    if (t < n) {
-      ReadProcessesInto(node, status.nodes[i]);
-    } else {
-      ReadProbeInto(node, probes[i], config);
-    }
+  status.problems.push_back(fmt::format("no node containers of cluster {} (label {}={})", config.name,
+                                        node::kClusterLabel, config.name));
+  return status;
+}
+
+ClusterStatus ReadClusterStatus(node::NodeList& nodes, const kind::ClusterConfig& config) {
+  if (nodes.empty()) return NoNodesStatus(config);
+  ClusterStatus status;
+  status.cluster = config.name;
+  status.nodes.resize(nodes.size());
+  node::ParallelFor(nodes.size(), [&](size_t i) {
+    status.nodes[i] = ReadNodeStatus(*nodes[i], config);
     return Status::Ok();
   });
-  for (size_t t = 0; t < results.size(); ++t) {
-    if (!results[t].ok()) status.nodes[t % n].problems.push_back(results[t].message());
-  }
-  for (size_t i = 0; i < n; ++i) {
-    NodeStatus& s = status.nodes[i];
-    s.shm_bytes = probes[i].shm_bytes;
-    s.pipe_socket = probes[i].pipe_socket;
-    s.problems.insert(s.problems.end(), probes[i].problems.begin(), probes[i].problems.end());
-    Judge(s, config);
-  }
   return status;
+}
+
+StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const kind::ClusterConfig& config) {
+  KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(provider, config));
+  return ReadClusterStatus(nodes, config);
 }
 
 }  // namespace kmps::cluster

@@ -9,16 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cluster/node.h"
-#include "cluster/nodes.h"
 #include "common/status.h"
 #include "kind/cluster_config.h"
 #include "mps/mps_processes.h"
+#include "node/node.h"
 
 namespace kmps::cluster {
 
 struct NodeStatus {
-  NodeRef node;
+  node::NodeInfo node;
   std::optional<uint64_t> shm_bytes;
   bool pipe_socket = false;
   mps::MpsProcesses mps;
@@ -39,10 +38,16 @@ struct ClusterStatus {
 // Pure: the problems of one node given what was read from it.
 std::vector<std::string> JudgeNode(const NodeStatus& status, const kind::ClusterConfig& config);
 
-// Reads one node (a `top` and one exec).
-NodeStatus ReadNodeStatus(Node& node, const NodeRef& ref, const kind::ClusterConfig& config);
+// Reads one node, judged: a `top` and one exec, at the same time (the exec on a fork of `node`).
+NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config);
 
-// Reads every node of the cluster in parallel. Fails only when Docker cannot be asked at all.
-StatusOr<ClusterStatus> CollectStatus(docker::DockerClient& client, const kind::ClusterConfig& config);
+// The status of `nodes` (GPU nodes marked), read in parallel.
+ClusterStatus ReadClusterStatus(node::NodeList& nodes, const kind::ClusterConfig& config);
+
+// Lists the cluster's nodes and reads them. Fails only when the provider cannot be asked at all.
+StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const kind::ClusterConfig& config);
+
+// Pure: the status of a cluster whose provider lists no nodes.
+ClusterStatus NoNodesStatus(const kind::ClusterConfig& config);
 
 }  // namespace kmps::cluster

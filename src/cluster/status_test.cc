@@ -16,12 +16,11 @@ kind::ClusterConfig Config() {
 TEST(ReadNodeStatus, AHealthyGpuNode) {
   testing::FakeNode node("demo-control-plane");
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
-  node.handler = [](const docker::ExecOptions& e) -> StatusOr<docker::ExecResult> {
-    EXPECT_EQ(e.cmd.back(), "/tmp/nvidia-mps");
-    return docker::ExecResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
+  node.handler = [](const node::Command& e) -> StatusOr<node::CommandResult> {
+    EXPECT_EQ(e.argv.back(), "/tmp/nvidia-mps");
+    return node::CommandResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
   };
-  NodeRef ref{"demo-control-plane", "control-plane", true, true};
-  NodeStatus s = ReadNodeStatus(node, ref, Config());
+  NodeStatus s = ReadNodeStatus(node, Config());
   EXPECT_TRUE(s.healthy()) << (s.problems.empty() ? "" : s.problems[0]);
   EXPECT_EQ(s.shm_bytes, 8ull << 30);
   EXPECT_TRUE(s.pipe_socket);
@@ -43,10 +42,10 @@ TEST(ReadNodeStatus, AHealthyGpuNode) {
 TEST(ReadNodeStatus, StaleSocketWithoutDaemonIsUnhealthy) {
   testing::FakeNode node("demo-control-plane");
   node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
-  node.handler = [](const docker::ExecOptions&) -> StatusOr<docker::ExecResult> {
-    return docker::ExecResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
+  node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return node::CommandResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
   };
-  NodeStatus s = ReadNodeStatus(node, {"demo-control-plane", "control-plane", true, true}, Config());
+  NodeStatus s = ReadNodeStatus(node, Config());
   EXPECT_TRUE(s.pipe_socket);
   EXPECT_FALSE(s.healthy());
   ASSERT_FALSE(s.problems.empty());

@@ -1,28 +1,18 @@
-// `kindmps-api up` and `down`: the whole flow, with progress reported through a callback.
+// `kindmps-api up` and `down`: lists of steps (steps.h) run against the seams of env.h, with
+// progress reported through a callback.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <string>
 
+#include "cluster/env.h"
 #include "cluster/status.h"
+#include "cluster/steps.h"
 #include "common/status.h"
-#include "docker_api/docker_client.h"
 #include "kind/cluster_config.h"
 
 namespace kmps::cluster {
-
-struct ProgressEvent {
-  enum class Kind { kStepStarted, kStepDone, kStepFailed, kLine };
-  Kind kind = Kind::kLine;
-  int step = 0;   // 1-based; 0 for kLine
-  int total = 0;
-  std::string title;   // the step's title
-  std::string detail;  // a result, an error, or one line of kind's output
-  double elapsed_ms = 0;
-};
-// Called on the thread that called Up or Down, one event at a time.
-using ProgressFn = std::function<void(const ProgressEvent&)>;
 
 struct UpOptions {
   kind::ClusterConfig config;
@@ -48,7 +38,9 @@ struct UpResult {
 // create cluster fails or is stopped, the node containers still labelled for the cluster once
 // every process kind started is gone are deleted (kind delete cluster); the error says so when
 // that did not work.
-StatusOr<UpResult> Up(docker::DockerClient& client, const UpOptions& options, const ProgressFn& progress);
+// The steps: inspect the host, write the kind config, create the kind cluster (or keep the one
+// kind finished), prepare every GPU node in one exec each and read the others, verify.
+StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progress);
 
 struct DownOptions {
   kind::ClusterConfig config;
@@ -62,6 +54,6 @@ struct DownOptions {
 // delete cluster`, also when a daemon would not quit (the delete ends it). With keep_cluster, a
 // failed quit is the result. A SIGINT, SIGTERM, SIGHUP or SIGQUIT while kind runs is kCancelled
 // with the signal.
-Status Down(docker::DockerClient& client, const DownOptions& options, const ProgressFn& progress);
+Status Down(Env env, const DownOptions& options, const ProgressFn& progress);
 
 }  // namespace kmps::cluster

@@ -27,18 +27,6 @@ void CaptureSink::Append(std::string& s, std::string_view d) {
   dropped += d.size() - keep;
 }
 
-int TopResult::Column(std::string_view title) const {
-  for (size_t i = 0; i < titles.size(); ++i) {
-    if (titles[i] == title) return static_cast<int>(i);
-  }
-  if (title == "COMMAND" || title == "CMD") {  // ps prints one or the other
-    for (size_t i = 0; i < titles.size(); ++i) {
-      if (titles[i] == "COMMAND" || titles[i] == "CMD") return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
-
 DockerClient::~DockerClient() = default;
 
 StatusOr<ExecResult> DockerClient::ExecCapture(std::string_view container, const ExecOptions& options) {

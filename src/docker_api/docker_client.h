@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/deadline.h"
+#include "common/process_table.h"
 #include "common/status.h"
 #include "docker_api/endpoint.h"
 
@@ -115,12 +116,7 @@ struct ListOptions {
   std::string name;                 // exact name; anchored as ^/?name$
 };
 
-struct TopResult {
-  std::vector<std::string> titles;
-  std::vector<std::vector<std::string>> processes;
-  // Index of a title ("PID", "PPID", "COMMAND"/"CMD"), or -1.
-  int Column(std::string_view title) const;
-};
+using TopResult = ProcessTable;
 
 class DockerClient {
  public:

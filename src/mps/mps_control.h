@@ -1,4 +1,4 @@
-// The MPS control daemon's lifecycle and commands, run in a node through cluster::Node.
+// The MPS control daemon's lifecycle and commands, run in a node through node::Node.
 //
 // Commands reach `nvidia-cuda-mps-control`'s stdin as data: the command text is a positional
 // argument of a fixed shell program (`printf '%s\n' "$1" | nvidia-cuda-mps-control`), never
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cluster/node.h"
+#include "node/node.h"
 #include "common/status.h"
 #include "kind/cluster_config.h"
 #include "mps/mps_processes.h"
@@ -23,17 +23,14 @@ using kind::MpsSettings;
 inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{20000};
 
 // Pure: the exec that sends one control command. `command` is passed as data.
-docker::ExecOptions ControlCommandExec(const MpsSettings& settings, std::string_view command,
+node::Command ControlCommandExec(const MpsSettings& settings, std::string_view command,
                                        std::chrono::milliseconds timeout);
-// Pure: the exec that starts the daemon (`nvidia-cuda-mps-control -d`) with the pipe and log
-// directories in its environment.
-docker::ExecOptions StartDaemonExec(const MpsSettings& settings, std::chrono::milliseconds timeout);
 // The environment every MPS exec gets.
 std::vector<std::string> MpsEnvironment(const MpsSettings& settings);
 
 // What a reply means.
 enum class ReplyKind { kOk, kNoDaemon, kTransient, kUnknownCommand, kError };
-ReplyKind ClassifyReply(const docker::ExecResult& result);
+ReplyKind ClassifyReply(const node::CommandResult& result);
 // Pure: the PIDs of `get_server_list`'s reply.
 std::vector<int> ParseServerList(std::string_view reply);
 
@@ -46,33 +43,24 @@ struct CommandOptions {
 // Sends one command and returns the daemon's reply (stdout). Errors: kNotFound with the node's name
 // when no daemon runs ("Cannot find MPS control daemon process"), kInvalidArgument
 // for an unknown command, kDeadlineExceeded when the daemon does not answer in time.
-StatusOr<std::string> SendCommand(cluster::Node& node, const MpsSettings& settings, std::string_view command,
+StatusOr<std::string> SendCommand(node::Node& node, const MpsSettings& settings, std::string_view command,
                                   const CommandOptions& options = {});
 
+// What a control command's result `r` (in `node`, after `attempts` tries) means: the reply, or
+// the error SendCommand returns for it.
+StatusOr<std::string> ReplyOf(const std::string& node, std::string_view command, const node::CommandResult& r,
+                              std::chrono::milliseconds timeout, int attempts = 1);
+
 // The daemon and servers that run in the node now.
-StatusOr<MpsProcesses> ReadProcesses(cluster::Node& node);
+StatusOr<MpsProcesses> ReadProcesses(node::Node& node);
 
-// Creates the pipe and log directories and starts the daemon unless a live one runs (a process,
-// not just a socket). Returns the daemon's pid as seen from `top`; `started` tells whether it was
-// started now.
-struct EnsureResult {
-  int control_pid = 0;
-  bool started = false;
-};
-StatusOr<EnsureResult> EnsureDaemon(cluster::Node& node, const MpsSettings& settings,
-                                    std::chrono::milliseconds timeout = kDefaultCommandTimeout);
-
-// Applies default active thread percentage and pinned memory limits, when configured.
-Status ApplySettings(cluster::Node& node, const MpsSettings& settings);
-
-// `start_server -uid <uid>` unless a server already runs; then waits (bounded) until `top` shows
-// a server. Real `start_server` has been seen never to return: on its deadline the process table
-// decides.
-StatusOr<int> EnsureServer(cluster::Node& node, const MpsSettings& settings,
-                           std::chrono::milliseconds timeout = kDefaultCommandTimeout);
+// What `nvidia-cuda-mps-control -d` exiting `exit_code` with `output` in `node` means: the
+// binary cannot run (126/127: the driver mounts), the driver libraries do not load (244 and no
+// message: kEnvironment), or another failure.
+Status DaemonStartError(const std::string& node, int exit_code, const std::string& output);
 
 // `quit`, then waits (bounded) until the daemon is gone from `top`. Ok when no daemon runs.
-Status Quit(cluster::Node& node, const MpsSettings& settings,
+Status Quit(node::Node& node, const MpsSettings& settings,
             std::chrono::milliseconds timeout = kDefaultCommandTimeout);
 
 }  // namespace kmps::mps

@@ -7,8 +7,8 @@
 namespace kmps::mps {
 namespace {
 
-using docker::ExecOptions;
-using docker::ExecResult;
+using node::Command;
+using node::CommandResult;
 using testing::FakeNode;
 
 MpsSettings Settings() {
@@ -20,15 +20,15 @@ MpsSettings Settings() {
 
 TEST(ControlCommandExec, PassesTheCommandAsDataNotAsShellText) {
   std::string evil = "get_server_list'; rm -rf / #";
-  ExecOptions e = ControlCommandExec(Settings(), evil, std::chrono::seconds(7));
-  ASSERT_EQ(e.cmd.size(), 6u);
-  EXPECT_EQ(e.cmd[0], "sh");
-  EXPECT_EQ(e.cmd[1], "-c");
-  EXPECT_EQ(e.cmd[2].find(evil), std::string::npos);  // never inside the script
-  EXPECT_EQ(e.cmd[4], evil);
-  EXPECT_EQ(e.cmd[5], "7");
-  EXPECT_NE(e.cmd[2].find("nvidia-cuda-mps-control"), std::string::npos);
-  EXPECT_NE(e.cmd[2].find("timeout -s KILL"), std::string::npos);
+  Command e = ControlCommandExec(Settings(), evil, std::chrono::seconds(7));
+  ASSERT_EQ(e.argv.size(), 6u);
+  EXPECT_EQ(e.argv[0], "sh");
+  EXPECT_EQ(e.argv[1], "-c");
+  EXPECT_EQ(e.argv[2].find(evil), std::string::npos);  // never inside the script
+  EXPECT_EQ(e.argv[4], evil);
+  EXPECT_EQ(e.argv[5], "7");
+  EXPECT_NE(e.argv[2].find("nvidia-cuda-mps-control"), std::string::npos);
+  EXPECT_NE(e.argv[2].find("timeout -s KILL"), std::string::npos);
   EXPECT_EQ(e.env, (std::vector<std::string>{"CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps",
                                              "CUDA_MPS_LOG_DIRECTORY=/var/log/nvidia-mps"}));
   EXPECT_GT(e.timeout, std::chrono::seconds(7));  // the node's timeout fires first
@@ -52,9 +52,9 @@ TEST(ClassifyReply, RecognisesTheRecordedReplies) {
 TEST(SendCommand, RetriesTransientRefusals) {
   FakeNode node;
   int calls = 0;
-  node.handler = [&](const ExecOptions&) -> StatusOr<ExecResult> {
-    if (++calls < 3) return ExecResult{0, "Cannot send command to MPS control daemon process\n", ""};
-    return ExecResult{0, "64\n", ""};
+  node.handler = [&](const Command&) -> StatusOr<CommandResult> {
+    if (++calls < 3) return CommandResult{0, "Cannot send command to MPS control daemon process\n", ""};
+    return CommandResult{0, "64\n", ""};
   };
   CommandOptions o;
   o.backoff = std::chrono::milliseconds(1);
@@ -66,8 +66,8 @@ TEST(SendCommand, RetriesTransientRefusals) {
 
 TEST(SendCommand, GivesUpAfterTheAttempts) {
   FakeNode node;
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> {
-    return ExecResult{0, "Cannot send command to MPS control daemon process\n", ""};
+  node.handler = [](const Command&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "Cannot send command to MPS control daemon process\n", ""};
   };
   CommandOptions o;
   o.backoff = std::chrono::milliseconds(1);
@@ -80,8 +80,8 @@ TEST(SendCommand, GivesUpAfterTheAttempts) {
 
 TEST(SendCommand, NamesTheNodeWhenNoDaemonRuns) {
   FakeNode node("w-worker");
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> {
-    return ExecResult{1, "Cannot find MPS control daemon process\n", ""};
+  node.handler = [](const Command&) -> StatusOr<CommandResult> {
+    return CommandResult{1, "Cannot find MPS control daemon process\n", ""};
   };
   auto r = SendCommand(node, Settings(), "get_server_list");
   ASSERT_FALSE(r.ok());
@@ -91,7 +91,7 @@ TEST(SendCommand, NamesTheNodeWhenNoDaemonRuns) {
 
 TEST(SendCommand, UnknownCommandIsAUsageError) {
   FakeNode node;
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> { return ExecResult{0, "Unknown command \"help\"\n", ""}; };
+  node.handler = [](const Command&) -> StatusOr<CommandResult> { return CommandResult{0, "Unknown command \"help\"\n", ""}; };
   auto r = SendCommand(node, Settings(), "help");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
@@ -99,7 +99,7 @@ TEST(SendCommand, UnknownCommandIsAUsageError) {
 
 TEST(SendCommand, KilledByTheNodesTimeoutIsADeadline) {
   FakeNode node;
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> { return ExecResult{137, "", ""}; };
+  node.handler = [](const Command&) -> StatusOr<CommandResult> { return CommandResult{137, "", ""}; };
   auto r = SendCommand(node, Settings(), "start_server -uid 0");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
@@ -113,110 +113,33 @@ TEST(SendCommand, RejectsMultiLineCommands) {
   EXPECT_TRUE(node.commands.empty());
 }
 
-TEST(EnsureDaemon, LeavesALiveDaemonAlone) {
-  FakeNode node;
-  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}, {"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  auto r = EnsureDaemon(node, Settings());
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->control_pid, 34);
-  EXPECT_FALSE(r->started);
-  EXPECT_TRUE(node.commands.empty());
+TEST(DaemonStartError, MissingBinaryNamesTheNodeAndTheMounts) {
+  Status s = DaemonStartError(
+      "gpu-control-plane", 127,
+      "OCI runtime exec failed: exec: \"nvidia-cuda-mps-control\": executable file not found in $PATH");
+  EXPECT_NE(s.message().find("gpu-control-plane"), std::string::npos);
+  EXPECT_NE(s.message().find("mounts"), std::string::npos);
 }
 
-TEST(EnsureDaemon, StartsOneWhenOnlyStaleSocketsRemain) {
-  FakeNode node;
-  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}, {"20", "1", "Z", "[nvidia-cuda-mps] <defunct>"}});
-  node.handler = [&](const ExecOptions& e) -> StatusOr<ExecResult> {
-    if (e.cmd[0] == "nvidia-cuda-mps-control") {
-      node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}, {"57", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-    }
-    return ExecResult{0, "", ""};
-  };
-  auto r = EnsureDaemon(node, Settings());
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->control_pid, 57);
-  EXPECT_TRUE(r->started);
-  ASSERT_EQ(node.commands.size(), 2u);
-  EXPECT_EQ(node.commands[0].cmd, (std::vector<std::string>{"mkdir", "-p", "/tmp/nvidia-mps", "/var/log/nvidia-mps"}));
-  EXPECT_EQ(node.commands[1].cmd, (std::vector<std::string>{"nvidia-cuda-mps-control", "-d"}));
-  EXPECT_EQ(node.commands[1].env[0], "CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps");
-}
-
-TEST(EnsureDaemon, MissingBinaryNamesTheNodeAndTheMounts) {
-  FakeNode node("gpu-control-plane");
-  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
-  node.handler = [](const ExecOptions& e) -> StatusOr<ExecResult> {
-    if (e.cmd[0] == "nvidia-cuda-mps-control") {
-      return ExecResult{127, "OCI runtime exec failed: exec: \"nvidia-cuda-mps-control\": executable file not found in $PATH", ""};
-    }
-    return ExecResult{0, "", ""};
-  };
-  auto r = EnsureDaemon(node, Settings());
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("gpu-control-plane"), std::string::npos);
-  EXPECT_NE(r.status().message().find("mounts"), std::string::npos);
-}
-
-TEST(EnsureDaemon, Exit244WithoutAMessageNamesTheDriverLibraries) {
-  FakeNode node("gpu-worker");
-  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
-  node.handler = [](const ExecOptions& e) -> StatusOr<ExecResult> {
-    if (e.cmd[0] == "nvidia-cuda-mps-control") return ExecResult{244, "", ""};
-    return ExecResult{0, "", ""};
-  };
-  auto r = EnsureDaemon(node, Settings());
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kEnvironment);
-  const std::string& m = r.status().message();
-  EXPECT_NE(m.find("gpu-worker"), std::string::npos) << m;
-  EXPECT_NE(m.find("libnvidia-ml.so.1"), std::string::npos) << m;
-  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-}
-
-TEST(EnsureServer, AHangingStartServerIsJudgedByTheProcessTable) {
-  FakeNode node;
-  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  node.handler = [&](const ExecOptions&) -> StatusOr<ExecResult> {
-    // The server came up, but the command never answered: killed by the node's timeout.
-    node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
-    return ExecResult{137, "", ""};
-  };
-  auto r = EnsureServer(node, Settings(), std::chrono::seconds(1));
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(*r, 64);
-}
-
-TEST(EnsureServer, AHangWithNoServerIsADeadline) {
-  FakeNode node;
-  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> { return ExecResult{137, "", ""}; };
-  auto r = EnsureServer(node, Settings(), std::chrono::seconds(1));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
-}
-
-TEST(EnsureServer, SendsStartServerForTheConfiguredUid) {
-  FakeNode node;
-  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  node.handler = [&](const ExecOptions&) -> StatusOr<ExecResult> {
-    node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"70", "34", "Sl", "nvidia-cuda-mps-server"}});
-    return ExecResult{0, "", ""};
-  };
-  MpsSettings s = Settings();
-  s.server_uid = 1000;
-  auto r = EnsureServer(node, s);
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  ASSERT_EQ(node.commands.size(), 1u);
-  EXPECT_EQ(node.commands[0].cmd[4], "start_server -uid 1000");
+TEST(DaemonStartError, Exit244WithoutAMessageNamesTheDriverLibraries) {
+  Status s = DaemonStartError("gpu-worker", 244, "");
+  EXPECT_EQ(s.code(), Code::kEnvironment);
+  EXPECT_NE(s.message().find("gpu-worker"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("libnvidia-ml.so.1"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find('\n'), std::string::npos) << s.message();
+  // With a message, 244 is an ordinary failure that shows it.
+  Status said = DaemonStartError("gpu-worker", 244, "boom\n");
+  EXPECT_EQ(said.code(), Code::kFailed);
+  EXPECT_NE(said.message().find("boom"), std::string::npos);
 }
 
 TEST(Quit, WaitsForTheDaemonToLeaveTheProcessTable) {
   FakeNode node;
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  node.handler = [&](const ExecOptions& e) -> StatusOr<ExecResult> {
-    EXPECT_EQ(e.cmd[4], "quit");
+  node.handler = [&](const Command& e) -> StatusOr<CommandResult> {
+    EXPECT_EQ(e.argv[4], "quit");
     node.SetProcesses({{"34", "1", "Z", "[nvidia-cuda-mps] <defunct>"}});
-    return ExecResult{0, "", ""};
+    return CommandResult{0, "", ""};
   };
   EXPECT_TRUE(Quit(node, Settings()).ok());
   EXPECT_EQ(node.commands.size(), 1u);
@@ -225,8 +148,8 @@ TEST(Quit, WaitsForTheDaemonToLeaveTheProcessTable) {
 TEST(Quit, ABrokenControlBinaryIsReportedNotWaitedOut) {
   FakeNode node("w-worker");
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
-  node.handler = [](const ExecOptions&) -> StatusOr<ExecResult> {
-    return ExecResult{127, "", "sh: nvidia-cuda-mps-control: not found\n"};
+  node.handler = [](const Command&) -> StatusOr<CommandResult> {
+    return CommandResult{127, "", "sh: nvidia-cuda-mps-control: not found\n"};
   };
   Status s = Quit(node, Settings(), std::chrono::seconds(30));
   ASSERT_FALSE(s.ok());

@@ -35,7 +35,7 @@ bool HasDaemonFlag(std::string_view args) {
 
 }  // namespace
 
-MpsProcesses FindMpsProcesses(const docker::TopResult& top) {
+MpsProcesses FindMpsProcesses(const node::ProcessTable& top) {
   MpsProcesses found;
   int pid_col = top.Column("PID");
   int ppid_col = top.Column("PPID");

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "docker_api/docker_client.h"
+#include "node/node.h"
 
 namespace kmps::mps {
 
@@ -21,7 +21,7 @@ struct MpsProcesses {
 
 // Pure: finds the daemon and servers in a `top` result of any ps_args that yield PID and
 // COMMAND/CMD columns. Zombies (`[nvidia-cuda-mps] <defunct>`, STAT Z) are ignored.
-MpsProcesses FindMpsProcesses(const docker::TopResult& top);
+MpsProcesses FindMpsProcesses(const node::ProcessTable& top);
 
 // The ps_args kmps uses: PID, PPID, STAT and the full command line.
 inline constexpr const char* kTopPsArgs = "-o pid,ppid,stat,args";

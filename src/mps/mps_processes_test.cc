@@ -7,7 +7,7 @@ namespace {
 
 TEST(FindMpsProcesses, ReadsTheRecordedH100NodeTable) {
   // GET /containers/{id}/top?ps_args=-o pid,ppid,user,args on the H100 node while a client ran.
-  docker::TopResult top;
+  node::ProcessTable top;
   top.titles = {"PID", "PPID", "USER", "COMMAND"};
   top.processes = {{"1093", "1073", "root", "/bin/sleep 100000"},
                    {"1171", "1093", "root", "nvidia-cuda-mps-control -d"},
@@ -22,7 +22,7 @@ TEST(FindMpsProcesses, ReadsTheRecordedH100NodeTable) {
 }
 
 TEST(FindMpsProcesses, ReadsDockerTopsDefaultAuxColumns) {
-  docker::TopResult top;
+  node::ProcessTable top;
   top.titles = {"USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"};
   top.processes = {
       {"root", "1093", "0.0", "0.0", "2268", "1440", "?", "Ss", "14:09", "0:00", "/bin/sleep 100000"},
@@ -35,7 +35,7 @@ TEST(FindMpsProcesses, ReadsDockerTopsDefaultAuxColumns) {
 }
 
 TEST(FindMpsProcesses, IgnoresZombiesAndClientsAndFullPaths) {
-  docker::TopResult top;
+  node::ProcessTable top;
   top.titles = {"PID", "PPID", "STAT", "COMMAND"};
   top.processes = {{"428", "1", "Z", "[nvidia-cuda-mps] <defunct>"},
                    {"430", "1", "Z", "nvidia-cuda-mps-control -d"},  // a dead daemon is no daemon
@@ -50,7 +50,7 @@ TEST(FindMpsProcesses, IgnoresZombiesAndClientsAndFullPaths) {
 }
 
 TEST(FindMpsProcesses, EmptyWithoutPidOrCommandColumns) {
-  docker::TopResult top;
+  node::ProcessTable top;
   top.titles = {"USER", "TIME"};
   top.processes = {{"root", "0:00"}};
   MpsProcesses p = FindMpsProcesses(top);

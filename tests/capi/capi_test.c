@@ -69,6 +69,9 @@ static void test_null_arguments(void) {
   text = (char*)1;
   CHECK(kmps_mps_command(NULL, NULL, NULL, "get_server_list", &text) == KMPS_ERR_INVALID);
   CHECK(text == NULL);
+  text = (char*)1;
+  CHECK(kmps_mps_command_all(NULL, NULL, "get_server_list", &text) == KMPS_ERR_INVALID);
+  CHECK(text == NULL);
 
   /* With a valid (unconnected) handle, the other arguments are checked too. */
   client = NULL;
@@ -85,6 +88,10 @@ static void test_null_arguments(void) {
   CHECK(kmps_mps_command(client, NULL, NULL, NULL, &text) == KMPS_ERR_INVALID);
   CHECK_CONTAINS(kmps_last_error(), "command");
   CHECK(kmps_mps_command(client, NULL, NULL, "", &text) == KMPS_ERR_INVALID);
+  CHECK(kmps_mps_command_all(client, NULL, NULL, &text) == KMPS_ERR_INVALID);
+  CHECK_CONTAINS(kmps_last_error(), "command");
+  CHECK(kmps_mps_command_all(client, NULL, "", &text) == KMPS_ERR_INVALID);
+  CHECK(kmps_mps_command_all(client, NULL, "get_server_list", NULL) == KMPS_ERR_INVALID);
   kmps_client_free(client);
 
   /* Every free function accepts NULL. */
@@ -216,6 +223,8 @@ static void test_client_missing_socket(void) {
   CHECK(kmps_cluster_status(client, "kmps-capi-none", &text) == KMPS_ERR_ENVIRONMENT);
   CHECK(text == NULL);
   CHECK(kmps_mps_command(client, "kmps-capi-none", NULL, "get_server_list", &text) == KMPS_ERR_ENVIRONMENT);
+  CHECK(kmps_mps_command_all(client, "kmps-capi-none", "get_server_list", &text) == KMPS_ERR_ENVIRONMENT);
+  CHECK(text == NULL);
   CHECK(kmps_cluster_down(client, "kmps-capi-none", NULL, 1, NULL, NULL) == KMPS_ERR_ENVIRONMENT);
   /* Options are checked before Docker is asked. */
   CHECK(kmps_cluster_up(client, "{\"recreate\": 1}", NULL, NULL, &text) == KMPS_ERR_INVALID);
@@ -322,6 +331,9 @@ static void test_with_docker(void) {
   CHECK_CONTAINS(kmps_last_error(), "no GPU node");
   CHECK(kmps_mps_command(client, cluster, "kmps-nonode", "get_server_list", &text) == KMPS_ERR_FAILED);
   CHECK(kmps_last_error_kind() == KMPS_ERROR_NOT_FOUND);
+  CHECK(text == NULL);
+  CHECK(kmps_mps_command_all(client, cluster, "get_server_list", &text) == KMPS_ERR_FAILED);
+  CHECK_CONTAINS(kmps_last_error(), "no GPU node");
   CHECK(text == NULL);
 
   /* up stops at its first step when the driver is missing; the callback sees it, with user data. */

@@ -27,6 +27,7 @@ kmps_cluster_status
 kmps_cluster_up
 kmps_cluster_down
 kmps_mps_command
+kmps_mps_command_all
 kmps_status=kmps_cluster_status
 kmps_up=kmps_cluster_up
 kmps_down=kmps_cluster_down

@@ -1,0 +1,79 @@
+#include "cluster/api.h"
+
+#include <fmt/core.h>
+
+#include "cluster/nodes.h"
+#include "mps/mps_control.h"
+
+namespace kmps::cluster {
+
+nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : replies) {
+    if (r.reply.ok()) {
+      out.push_back({{"node", r.node}, {"ok", true}, {"reply", *r.reply}});
+    } else {
+      out.push_back({{"node", r.node},
+                     {"ok", false},
+                     {"error", r.reply.status().message()},
+                     {"code", CodeName(r.reply.status().code())}});
+    }
+  }
+  return {{"replies", out}};
+}
+
+Status FirstFailure(const std::vector<MpsReply>& replies) {
+  for (const auto& r : replies) {
+    if (!r.reply.ok()) return r.reply.status();
+  }
+  return Status::Ok();
+}
+
+Api::Api(docker::DockerClient& client)
+    : client_(&client), docker_env_(std::make_unique<DockerEnv>(client)), env_(docker_env_->env()) {}
+
+Api::Api(Env env) : env_(env) {}
+
+Api::~Api() = default;
+
+Status Api::Reachable() { return client_ == nullptr ? Status::Ok() : client_->ApiVersion().status(); }
+
+StatusOr<UpResult> Api::Up(const UpOptions& options, const ProgressFn& progress) {
+  KMPS_RETURN_IF_ERROR(Reachable());
+  return cluster::Up(env_, options, progress);
+}
+
+Status Api::Down(const DownRequest& request, const ProgressFn& progress) {
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(request.cluster));
+  KMPS_RETURN_IF_ERROR(Reachable());
+  DownOptions options;
+  options.config = std::move(config);
+  options.kind = request.kind.empty() ? "kind" : request.kind;
+  options.keep_cluster = request.keep_cluster;
+  return cluster::Down(env_, options, progress);
+}
+
+StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(cluster));
+  KMPS_RETURN_IF_ERROR(Reachable());
+  return CollectStatus(env_.provider, config);
+}
+
+StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
+  if (request.command.empty()) {
+    return InvalidArgument("an MPS command is needed, e.g. get_server_list");
+  }
+  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(request.cluster));
+  KMPS_RETURN_IF_ERROR(Reachable());
+  KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env_.provider, config));
+  KMPS_ASSIGN_OR_RETURN(std::vector<node::Node*> targets, SelectMpsTargets(nodes, config, request.node, request.all));
+  std::vector<MpsReply> replies(targets.size());
+  node::ParallelFor(targets.size(), [&](size_t i) {
+    replies[i].node = targets[i]->name();
+    replies[i].reply = mps::SendCommand(*targets[i], config.mps, request.command);
+    return Status::Ok();
+  });
+  return replies;
+}
+
+}  // namespace kmps::cluster

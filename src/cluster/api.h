@@ -1,0 +1,67 @@
+// One way into kindmps clusters: the calls the CLI and the C API make, each with the same order
+// of checks (the request, then the saved state, then Docker's reachability, then the work), so
+// that both front ends are thin adapters with the same semantics and exit codes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/env.h"
+#include "cluster/status.h"
+#include "cluster/up.h"
+#include "common/status.h"
+#include "docker_api/docker_client.h"
+
+namespace kmps::cluster {
+
+struct DownRequest {
+  std::string cluster;        // empty: the default name
+  std::string kind = "kind";  // name on PATH or a path
+  bool keep_cluster = false;
+};
+
+struct MpsRequest {
+  std::string cluster;  // empty: the default name
+  std::string node;     // empty: the only GPU node, or every one with `all`
+  bool all = false;
+  std::string command;  // one line, e.g. "get_server_list"
+};
+
+struct MpsReply {
+  std::string node;
+  StatusOr<std::string> reply{Failed("not sent")};
+};
+// {"replies": [{"node", "ok": true, "reply"} | {"node", "ok": false, "error", "code"}]}
+nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies);
+// The first failure among `replies`, else Ok.
+Status FirstFailure(const std::vector<MpsReply>& replies);
+
+class Api {
+ public:
+  // Docker's node provider, the host runner and the state directory, over `client`.
+  explicit Api(docker::DockerClient& client);
+  // Any seams (tests); reachability is then not checked.
+  explicit Api(Env env);
+  ~Api();
+
+  StatusOr<UpResult> Up(const UpOptions& options, const ProgressFn& progress);
+  Status Down(const DownRequest& request, const ProgressFn& progress);
+  StatusOr<ClusterStatus> ReadStatus(const std::string& cluster);
+  // The command sent to every chosen node at once; one reply per node, in node order. Errors:
+  // the request, the state and the choice of nodes; a node's own failure is in its reply.
+  StatusOr<std::vector<MpsReply>> Mps(const MpsRequest& request);
+
+ private:
+  // The API version negotiation's /_ping: an unreachable daemon fails before any work starts.
+  Status Reachable();
+
+  docker::DockerClient* client_ = nullptr;
+  std::unique_ptr<DockerEnv> docker_env_;
+  Env env_;
+};
+
+}  // namespace kmps::cluster

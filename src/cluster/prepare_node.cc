@@ -1,0 +1,230 @@
+#include "cluster/prepare_node.h"
+
+#include <charconv>
+#include <thread>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "cluster/shm.h"
+#include "common/deadline.h"
+#include "common/text.h"
+#include "mps/mps_control.h"
+
+namespace kmps::cluster {
+namespace {
+
+using std::chrono::milliseconds;
+
+// $1: /dev/shm's wanted size in bytes; $2: the deadline of each MPS command in the node, in
+// seconds; $3: the uid of the server to start, empty for none; $4...: control commands to send
+// (the settings). The pipe and log directories come in the environment, as every MPS exec has
+// them. It reports on stdout in lines "kmps: ...", and stops at the first failure with
+// "kmps: fail <step> [<index>] <exit>" and the step's output on stderr; last come whether the
+// control socket exists and /proc/mounts.
+constexpr const char* kPrepareScript = R"sh(want=$1 t=$2 uid=$3; shift 3
+pipe=$CUDA_MPS_PIPE_DIRECTORY log=$CUDA_MPS_LOG_DIRECTORY
+say() { printf 'kmps: %s\n' "$*"; }
+fail() { say "fail $*"; exit 0; }
+run() { if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@"; else "$@"; fi; }
+send() { out=$(printf '%s\n' "$1" | run nvidia-cuda-mps-control 2>&1); rc=$?; }
+refused() { case $out in *"Cannot send command to MPS control daemon process"*) return 0;; esac; return 1; }
+try() { n=1; send "$1"; while refused && [ $n -lt 4 ]; do sleep 0.25 2>/dev/null || sleep 1; n=$((n+1)); send "$1"; done; }
+bad() {
+  case $out in *"Cannot find MPS control daemon process"*|*"Cannot send command to MPS control daemon process"*|"Unknown command"*) return 0;; esac
+  [ "$rc" != 0 ]
+}
+if ! awk -v want="$want" '$2 == "/dev/shm" { cur = -1; n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] ~ /^size=/) { v = substr(o[i], 6); m = 1; u = substr(v, length(v)); if (u ~ /[kK]/) m = 1024; else if (u ~ /[mM]/) m = 1048576; else if (u ~ /[gG]/) m = 1073741824; if (m > 1) v = substr(v, 1, length(v) - 1); cur = v * m } } END { exit !(cur >= want) }' /proc/mounts; then
+  out=$(mount -o remount,size="$want" /dev/shm 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail shm $rc; }
+  say shm resized
+fi
+out=$(mkdir -p "$pipe" "$log" 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail dirs $rc; }
+out=$(run nvidia-cuda-mps-control -d 2>&1); rc=$?
+case $out in
+  *"An instance of this daemon is already running"*) say daemon running ;;
+  *) [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }; say daemon started ;;
+esac
+i=0
+for c in "$@"; do
+  try "$c"; if bad; then printf '%s' "$out" >&2; fail command $i $rc; fi
+  i=$((i+1))
+done
+if [ -z "$uid" ]; then
+  say server none
+else
+  try get_server_list; if bad; then printf '%s' "$out" >&2; fail list $rc; fi
+  if [ -n "$out" ]; then
+    say server running
+  else
+    try "start_server -uid $uid"
+    case $rc in
+      137|124) say server timeout ;;
+      *) if bad; then printf '%s' "$out" >&2; fail start $rc; fi; say server started ;;
+    esac
+  fi
+fi
+[ -S "$pipe/control" ] && say socket
+say mounts
+cat /proc/mounts)sh";
+
+constexpr std::string_view kPrefix = "kmps: ";
+constexpr std::string_view kMounts = "kmps: mounts\n";
+
+int ToInt(std::string_view text) {
+  int v = -1;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+// The failure of step `words` ("shm 32", "command 1 1", ...) with its output `err`.
+Status StepFailure(const std::string& node, const std::vector<std::string_view>& words, const std::string& err,
+                   const kind::ClusterConfig& config, milliseconds timeout) {
+  std::string_view step = words.empty() ? "" : words[0];
+  int rc = words.empty() ? -1 : ToInt(words.back());
+  const kind::MpsSettings& mps = config.mps;
+  if (step == "shm") {
+    return Failed(fmt::format("cannot resize /dev/shm in node {} to {} bytes (exit {}): {} (the node needs "
+                              "CAP_SYS_ADMIN)",
+                              node, config.shm_bytes, rc, OneLine(err)));
+  }
+  if (step == "dirs") {
+    return Failed(fmt::format("cannot create {} and {} in node {}: {}", mps.pipe_directory, mps.log_directory, node,
+                              OneLine(err)));
+  }
+  if (step == "daemon") return mps::DaemonStartError(node, rc, err);
+  std::string command;
+  if (step == "command" && words.size() == 3) {
+    auto commands = ControlCommands(mps);
+    size_t i = static_cast<size_t>(ToInt(words[1]));
+    if (i < commands.size()) command = commands[i];
+  } else if (step == "list") {
+    command = "get_server_list";
+  } else if (step == "start") {
+    command = fmt::format("start_server -uid {}", mps.server_uid);
+  }
+  if (command.empty()) return ProtocolError(fmt::format("node {}: the setup script said '{}'", node, fmt::join(words, " ")));
+  auto reply = mps::ReplyOf(node, command, node::CommandResult{rc, "", err}, timeout);
+  return reply.ok() ? Failed(fmt::format("MPS command '{}' in node {} failed (exit {})", command, node, rc))
+                    : reply.status();
+}
+
+}  // namespace
+
+std::vector<std::string> ControlCommands(const kind::MpsSettings& settings) {
+  std::vector<std::string> commands;
+  if (settings.default_active_thread_percentage) {
+    commands.push_back(
+        fmt::format("set_default_active_thread_percentage {}", *settings.default_active_thread_percentage));
+  }
+  for (const auto& limit : settings.pinned_device_memory_limits) {
+    commands.push_back(fmt::format("set_default_device_pinned_mem_limit {} {}", limit.device, limit.limit));
+  }
+  return commands;
+}
+
+node::Command PrepareNodeCommand(const kind::ClusterConfig& config, milliseconds timeout) {
+  long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
+  std::vector<std::string> commands = ControlCommands(config.mps);
+  node::Command c;
+  c.argv = {"sh", "-c", kPrepareScript, "kmps-prepare", std::to_string(config.shm_bytes), std::to_string(seconds),
+            config.mps.start_server ? std::to_string(config.mps.server_uid) : ""};
+  c.argv.insert(c.argv.end(), commands.begin(), commands.end());
+  c.env = mps::MpsEnvironment(config.mps);
+  // Each MPS command may be tried 4 times (transient refusals); the client's deadline leaves the
+  // node's `timeout` time to fire first.
+  size_t sends = 1 + 4 * (commands.size() + 2);
+  c.timeout = timeout * static_cast<long>(sends) + milliseconds(5000);
+  return c;
+}
+
+StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::CommandResult& result,
+                                           const kind::ClusterConfig& config, milliseconds timeout) {
+  if (result.exit_code != 0) {
+    return Failed(fmt::format("cannot run the MPS setup in node {} (exit {}): {}", node, result.exit_code,
+                              OneLine(result.err.empty() ? result.out : result.err)));
+  }
+  PrepareReport report;
+  size_t mounts = result.out.find(kMounts);
+  std::string_view lines = std::string_view(result.out).substr(0, mounts);
+  Status failed = Status::Ok();
+  ForEachLine(lines, [&](std::string_view line) {
+    if (line.substr(0, kPrefix.size()) != kPrefix || !failed.ok()) return;
+    line.remove_prefix(kPrefix.size());
+    std::vector<std::string_view> words;
+    for (size_t b = 0, e; b < line.size(); b = e + 1) {
+      e = line.find(' ', b);
+      if (e == std::string_view::npos) e = line.size();
+      words.push_back(line.substr(b, e - b));
+    }
+    if (words.empty()) return;
+    if (words[0] == "fail") {
+      failed = StepFailure(node, {words.begin() + 1, words.end()}, result.err, config, timeout);
+    } else if (words[0] == "shm") {
+      report.shm_resized = true;
+    } else if (words[0] == "daemon" && words.size() == 2) {
+      report.daemon_started = words[1] == "started";
+    } else if (words[0] == "server" && words.size() == 2) {
+      report.server = std::string(words[1]);
+    } else if (words[0] == "socket") {
+      report.pipe_socket = true;
+    }
+  });
+  KMPS_RETURN_IF_ERROR(failed);
+  if (mounts == std::string::npos) {
+    return ProtocolError(fmt::format("node {}: the MPS setup ended early: {}", node, OneLine(result.out + result.err)));
+  }
+  report.shm_bytes = ParseShmBytes(std::string_view(result.out).substr(mounts + kMounts.size()));
+  if (!report.shm_bytes) return Failed(fmt::format("node {} has no sized /dev/shm mount in /proc/mounts", node));
+  if (*report.shm_bytes < config.shm_bytes) {
+    return Failed(fmt::format("/dev/shm in node {} is {} bytes after remount, wanted {}", node, *report.shm_bytes,
+                              config.shm_bytes));
+  }
+  return report;
+}
+
+StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, milliseconds timeout) {
+  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, timeout)));
+  KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(node.name(), ran, config, timeout));
+  const kind::MpsSettings& mps = config.mps;
+  bool want_server = mps.start_server;
+  // One `top` shows both at once, as a rule; a daemon or server that is still starting is waited
+  // for (bounded). A start_server that did not answer is judged by the process table alone.
+  milliseconds wait = report.server == "timeout" ? milliseconds(2000) : timeout;
+  Deadline deadline = Deadline::In(wait);
+  milliseconds interval(100);
+  mps::MpsProcesses processes;
+  for (;;) {
+    KMPS_ASSIGN_OR_RETURN(processes, mps::ReadProcesses(node));
+    bool ready = processes.control && (!want_server || !processes.servers.empty());
+    if (ready || deadline.Expired()) break;
+    std::this_thread::sleep_for(std::min(interval, deadline.Remaining()));
+    interval = std::min(interval * 2, milliseconds(500));
+  }
+  if (!processes.control) {
+    return Failed(fmt::format("nvidia-cuda-mps-control -d returned but no daemon shows in node {}'s processes "
+                              "(see {}/control.log in the node)",
+                              node.name(), mps.log_directory));
+  }
+  if (want_server && processes.servers.empty()) {
+    std::string command = fmt::format("start_server -uid {}", mps.server_uid);
+    if (report.server == "timeout") {
+      return mps::ReplyOf(node.name(), command, node::CommandResult{137, "", ""}, timeout).status();
+    }
+    return Failed(fmt::format("{} returned but no nvidia-cuda-mps-server shows in node {} (see {}/server.log in the "
+                              "node)",
+                              command, node.name(), mps.log_directory));
+  }
+  Prepared prepared;
+  prepared.status.node = node.info();
+  prepared.status.shm_bytes = report.shm_bytes;
+  prepared.status.pipe_socket = report.pipe_socket;
+  prepared.status.mps = processes;
+  prepared.status.problems = JudgeNode(prepared.status, config);
+  std::string server = want_server ? fmt::format("server pid {}", processes.servers.front().pid) : "no server requested";
+  prepared.note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}", node.name(),
+                              *report.shm_bytes >> 20, processes.control->pid,
+                              report.daemon_started ? "started" : "already running", server);
+  return prepared;
+}
+
+}  // namespace kmps::cluster

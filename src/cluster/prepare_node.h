@@ -1,0 +1,50 @@
+// Brings one GPU node to the wanted state in one exec: /dev/shm at least the wanted size, the
+// pipe and log directories, the MPS control daemon, its settings and a server; then one `top`
+// to verify. The exec runs a fixed script whose values are positional arguments, never text
+// pasted into it. Idempotent: what is already right is left alone.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "cluster/status.h"
+#include "common/status.h"
+#include "kind/cluster_config.h"
+#include "node/node.h"
+
+namespace kmps::cluster {
+
+// Pure: the exec that prepares a node for `config` (argv, env, deadline). The control commands
+// it sends are ControlCommands(config.mps); `timeout` bounds each command in the node.
+node::Command PrepareNodeCommand(const kind::ClusterConfig& config,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Pure: the MPS control commands that apply the configured settings, in order.
+std::vector<std::string> ControlCommands(const kind::MpsSettings& settings);
+
+// What the script reported.
+struct PrepareReport {
+  bool shm_resized = false;
+  bool daemon_started = false;   // false: one was running
+  std::string server;            // "started", "running", "none" (not asked for), "timeout"
+  bool pipe_socket = false;
+  std::optional<uint64_t> shm_bytes;  // from /proc/mounts after the work
+};
+
+// Pure: the report of a script run, or the error it stopped at, worded as the step that failed
+// (node `node`, `config` for the values the message names).
+StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::CommandResult& result,
+                                           const kind::ClusterConfig& config, std::chrono::milliseconds timeout);
+
+// Runs the script, then reads the process table once (polling, bounded, only while the daemon or
+// a requested server has not shown yet). Returns the node's status as `status` would read it,
+// judged, and a one-line note of what was done.
+struct Prepared {
+  NodeStatus status;
+  std::string note;
+};
+StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+}  // namespace kmps::cluster

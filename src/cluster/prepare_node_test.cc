@@ -1,0 +1,187 @@
+#include "cluster/prepare_node.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_node.h"
+
+namespace kmps::cluster {
+namespace {
+
+using testing::FakeNode;
+
+kind::ClusterConfig Config() {
+  kind::ClusterConfig c;
+  c.name = "w";
+  return c;
+}
+
+constexpr const char* kBigShm = "shm /dev/shm tmpfs rw,nosuid,nodev,size=8388608k 0 0\n";
+
+// A script run that reports `lines` and then /proc/mounts with `mounts`.
+node::CommandResult Reported(const std::string& lines, const std::string& mounts = kBigShm, std::string err = "") {
+  return {0, lines + "kmps: mounts\n" + mounts, std::move(err)};
+}
+
+TEST(PrepareNodeCommand, ValuesArePositionalArgumentsNeverScriptText) {
+  kind::ClusterConfig c = Config();
+  c.mps.pipe_directory = "/tmp/x'; rm -rf / #";
+  c.mps.server_uid = 1000;
+  c.mps.default_active_thread_percentage = 50;
+  c.mps.pinned_device_memory_limits = {{"0", "2G"}};
+  node::Command e = PrepareNodeCommand(c, std::chrono::seconds(7));
+  ASSERT_EQ(e.argv.size(), 9u);
+  EXPECT_EQ(e.argv[0], "sh");
+  EXPECT_EQ(e.argv[1], "-c");
+  EXPECT_EQ(e.argv[2].find("rm -rf"), std::string::npos);
+  EXPECT_EQ(e.argv[4], "8589934592");
+  EXPECT_EQ(e.argv[5], "7");
+  EXPECT_EQ(e.argv[6], "1000");
+  EXPECT_EQ(e.argv[7], "set_default_active_thread_percentage 50");
+  EXPECT_EQ(e.argv[8], "set_default_device_pinned_mem_limit 0 2G");
+  EXPECT_EQ(e.env[0], "CUDA_MPS_PIPE_DIRECTORY=/tmp/x'; rm -rf / #");
+  EXPECT_GT(e.timeout, std::chrono::seconds(7));  // the node's timeouts fire first
+  c.mps.start_server = false;
+  EXPECT_EQ(PrepareNodeCommand(c).argv[6], "");  // no server
+}
+
+TEST(ParsePrepareResult, ARemountIsVerifiedFromTheMountsAfterIt) {
+  auto r = ParsePrepareResult("w-control-plane", Reported("kmps: shm resized\nkmps: daemon started\nkmps: server started\n"),
+                              Config(), std::chrono::seconds(20));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->shm_resized);
+  EXPECT_EQ(r->shm_bytes, 8ull << 30);
+  EXPECT_TRUE(r->daemon_started);
+  EXPECT_EQ(r->server, "started");
+
+  auto small = ParsePrepareResult("w-control-plane",
+                                  Reported("kmps: shm resized\n", "shm /dev/shm tmpfs rw,size=65536k 0 0\n"), Config(),
+                                  std::chrono::seconds(20));
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("after remount"), std::string::npos);
+}
+
+TEST(ParsePrepareResult, ABigEnoughShmIsLeftAlone) {
+  auto r = ParsePrepareResult("w-control-plane",
+                              Reported("kmps: daemon running\nkmps: server running\nkmps: socket\n",
+                                       "shm /dev/shm tmpfs rw,size=16g 0 0\n"),
+                              Config(), std::chrono::seconds(20));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->shm_resized);
+  EXPECT_FALSE(r->daemon_started);
+  EXPECT_TRUE(r->pipe_socket);
+  EXPECT_EQ(r->shm_bytes, 16ull << 30);
+}
+
+TEST(ParsePrepareResult, APermissionFailureSaysWhatIsNeeded) {
+  node::CommandResult ran{0, "kmps: fail shm 32\n", "mount: permission denied (are you root?)\n"};
+  auto r = ParsePrepareResult("w-control-plane", ran, Config(), std::chrono::seconds(20));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("w-control-plane"), std::string::npos);
+  EXPECT_NE(r.status().message().find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_NE(r.status().message().find("permission denied"), std::string::npos);
+}
+
+TEST(ParsePrepareResult, TheDaemonsFailuresAreNamed) {
+  node::CommandResult missing{
+      0, "kmps: fail daemon 127\n",
+      "OCI runtime exec failed: exec: \"nvidia-cuda-mps-control\": executable file not found in $PATH"};
+  auto r = ParsePrepareResult("gpu-control-plane", missing, Config(), std::chrono::seconds(20));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("gpu-control-plane"), std::string::npos);
+  EXPECT_NE(r.status().message().find("mounts"), std::string::npos);
+
+  auto silent = ParsePrepareResult("gpu-worker", {0, "kmps: fail daemon 244\n", ""}, Config(), std::chrono::seconds(20));
+  ASSERT_FALSE(silent.ok());
+  EXPECT_EQ(silent.status().code(), Code::kEnvironment);
+  EXPECT_NE(silent.status().message().find("libnvidia-ml.so.1"), std::string::npos);
+}
+
+TEST(ParsePrepareResult, AFailedSettingNamesItsCommand) {
+  kind::ClusterConfig c = Config();
+  c.mps.default_active_thread_percentage = 50;
+  c.mps.pinned_device_memory_limits = {{"7", "2G"}};
+  auto r = ParsePrepareResult("w-control-plane", {0, "kmps: daemon started\nkmps: fail command 1 1\n", "Invalid device\n"},
+                              c, std::chrono::seconds(20));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("set_default_device_pinned_mem_limit 7 2G"), std::string::npos)
+      << r.status().message();
+  auto unknown = ParsePrepareResult("w-control-plane", {0, "kmps: fail command 0 0\n", "Unknown command \"x\"\n"}, c,
+                                    std::chrono::seconds(20));
+  EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
+}
+
+TEST(ParsePrepareResult, AScriptThatEndsEarlyOrCannotRunIsAnError) {
+  EXPECT_EQ(ParsePrepareResult("n", {0, "kmps: daemon started\n", ""}, Config(), std::chrono::seconds(20)).status().code(),
+            Code::kProtocol);
+  auto no_sh = ParsePrepareResult("n", {127, "", "exec: \"sh\": executable file not found"}, Config(),
+                                  std::chrono::seconds(20));
+  ASSERT_FALSE(no_sh.ok());
+  EXPECT_NE(no_sh.status().message().find("node n"), std::string::npos);
+}
+
+TEST(PrepareNode, OneExecAndOneTopForANodeThatComesUp) {
+  FakeNode node("w-control-plane");
+  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
+  node.handler = [&](const node::Command& c) -> StatusOr<node::CommandResult> {
+    EXPECT_EQ(c.argv[0], "sh");
+    node.SetProcesses({{"1", "0", "Ss", "/sbin/init"},
+                       {"57", "1", "Ssl", "nvidia-cuda-mps-control -d"},
+                       {"64", "57", "Sl", "nvidia-cuda-mps-server"}});
+    return Reported("kmps: shm resized\nkmps: daemon started\nkmps: server started\nkmps: socket\n");
+  };
+  auto r = PrepareNode(node, Config());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(node.commands.size(), 1u);
+  EXPECT_EQ(node.top_calls, 1);
+  EXPECT_TRUE(r->status.healthy()) << r->status.problems.front();
+  EXPECT_EQ(r->status.mps.control->pid, 57);
+  EXPECT_TRUE(r->status.pipe_socket);
+  EXPECT_EQ(r->note, "w-control-plane: /dev/shm 8192 MiB, control daemon pid 57 (started), server pid 64");
+}
+
+TEST(PrepareNode, AHangingStartServerIsJudgedByTheProcessTable) {
+  FakeNode node;
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
+  int tops = 0;
+  node.top_handler = [&]() -> StatusOr<node::ProcessTable> {
+    node::ProcessTable t;
+    t.titles = {"PID", "PPID", "STAT", "COMMAND"};
+    t.processes = {{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}};
+    // The server shows on the second look.
+    if (++tops > 1) t.processes.push_back({"64", "34", "Sl", "nvidia-cuda-mps-server"});
+    return t;
+  };
+  node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return Reported("kmps: daemon running\nkmps: server timeout\n");
+  };
+  auto r = PrepareNode(node, Config(), std::chrono::seconds(1));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->status.mps.servers.size(), 1u);
+  EXPECT_EQ(r->status.mps.servers[0].pid, 64);
+}
+
+TEST(PrepareNode, AHangWithNoServerIsADeadline) {
+  FakeNode node;
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}});
+  node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return Reported("kmps: daemon running\nkmps: server timeout\n");
+  };
+  auto r = PrepareNode(node, Config(), std::chrono::seconds(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
+}
+
+TEST(PrepareNode, ADaemonThatNeverShowsIsAFailureNamingItsLog) {
+  FakeNode node("w-worker");
+  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"}, {"20", "1", "Z", "[nvidia-cuda-mps] <defunct>"}});
+  node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return Reported("kmps: daemon started\nkmps: server started\n");
+  };
+  auto r = PrepareNode(node, Config(), std::chrono::milliseconds(300));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("w-worker"), std::string::npos);
+  EXPECT_NE(r.status().message().find("/var/log/nvidia-mps/control.log"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kmps::cluster

@@ -1,0 +1,36 @@
+#include "node/node.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace kmps::node {
+namespace {
+
+TEST(ParallelFor, RunsEveryItemOnceWithBoundedThreads) {
+  constexpr size_t kItems = 40;
+  std::vector<std::atomic<int>> seen(kItems);
+  std::atomic<int> running{0}, peak{0};
+  auto results = ParallelFor(kItems, [&](size_t i) {
+    int now = ++running;
+    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    ++seen[i];
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --running;
+    return i % 7 == 3 ? Failed("item " + std::to_string(i)) : Status::Ok();
+  });
+  ASSERT_EQ(results.size(), kItems);
+  for (size_t i = 0; i < kItems; ++i) {
+    EXPECT_EQ(seen[i].load(), 1) << i;
+    EXPECT_EQ(results[i].ok(), i % 7 != 3) << i;
+  }
+  EXPECT_LE(peak.load(), static_cast<int>(kMaxParallel));
+  EXPECT_GT(peak.load(), 1);
+  EXPECT_TRUE(ParallelFor(0, [](size_t) { return Failed("never"); }).empty());
+}
+
+}  // namespace
+}  // namespace kmps::node
