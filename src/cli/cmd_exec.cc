@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "common/fd.h"
 #include "docker_api/docker_client.h"
 
 namespace kmps::cli {
@@ -24,20 +25,9 @@ constexpr int kExecOwnFailure = 125;
 // Writes each piece of output straight to the file descriptor as it arrives (no buffering).
 class FdSink : public docker::OutputSink {
  public:
+  // A reader that went away drops the rest; the exit code still counts.
   void OnStdout(std::string_view d) override { WriteAll(STDOUT_FILENO, d); }
   void OnStderr(std::string_view d) override { WriteAll(STDERR_FILENO, d); }
-
- private:
-  static void WriteAll(int fd, std::string_view d) {
-    while (!d.empty()) {
-      ssize_t n = ::write(fd, d.data(), d.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return;  // the reader went away: drop the rest, the exit code still counts
-      }
-      d.remove_prefix(static_cast<size_t>(n));
-    }
-  }
 };
 
 struct ExecArgs {

@@ -1,8 +1,11 @@
 // Small text helpers for messages.
 #pragma once
 
+#include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 namespace kmps {
@@ -23,6 +26,16 @@ inline std::string_view Trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// `s` as a whole number of type T in `base`: nullopt unless all of `s` is the number (no blanks,
+// no '+'; a '-' only for a signed T) and it fits T.
+template <typename T>
+std::optional<T> ParseInteger(std::string_view s, int base = 10) {
+  T value{};
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return value;
 }
 
 // Calls fn(line) for each line of `text`, without its '\n'; a last line without one counts too,

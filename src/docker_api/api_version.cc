@@ -1,19 +1,18 @@
 #include "docker_api/api_version.h"
 
-#include <charconv>
-
 #include <fmt/core.h>
 
+#include "common/text.h"
 #include "docker_api/docker_client.h"
 
 namespace kmps::docker {
-
 namespace {
 
 bool ParseInt(std::string_view s, int& out) {
-  if (s.empty() || s.size() > 6) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
+  if (s.size() > 6) return false;
+  std::optional<int> v = ParseInteger<int>(s);
+  if (v) out = *v;
+  return v.has_value();
 }
 
 }  // namespace

@@ -8,19 +8,13 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
 #include "kind/root_fs.h"
 
 namespace kmps::kind {
 namespace {
 
 constexpr int kMaxIncludeDepth = 16;
-
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -69,7 +63,7 @@ std::vector<LdConfLine> ParseLdSoConf(const std::string& text, const std::string
   std::string raw;
   while (std::getline(in, raw)) {
     std::string line = raw.substr(0, raw.find('#'));
-    line = Trim(line);
+    line = std::string(Trim(line));
     if (line.empty()) continue;
     auto keyword = [&](const char* word) {
       size_t n = std::char_traits<char>::length(word);
@@ -86,7 +80,7 @@ std::vector<LdConfLine> ParseLdSoConf(const std::string& text, const std::string
     }
     if (keyword("hwcap")) continue;
     // Legacy "dir=TYPE" lines: the type is ignored.
-    std::string dir = Trim(line.substr(0, line.find('=')));
+    std::string dir(Trim(std::string_view(line).substr(0, line.find('='))));
     if (dir.empty() || dir[0] != '/') continue;  // ldconfig ignores relative dirs too
     out.push_back({false, NormalizePath(dir)});
   }
