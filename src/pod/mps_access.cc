@@ -21,8 +21,11 @@ MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<
       a.volume_mounts.push_back({kPipeVolumeName, pipe_directory, false});
       break;
     case AccessMode::kCdi:
-      a.pod_annotations.push_back({fmt::format("cdi.k8s.io/{}", kCdiAnnotationName),
-                                   fmt::format("{}={}", kCdiDeviceKind, node ? *node : kCdiAllDevices)});
+      // The node's device plugin (kindmps-device-plugin in the kindmps node image) answers the
+      // request with its CDI device: kubelet passes pod annotations to the sandbox only, never
+      // to containerd's CDI injection, so a device request is the way in.
+      (void)node;
+      a.container_limits.push_back({kMpsResource, "1"});
       break;
   }
   return a;

@@ -51,16 +51,15 @@ struct MpsAccess {
 
 enum class AccessMode {
   kHostPath,  // a hostPath volume of the pipe directory, mounted at the same path
-  kCdi,       // a CDI device, asked for by the pod annotation cdi.k8s.io/<kCdiAnnotationName>
+  kCdi,       // one kMpsResource device, which the node's device plugin gives as its CDI device
 };
 
 inline constexpr const char* kPipeDirectoryEnv = "CUDA_MPS_PIPE_DIRECTORY";
 inline constexpr const char* kPipeVolumeName = "kindmps-mps-pipe";
-// The CDI device the node side provides (kind=kindmps.dev/mps, device = node name or "all").
-// A placeholder until the node-side CDI spec is settled: change it here only.
+// The extended resource the kindmps device plugin advertises on every node where `up` wrote the
+// CDI spec (kind kindmps.dev/mps, one device per node, named after it).
+inline constexpr const char* kMpsResource = "kindmps.dev/mps";
 inline constexpr const char* kCdiDeviceKind = "kindmps.dev/mps";
-inline constexpr const char* kCdiAnnotationName = "kindmps";
-inline constexpr const char* kCdiAllDevices = "all";
 
 // "hostpath" or "cdi"; anything else is kInvalidArgument naming --access and the choices.
 StatusOr<AccessMode> ParseAccessMode(std::string_view text);

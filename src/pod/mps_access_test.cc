@@ -20,14 +20,16 @@ TEST(PodMpsAccess, HostPathMountsThePipeDirectoryAtTheSamePath) {
   EXPECT_EQ(BuildMpsAccess("/run/mps", "c-worker", AccessMode::kHostPath), a);  // the node does not matter
 }
 
-TEST(PodMpsAccess, CdiAsksForTheNodesDeviceOrAll) {
+TEST(PodMpsAccess, CdiAsksTheDevicePluginForOneMpsDevice) {
   MpsAccess any = BuildMpsAccess("/tmp/nvidia-mps", std::nullopt, AccessMode::kCdi);
-  EXPECT_THAT(any.pod_annotations, ElementsAre(KeyValue{"cdi.k8s.io/kindmps", "kindmps.dev/mps=all"}));
+  // Not an annotation: kubelet hands pod annotations to the sandbox only, never to CDI.
+  EXPECT_THAT(any.pod_annotations, IsEmpty());
+  EXPECT_THAT(any.container_limits, ElementsAre(KeyValue{"kindmps.dev/mps", "1"}));
   EXPECT_THAT(any.env, ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/tmp/nvidia-mps"}));
   EXPECT_THAT(any.volumes, IsEmpty());
   EXPECT_THAT(any.volume_mounts, IsEmpty());
-  MpsAccess one = BuildMpsAccess("/tmp/nvidia-mps", "c-worker2", AccessMode::kCdi);
-  EXPECT_THAT(one.pod_annotations, ElementsAre(KeyValue{"cdi.k8s.io/kindmps", "kindmps.dev/mps=c-worker2"}));
+  // The node is chosen by the nodeSelector; its plugin names its own CDI device.
+  EXPECT_EQ(BuildMpsAccess("/tmp/nvidia-mps", "c-worker2", AccessMode::kCdi), any);
 }
 
 TEST(PodMpsAccess, ParsesTheModeName) {

