@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the kindmps node image, or finds it in the cache: a kind-compatible node image made with
 # no container registry, from Debian packages (trixie root file system, containerd 1.7, runc, CNI
-# plugins, systemd) and Go modules (Kubernetes K8S_VERSION, etcd, kindmps-netd), with every image
+# plugins, systemd) and Go modules (Kubernetes K8S_VERSION, etcd, kindmps-netd, kindmps-device-plugin), with every image
 # kubeadm needs preloaded into the node's containerd under the names `kubeadm config images list`
 # prints. The image's tag carries a content key over everything it is made from, so a second
 # build is a lookup.
@@ -22,7 +22,7 @@ dk version --format '{{.Server.Version}}' >/dev/null 2>&1 ||
   die "no Docker engine answers at $DOCKER_HOST (start it with tools/setup-docker26.sh)"
 
 hash_files() { (cd "$here" && find "$@" -type f ! -name '*~' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12; }
-key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-go-tool.sh lib.sh files netd pause)
+key=$(hash_files versions.env packages.txt build.sh build-rootfs.sh build-k8s.sh build-etcd.sh build-go-tool.sh lib.sh files netd device-plugin pause)
 ref=kindmps/node:$K8S_VERSION-$key
 old_id=$(dk image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
 if [ -n "$old_id" ] && [ "${KMPS_NODE_IMAGE_REASSEMBLE:-0}" != 1 ]; then
@@ -67,8 +67,9 @@ if [ ! -x "$cbin/crictl" ]; then
   step "crictl $CRICTL_VERSION from Go modules"
   "$here/build-go-tool.sh" "$cbin" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"; keep_only "$cbin"
 fi
-step "kindmps-netd and pause"
+step "kindmps-netd, kindmps-device-plugin and pause"
 (cd "$here/netd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/kindmps-netd" .)
+(cd "$here/device-plugin" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/kindmps-device-plugin" .)
 gcc -static -O2 -Wall -Wextra -Werror -o "$work/pause" "$here/pause/pause.c"
 
 # 2. The images kubeadm and the node's CNI run, one layer each, named as kubeadm lists them.
@@ -130,10 +131,11 @@ grep -q "sandbox_image = \"registry.k8s.io/pause:$PAUSE_IMAGE_TAG\"" "$r/etc/con
   die "files/etc/containerd/config.toml names another pause image than $PAUSE_IMAGE_TAG"
 for b in kubelet kubeadm kubectl; do install -m 0755 "$kbin/$b" "$r/usr/bin/$b"; done
 install -m 0755 "$cbin/crictl" "$r/usr/bin/crictl"
+install -m 0755 "$work/kindmps-device-plugin" "$r/usr/local/bin/kindmps-device-plugin"
 echo "$K8S_VERSION" > "$r/kind/version"
 mkdir -p "$r/etc/kubernetes/manifests" "$r/opt/cni/bin" "$r/etc/cni/net.d" "$r/var/lib/kubelet"
 for p in "$r"/usr/lib/cni/*; do ln -sf "/usr/lib/cni/$(basename "$p")" "$r/opt/cni/bin/"; done
-chroot "$r" systemctl enable containerd.service kubelet.service >/dev/null 2>&1
+chroot "$r" systemctl enable containerd.service kubelet.service kindmps-device-plugin.service >/dev/null 2>&1
 chroot "$r" systemctl mask systemd-binfmt.service >/dev/null 2>&1
 rm -f "$r/etc/machine-id"; : > "$r/etc/machine-id"
 tar -C "$r" --numeric-owner -cf "$work/node.tar" .
