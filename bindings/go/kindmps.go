@@ -57,6 +57,23 @@ func take(p *C.char) (string, bool) {
 	return C.GoString(p), true
 }
 
+// takeDoc decodes, with dec, a document the library handed out together with the call's result
+// callErr: the document (the zero value when out is nil) and callErr, or dec's error when the
+// document is bad.
+func takeDoc[T any](out *C.char, callErr error, dec func(string) (T, error)) (T, error) {
+	var doc T
+	text, ok := take(out)
+	if !ok {
+		return doc, callErr
+	}
+	doc, err := dec(text)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return doc, callErr
+}
+
 func decode(text string) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(text), &m); err != nil {
@@ -252,13 +269,7 @@ func (c *Client) Status(cluster string) (map[string]any, error) {
 	err := c.with(func(h *C.kmps_client) error {
 		var out *C.char
 		err := call(func() C.int { return C.kmps_cluster_status(h, name, &out) })
-		if text, ok := take(out); ok {
-			d, jerr := decode(text)
-			if jerr != nil {
-				return jerr
-			}
-			doc = d
-		}
+		doc, err = takeDoc(out, err, decode)
 		return err
 	})
 	return doc, err
@@ -282,13 +293,7 @@ func (c *Client) Up(options map[string]any, progress ProgressFunc) (map[string]a
 		withProgress(progress, func(handle C.uintptr_t) {
 			callErr = call(func() C.int { return goUp(h, opts, handle, &out) })
 		})
-		if text, ok := take(out); ok {
-			d, jerr := decode(text)
-			if jerr != nil {
-				return jerr
-			}
-			doc = d
-		}
+		doc, callErr = takeDoc(out, callErr, decode)
 		return callErr
 	})
 	return doc, err
@@ -344,4 +349,80 @@ func (c *Client) MpsCommand(cluster, node, command string) (string, error) {
 		return err
 	})
 	return reply, err
+}
+
+// MpsReply is one GPU node's answer to MpsCommandAll: the daemon's Reply when OK, else Err, an
+// *Error whose Kind comes from the node's "code" and whose Msg is its one-line "error".
+type MpsReply struct {
+	Node  string
+	OK    bool
+	Reply string
+	Err   error // nil when OK
+}
+
+// MpsCommandAll sends one command to the MPS control daemon of every GPU node of the cluster at
+// once (`kindmps-api mps --all`) and returns one reply per node, in node-name order. When some
+// nodes fail it returns every node's reply AND the first failed node's error (the same as that
+// reply's Err), so callers see both; failures before anything was sent (empty command, Docker
+// unreachable, no GPU node) return nil replies and the error.
+func (c *Client) MpsCommandAll(cluster, command string) ([]MpsReply, error) {
+	if command == "" {
+		return nil, invalid("kindmps: MpsCommandAll needs a command, e.g. get_server_list")
+	}
+	name, free1 := cstr(cluster)
+	defer free1()
+	cmd, free2 := cstr(command)
+	defer free2()
+	var replies []MpsReply
+	err := c.with(func(h *C.kmps_client) error {
+		var out *C.char
+		err := call(func() C.int { return C.kmps_mps_command_all(h, name, cmd, &out) })
+		replies, err = takeDoc(out, err, decodeMpsReplies)
+		return err
+	})
+	return replies, err
+}
+
+// decodeMpsReplies reads kmps_mps_command_all's {"replies": [...]}.
+func decodeMpsReplies(text string) ([]MpsReply, error) {
+	var doc struct {
+		Replies *[]struct {
+			Node  string `json:"node"`
+			OK    bool   `json:"ok"`
+			Reply string `json:"reply"`
+			Error string `json:"error"`
+			Code  string `json:"code"`
+		} `json:"replies"`
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil || doc.Replies == nil {
+		msg := "no \"replies\""
+		if err != nil {
+			msg = err.Error()
+		}
+		return nil, &Error{Code: CodeFailed, Kind: KindProtocol, Msg: "kindmps: bad JSON from the library: " + msg}
+	}
+	replies := make([]MpsReply, 0, len(*doc.Replies))
+	for _, r := range *doc.Replies {
+		reply := MpsReply{Node: r.Node, OK: r.OK, Reply: r.Reply}
+		if !r.OK {
+			kind := kindNamed(r.Code)
+			reply.Err = &Error{Code: sentinels[kind].Code, Kind: kind, Msg: r.Error}
+		}
+		replies = append(replies, reply)
+	}
+	return replies, nil
+}
+
+// kindNamed is the error kind whose kmps_error_kind_name is name; the replies' "code" also says
+// "deadline exceeded" for a timeout. KindFailed for a name the library does not have.
+func kindNamed(name string) ErrorKind {
+	if name == "deadline exceeded" {
+		return KindTimeout
+	}
+	for k := range sentinels {
+		if k.String() == name {
+			return k
+		}
+	}
+	return KindFailed
 }

@@ -115,6 +115,7 @@ func TestMissingSocketIsUnavailable(t *testing.T) {
 		"exec":   func() error { _, err := c.Exec("x", []string{"true"}, nil); return err },
 		"status": func() error { _, err := c.Status("kmps-go-none"); return err },
 		"mps":    func() error { _, err := c.MpsCommand("kmps-go-none", "", "get_server_list"); return err },
+		"mpsAll": func() error { _, err := c.MpsCommandAll("kmps-go-none", "get_server_list"); return err },
 		"down":   func() error { return c.Down("kmps-go-none", &DownOptions{KeepCluster: true}) },
 	}
 	for name, f := range calls {
@@ -129,6 +130,10 @@ func TestMissingSocketIsUnavailable(t *testing.T) {
 	}
 	if _, err := c.Up(map[string]any{"recreate": "yes"}, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("up with bad options: err = %v", err)
+	}
+	// Nothing was sent: no replies.
+	if replies, err := c.MpsCommandAll("kmps-go-none", "get_server_list"); replies != nil || err == nil {
+		t.Errorf("mps all = %v, %v", replies, err)
 	}
 }
 
@@ -146,10 +151,52 @@ func TestClosedClientAndBadArguments(t *testing.T) {
 	if _, err := c.MpsCommand("", "", ""); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("empty command: %v", err)
 	}
+	if replies, err := c.MpsCommandAll("", ""); replies != nil || !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("mps all, empty command: %v, %v", replies, err)
+	}
 	c.Close()
 	c.Close()
 	if err := c.Ping(); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("closed client: %v", err)
+	}
+	if _, err := c.MpsCommandAll("", "get_server_list"); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("mps all, closed client: %v", err)
+	}
+}
+
+// kmps_mps_command_all's document: every node's reply, failures as *Error of the node's kind
+// (its "code" names the kind; "deadline exceeded" is a timeout).
+func TestDecodeMpsReplies(t *testing.T) {
+	replies, err := decodeMpsReplies(`{"replies": [
+	  {"node": "a", "ok": true, "reply": "42\n"},
+	  {"node": "b", "ok": false, "error": "b: no MPS control daemon", "code": "failed"},
+	  {"node": "c", "ok": false, "error": "c: timed out", "code": "deadline exceeded"},
+	  {"node": "d", "ok": false, "error": "d: unknown MPS command", "code": "invalid argument"},
+	  {"node": "e", "ok": false, "error": "e: ?", "code": "no such kind"}]}`)
+	if err != nil || len(replies) != 5 {
+		t.Fatalf("replies %+v, %v", replies, err)
+	}
+	if r := replies[0]; r.Node != "a" || !r.OK || r.Reply != "42\n" || r.Err != nil {
+		t.Errorf("ok reply %+v", r)
+	}
+	want := []struct {
+		sentinel *Error
+		code     int
+	}{{ErrFailed, CodeFailed}, {ErrTimeout, CodeFailed}, {ErrInvalidArgument, CodeInvalid}, {ErrFailed, CodeFailed}}
+	for i, w := range want {
+		r := replies[i+1]
+		if r.OK || r.Reply != "" || !errors.Is(r.Err, w.sentinel) || asError(t, r.Err).Code != w.code ||
+			!strings.HasPrefix(r.Err.Error(), r.Node+": ") {
+			t.Errorf("failed reply %+v (err %#v), want %v", r, r.Err, w.sentinel)
+		}
+	}
+	if replies, err := decodeMpsReplies(`{"replies": []}`); err != nil || replies == nil || len(replies) != 0 {
+		t.Errorf("no nodes: %v, %v", replies, err)
+	}
+	for _, bad := range []string{`{}`, `[`, `{"replies": 1}`} {
+		if _, err := decodeMpsReplies(bad); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: %v", bad, err)
+		}
 	}
 }
 
@@ -281,6 +328,10 @@ func TestDockerClusterWithoutNodes(t *testing.T) {
 	}
 	if _, err := c.MpsCommand(cluster, "kmps-nonode", "get_server_list"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("mps on a missing node: %v", err)
+	}
+	if replies, err := c.MpsCommandAll(cluster, "get_server_list"); replies != nil || !errors.Is(err, ErrFailed) ||
+		!strings.Contains(err.Error(), "no GPU node") {
+		t.Fatalf("mps all = %v, %v", replies, err)
 	}
 
 	var events []ProgressEvent

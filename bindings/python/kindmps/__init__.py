@@ -7,6 +7,8 @@
         r = client.exec("node", ["sh", "-c", "echo hi"])
         print(r.exit_code, r.stdout, r.stderr)      # 0 b'hi\\n' b''
         print(client.status("my-cluster")["healthy"])
+        for r in client.mps_command_all("get_server_list", cluster="my-cluster"):
+            print(r.node, r.reply if r.ok else r.error)
 
 The library is found through $KINDMPS_LIBRARY (a path), else the dynamic loader
 (ctypes.util.find_library), else a build tree next to this package (build/src/capi), else
@@ -29,7 +31,7 @@ import threading
 from collections import namedtuple
 
 __all__ = [
-    "version", "host_inspect", "kind_config", "Client", "ExecResult", "ProgressEvent",
+    "version", "host_inspect", "kind_config", "Client", "ExecResult", "ProgressEvent", "MpsReply",
     "KindmpsError", "InvalidArgument", "NotFound", "Conflict", "BadRequest", "ServerError",
     "EnvironmentMissing", "Unavailable", "PermissionDenied", "Timeout", "ProtocolError",
     "OperationFailed", "ClusterUnhealthy", "Cancelled", "InternalError",
@@ -176,6 +178,7 @@ def _declare(lib):
         "kmps_cluster_up": (c_int, [c_void_p, c_char_p, _PROGRESS_FN, c_void_p, out_str]),
         "kmps_cluster_down": (c_int, [c_void_p, c_char_p, c_char_p, c_int, _PROGRESS_FN, c_void_p]),
         "kmps_mps_command": (c_int, [c_void_p, c_char_p, c_char_p, c_char_p, out_str]),
+        "kmps_mps_command_all": (c_int, [c_void_p, c_char_p, c_char_p, out_str]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
@@ -287,6 +290,34 @@ ProgressEvent = namedtuple("ProgressEvent", ["kind", "step", "total", "title", "
 ProgressEvent.__doc__ = ("A progress report of up/down. kind: 'started', 'done', 'failed' or 'line'; step is "
                          "1-based (0 for lines) out of total.")
 _PROGRESS_KINDS = {0: "started", 1: "done", 2: "failed", 3: "line"}
+
+MpsReply = namedtuple("MpsReply", ["node", "ok", "reply", "error"])
+MpsReply.__doc__ = ("One GPU node's answer to Client.mps_command_all: ok and the daemon's reply (str), or "
+                    "ok False, reply None and error, the KindmpsError of the node's failure (not raised).")
+
+# The "code" of a failed node in kmps_mps_command_all's document is the kind's name, except for a
+# timeout, named "deadline exceeded" there.
+_REPLY_CODE_ALIASES = {"deadline exceeded": "timeout"}
+_KIND_CODES = {InvalidArgument: ERR_INVALID, EnvironmentMissing: ERR_ENVIRONMENT}
+
+
+def _reply_error(message, code_name):
+    """The exception of a failed node's reply: the class of its kind, and the CLI's exit code."""
+    kind = _REPLY_CODE_ALIASES.get(code_name, code_name)
+    cls = _KIND_CLASSES.get(kind, OperationFailed)
+    code = next((c for base, c in _KIND_CODES.items() if issubclass(cls, base)), ERR_FAILED)
+    return cls(message, code, kind if kind in _KIND_CLASSES else "failed")
+
+
+def _mps_replies(text):
+    """kmps_mps_command_all's {"replies": [...]} -> [MpsReply]."""
+    try:
+        items = json.loads(text)["replies"]
+        return [MpsReply(r["node"], True, r["reply"], None) if r["ok"]
+                else MpsReply(r["node"], False, None, _reply_error(r.get("error", ""), r.get("code", "failed")))
+                for r in items]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ProtocolError(f"bad JSON from the library: {e}", ERR_FAILED, "protocol error") from e
 
 
 class _Progress:
@@ -447,4 +478,19 @@ class Client:
             if code != OK:
                 raise _error(code)
             return text
+        return self._call(body)
+
+    def mps_command_all(self, command, cluster=None):
+        """Sends one command to the MPS control daemon of every GPU node at once (`kindmps-api mps
+        --all`) and returns a list of MpsReply(node, ok, reply, error), one per node in node-name
+        order. A node that failed is a reply with ok False and `error` its exception, not raised:
+        the list is returned whenever the command was sent. Failures before sending (empty
+        command, Docker unreachable, no GPU node) raise."""
+        def body(h):
+            out = ctypes.c_void_p()
+            code = _lib().kmps_mps_command_all(h, _b(cluster), _b(command), ctypes.byref(out))
+            text = _take(out.value)
+            if text is None:
+                raise _error(code if code != OK else ERR_FAILED)
+            return _mps_replies(text)
         return self._call(body)

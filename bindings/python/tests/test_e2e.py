@@ -91,6 +91,14 @@ class EndToEndTest(unittest.TestCase):
                                                  node=f"{self.name}-control-plane").strip(), "50.0")
         with self.assertRaises(kindmps.InvalidArgument):
             self.client.mps_command("no_such_command", cluster=self.name)
+        # Every GPU node at once: a list of replies; a node's failure is marked, not raised.
+        replies = self.client.mps_command_all("get_server_list", cluster=self.name)
+        self.assertEqual([(r.node, r.ok, r.reply.split()) for r in replies],
+                         [(f"{self.name}-control-plane", True, servers)])
+        replies = self.client.mps_command_all("no_such_command", cluster=self.name)
+        self.assertEqual([(r.node, r.ok, r.reply) for r in replies], [(f"{self.name}-control-plane", False, None)])
+        self.assertIsInstance(replies[0].error, kindmps.InvalidArgument)
+        self.assertEqual(replies[0].error.code, 2)
 
         # The same cluster again: kept, not recreated.
         again = self.client.up(dict(options, kind=self.kind))

@@ -62,7 +62,8 @@ class LibraryTest(unittest.TestCase):
     def test_missing_socket_is_unavailable(self):
         with kindmps.Client(MISSING_SOCKET) as c:
             for call in (c.ping, lambda: c.exec("x", ["true"]), lambda: c.status("kmps-py-none"),
-                         lambda: c.mps_command("get_server_list", cluster="kmps-py-none")):
+                         lambda: c.mps_command("get_server_list", cluster="kmps-py-none"),
+                         lambda: c.mps_command_all("get_server_list", cluster="kmps-py-none")):
                 with self.assertRaises(kindmps.Unavailable) as cm:
                     call()
                 self.assertIsInstance(cm.exception, kindmps.EnvironmentMissing)
@@ -83,10 +84,36 @@ class LibraryTest(unittest.TestCase):
             c.exec("x", [])
         with self.assertRaises(kindmps.InvalidArgument):
             c.mps_command("")
+        for command in ("", None):
+            with self.assertRaises(kindmps.InvalidArgument) as cm:
+                c.mps_command_all(command)
+            self.assertIn("command", str(cm.exception))
         c.close()
         c.close()
         with self.assertRaises(kindmps.InvalidArgument):
             c.ping()
+        with self.assertRaises(kindmps.InvalidArgument):
+            c.mps_command_all("get_server_list")
+
+    def test_mps_replies_mark_failures_with_the_class_of_their_kind(self):
+        replies = kindmps._mps_replies("""{"replies": [
+            {"node": "a", "ok": true, "reply": "42\\n"},
+            {"node": "b", "ok": false, "error": "b: no MPS control daemon", "code": "failed"},
+            {"node": "c", "ok": false, "error": "c: timed out", "code": "deadline exceeded"},
+            {"node": "d", "ok": false, "error": "d: unknown MPS command", "code": "invalid argument"},
+            {"node": "e", "ok": false, "error": "e: ?", "code": "no such kind"}]}""")
+        self.assertEqual(replies[0], kindmps.MpsReply("a", True, "42\n", None))
+        expected = [("b", kindmps.OperationFailed, 1, "failed"), ("c", kindmps.Timeout, 1, "timeout"),
+                    ("d", kindmps.InvalidArgument, 2, "invalid argument"), ("e", kindmps.OperationFailed, 1, "failed")]
+        for r, (node, cls, code, kind) in zip(replies[1:], expected):
+            self.assertEqual((r.node, r.ok, r.reply), (node, False, None))
+            self.assertIs(type(r.error), cls, r)
+            self.assertEqual((r.error.code, r.error.kind), (code, kind))
+            self.assertTrue(str(r.error).startswith(node + ": "), r.error)
+        self.assertEqual(kindmps._mps_replies('{"replies": []}'), [])
+        for bad in ("{}", "[", '{"replies": 1}', '{"replies": [{"ok": true}]}'):
+            with self.assertRaises(kindmps.ProtocolError):
+                kindmps._mps_replies(bad)
 
     def test_errors_are_per_thread(self):
         seen = {}
@@ -211,6 +238,10 @@ class DockerTest(unittest.TestCase):
         self.assertIn("no GPU node", str(cm.exception))
         with self.assertRaises(kindmps.NotFound):
             self.client.mps_command("get_server_list", cluster=self.cluster, node="kmps-nonode")
+        # Nothing sent: raised, not a list.
+        with self.assertRaises(kindmps.OperationFailed) as cm:
+            self.client.mps_command_all("get_server_list", cluster=self.cluster)
+        self.assertIn("no GPU node", str(cm.exception))
 
     def test_up_reports_progress_and_stops_without_a_driver(self):
         events = []
