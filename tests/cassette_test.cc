@@ -7,7 +7,7 @@
 
 #include "support/http_framing.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ::testing::ElementsAre;
@@ -240,4 +240,4 @@ TEST(BusyboxCassetteTest, CoversTheExecEdgeCasesWithStableIds) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -23,7 +23,7 @@
 
 extern char** environ;
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ::testing::ElementsAre;
@@ -410,4 +410,4 @@ TEST(RecorderTest, RecordsStableIdsAndConsistentLengthsThroughTheRealEngine) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -13,13 +13,13 @@
 #include <gtest/gtest.h>
 
 #include "docker_api/docker_client.h"
-#include "docker_api/fake_daemon_test_util.h"
+#include "support/replay_server.h"
 
 namespace kmps::docker {
 namespace {
 
-using testing::FakeDaemon;
-using testing::FakeRequest;
+using kmps::testing::FakeDaemon;
+using kmps::testing::FakeRequest;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 

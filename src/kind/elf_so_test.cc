@@ -11,16 +11,16 @@ namespace kmps::kind {
 namespace {
 
 TEST(ElfSo, ReadsTheSoname) {
-  test::TempDir dir("kmps-elf");
+  testing::TempDir dir("kmps-elf");
   std::string so = dir.path() + "/libcuda.so.580.159.04";
-  ASSERT_TRUE(test::BuildSharedObject(so, "libcuda.so.1").ok());
+  ASSERT_TRUE(testing::BuildSharedObject(so, "libcuda.so.1").ok());
   auto soname = ReadElfSoname(so);
   ASSERT_TRUE(soname.ok()) << soname.status().message();
   EXPECT_EQ(*soname, "libcuda.so.1");
 }
 
 TEST(ElfSo, RejectsTextFiles) {
-  test::TempDir dir("kmps-elf");
+  testing::TempDir dir("kmps-elf");
   std::string path = dir.path() + "/libnvidia-ml.so.1";
   std::ofstream(path) << "INPUT(-lnvidia-ml)\n";
   auto r = ReadElfSoname(path);
@@ -29,9 +29,9 @@ TEST(ElfSo, RejectsTextFiles) {
 }
 
 TEST(ElfSo, RejectsTruncatedObjects) {
-  test::TempDir dir("kmps-elf");
+  testing::TempDir dir("kmps-elf");
   std::string so = dir.path() + "/full.so";
-  ASSERT_TRUE(test::BuildSharedObject(so, "libx.so.1").ok());
+  ASSERT_TRUE(testing::BuildSharedObject(so, "libx.so.1").ok());
   for (size_t keep : {size_t{5}, size_t{64}, size_t{300}, size_t{2000}}) {
     std::filesystem::copy_file(so, dir.path() + "/cut.so",
                                std::filesystem::copy_options::overwrite_existing);

@@ -44,8 +44,8 @@ TEST(VersionFromFileName, Cases) {
 }
 
 TEST(InspectHost, H100LayoutFindsTheDriverThroughLdSoConfAndCache) {
-  test::TempDir dir("kmps-h100");
-  Status s = test::H100Layout(dir.path());
+  testing::TempDir dir("kmps-h100");
+  Status s = testing::H100Layout(dir.path());
   ASSERT_TRUE(s.ok()) << s.message();
   HostInventory inv = Inspect(dir.path());
   const std::string lib64 = dir.path() + "/usr/local/nvidia/lib64/";
@@ -70,7 +70,7 @@ TEST(InspectHost, H100LayoutFindsTheDriverThroughLdSoConfAndCache) {
   EXPECT_FALSE(Bin(inv, "nvidia-smi")->required);
   EXPECT_TRUE(inv.cdi_specs.empty());
   // Required items are the libraries and binaries (all found) plus the devices.
-  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
   EXPECT_TRUE(inv.complete()) << All(inv.missing);
   ASSERT_EQ(inv.devices.size(), 4u);
   EXPECT_EQ(inv.devices[0].path, dir.path() + "/dev/nvidia0");
@@ -82,10 +82,10 @@ TEST(InspectHost, H100LayoutFindsTheDriverThroughLdSoConfAndCache) {
 }
 
 TEST(InspectHost, H100TrapsInTheLoaderPathAreSkippedAndNamed) {
-  test::TempDir dir("kmps-h100traps");
-  test::FakeHostOptions o;
+  testing::TempDir dir("kmps-h100traps");
+  testing::FakeHostOptions o;
   o.traps_in_ld_path = true;
-  Status s = test::H100Layout(dir.path(), o);
+  Status s = testing::H100Layout(dir.path(), o);
   ASSERT_TRUE(s.ok()) << s.message();
   HostInventory inv = Inspect(dir.path());
   const HostLibrary* cuda = Lib(inv, "libcuda.so.1");
@@ -106,11 +106,11 @@ TEST(InspectHost, H100TrapsInTheLoaderPathAreSkippedAndNamed) {
 TEST(InspectHost, DebianLayoutWithAndWithoutCache) {
   for (bool ldconfig : {true, false}) {
     SCOPED_TRACE(ldconfig ? "with ld.so.cache" : "standard directories only");
-    test::TempDir dir("kmps-debian");
-    test::FakeHostOptions o;
+    testing::TempDir dir("kmps-debian");
+    testing::FakeHostOptions o;
     o.ldconfig = ldconfig;
     o.driver_version = "550.54.15";
-    Status s = test::DebianLayout(dir.path(), o);
+    Status s = testing::DebianLayout(dir.path(), o);
     ASSERT_TRUE(s.ok()) << s.message();
     HostInventory inv = Inspect(dir.path());
     ASSERT_EQ(inv.libraries.size(), 5u) << All(inv.missing);
@@ -124,9 +124,9 @@ TEST(InspectHost, DebianLayoutWithAndWithoutCache) {
 }
 
 TEST(InspectHost, AbsoluteSymlinksResolveInsideTheDriverRoot) {
-  test::TempDir dir("kmps-abslink");
-  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-abslink");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
+  testing::FakeHost h(dir.path());
   // /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1 -> /usr/local/nvidia/lib64/... (absolute), found
   // first through the standard directories once the conf no longer names lib64.
   ASSERT_TRUE(h.Remove("/etc/ld.so.conf.d/nvidia.conf").ok());
@@ -143,8 +143,8 @@ TEST(InspectHost, AbsoluteSymlinksResolveInsideTheDriverRoot) {
 }
 
 TEST(InspectHost, DanglingLinkIsReportedAsSuch) {
-  test::TempDir dir("kmps-dangling");
-  ASSERT_TRUE(test::DanglingLinkLayout(dir.path()).ok());
+  testing::TempDir dir("kmps-dangling");
+  ASSERT_TRUE(testing::DanglingLinkLayout(dir.path()).ok());
   HostInventory inv = Inspect(dir.path());
   EXPECT_FALSE(inv.complete());
   EXPECT_EQ(Lib(inv, "libcuda.so.1"), nullptr);
@@ -159,8 +159,8 @@ TEST(InspectHost, DanglingLinkIsReportedAsSuch) {
 }
 
 TEST(InspectHost, MissingServerBinaryNamesWhereItLooked) {
-  test::TempDir dir("kmps-noserver");
-  ASSERT_TRUE(test::MissingServerLayout(dir.path()).ok());
+  testing::TempDir dir("kmps-noserver");
+  ASSERT_TRUE(testing::MissingServerLayout(dir.path()).ok());
   HostInventory inv = Inspect(dir.path());
   EXPECT_NE(Bin(inv, "nvidia-cuda-mps-control"), nullptr);
   EXPECT_THAT(All(inv.missing),
@@ -169,8 +169,8 @@ TEST(InspectHost, MissingServerBinaryNamesWhereItLooked) {
 }
 
 TEST(InspectHost, NonElfLibraryIsReportedAsSuch) {
-  test::TempDir dir("kmps-nonelf");
-  ASSERT_TRUE(test::NonElfLibraryLayout(dir.path()).ok());
+  testing::TempDir dir("kmps-nonelf");
+  ASSERT_TRUE(testing::NonElfLibraryLayout(dir.path()).ok());
   HostInventory inv = Inspect(dir.path());
   EXPECT_EQ(Lib(inv, "libnvidia-ml.so.1"), nullptr);
   EXPECT_THAT(All(inv.missing),
@@ -179,8 +179,8 @@ TEST(InspectHost, NonElfLibraryIsReportedAsSuch) {
 }
 
 TEST(InspectHost, ALeftoverDirectoryIsNamedAsSuch) {
-  test::TempDir dir("kmps-leftover");
-  ASSERT_TRUE(test::LeftoverDirectoryLayout(dir.path()).ok());
+  testing::TempDir dir("kmps-leftover");
+  ASSERT_TRUE(testing::LeftoverDirectoryLayout(dir.path()).ok());
   HostInventory inv = Inspect(dir.path());
   EXPECT_EQ(Lib(inv, "libcuda.so.1"), nullptr);
   EXPECT_THAT(All(inv.missing), HasSubstr(dir.path() + "/usr/lib/x86_64-linux-gnu/libcuda.so.580.159.04 is a "
@@ -191,11 +191,11 @@ TEST(InspectHost, ALeftoverDirectoryIsNamedAsSuch) {
 }
 
 TEST(InspectHost, DeviceThatIsNotACharacterDevice) {
-  test::TempDir dir("kmps-baddev");
-  test::FakeHostOptions o;
+  testing::TempDir dir("kmps-baddev");
+  testing::FakeHostOptions o;
   o.devices = false;
-  ASSERT_TRUE(test::DebianLayout(dir.path(), o).ok());
-  test::FakeHost h(dir.path());
+  ASSERT_TRUE(testing::DebianLayout(dir.path(), o).ok());
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/dev/nvidiactl", "").ok());
   HostInventory inv = Inspect(dir.path());
   std::string missing = All(inv.missing);
@@ -205,7 +205,7 @@ TEST(InspectHost, DeviceThatIsNotACharacterDevice) {
 }
 
 TEST(InspectHost, EmptyRootListsEverything) {
-  test::TempDir dir("kmps-empty");
+  testing::TempDir dir("kmps-empty");
   HostInventory inv = Inspect(dir.path());
   EXPECT_TRUE(inv.libraries.empty());
   std::string missing = All(inv.missing);
@@ -227,11 +227,11 @@ TEST(InspectHost, NonexistentDriverRoot) {
 }
 
 TEST(InspectHost, CdiSpecsAndJson) {
-  test::TempDir dir("kmps-cdi");
-  test::FakeHostOptions o;
+  testing::TempDir dir("kmps-cdi");
+  testing::FakeHostOptions o;
   o.cdi = true;
-  ASSERT_TRUE(test::DebianLayout(dir.path(), o).ok());
-  test::FakeHost h(dir.path());
+  ASSERT_TRUE(testing::DebianLayout(dir.path(), o).ok());
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/run/cdi/extra.json", "{}").ok());
   ASSERT_TRUE(h.Symlink("/var/run", "/run").ok());  // absolute: must stay in the root
   ASSERT_TRUE(h.WriteFile("/etc/cdi/README", "not a spec").ok());

@@ -21,8 +21,8 @@ TEST(CheckHostPathsExist, NamesTheMissingPath) {
 }
 
 TEST(CheckHostPathsExist, AnotherReasonIsNamedNotCalledMissing) {
-  test::TempDir dir("kmps-hostpaths");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-hostpaths");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/file", "x").ok());
   Status s = CheckHostPathsExist({{h.Path("/file/below"), "/x", false, ""}});  // ENOTDIR, as EACCES would be
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
@@ -39,8 +39,8 @@ TEST(MountTableIsTheDaemons, OnlyForALocalSocket) {
 }
 
 TEST(CheckDriverFiles, AMissingFileOrALeftoverDirectoryIsAnEnvironmentError) {
-  test::TempDir dir("kmps-driverfiles");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-driverfiles");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/libcuda.so.580.1", "elf").ok());
   ASSERT_TRUE(h.Symlink("/libcuda.so.1", "libcuda.so.580.1").ok());
   ASSERT_TRUE(h.MakeDirs("/libnvidia-ml.so.580.1").ok());  // what Docker made of a missing source
@@ -78,8 +78,8 @@ class CheckPropagationTest : public ::testing::Test {
   Status Check(const std::string& inside, const std::string& propagation) {
     return CheckPropagation({{host_.Path(inside), "/mnt", false, propagation}}, mountinfo_);
   }
-  test::TempDir dir_{"kmps-propagation"};
-  test::FakeHost host_{dir_.path()};
+  testing::TempDir dir_{"kmps-propagation"};
+  testing::FakeHost host_{dir_.path()};
   std::string mountinfo_;
 };
 
@@ -109,8 +109,8 @@ TEST_F(CheckPropagationTest, SymlinksAreResolvedAsDockerDoes) {
 }
 
 TEST(CheckKindConfigHostPaths, DriverFilesFirstThenTheUsersMounts) {
-  test::TempDir dir("kmps-kindpaths");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-kindpaths");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/mps-control", "#!/bin/sh\n", 0755).ok());
   HostInventory inv;
   inv.binaries = {{"nvidia-cuda-mps-control", h.Path("/mps-control"), h.Path("/mps-control"), true}};

@@ -21,8 +21,8 @@ TEST(KubeconfigPaths, KubeconfigIsAColonListElseHomeKubeConfig) {
 }
 
 TEST(KubeconfigsLockedBy, CreateLocksTheFileItMergesIntoDeleteLocksEvery) {
-  test::TempDir dir("kmps-kubeconfig");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-kubeconfig");
+  testing::FakeHost h(dir.path());
   const std::string one = h.Path("/one"), two = h.Path("/two"), three = h.Path("/three");
   EXPECT_THAT(KubeconfigsLockedBy(KindCommand::kCreate, {one}), ElementsAre(one));
   // None exists: the last; else the first that exists as a file (a directory does not count).
@@ -34,8 +34,8 @@ TEST(KubeconfigsLockedBy, CreateLocksTheFileItMergesIntoDeleteLocksEvery) {
 }
 
 TEST(CheckNoKubeconfigLock, NamesTheLockFileAndLeavesIt) {
-  test::TempDir dir("kmps-kubelock");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-kubelock");
+  testing::FakeHost h(dir.path());
   const std::string config = h.Path("/config");
   EXPECT_TRUE(CheckNoKubeconfigLock({config}).ok());
   ASSERT_TRUE(h.WriteFile("/config.lock", "").ok());
@@ -48,8 +48,8 @@ TEST(CheckNoKubeconfigLock, NamesTheLockFileAndLeavesIt) {
 }
 
 TEST(CheckKubeconfigUnlocked, FollowsKubeconfig) {
-  test::TempDir dir("kmps-kubeenv");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-kubeenv");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/a.lock", "").ok());
   const char* saved = std::getenv("KUBECONFIG");
   std::string restore = saved ? saved : "";

@@ -111,8 +111,8 @@ TEST(LdCache, CorruptCachesAreErrorsNotCrashes) {
 }
 
 TEST(LdCache, ReadsWhatLdconfigWrites) {
-  test::TempDir dir("kmps-ldcache");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-ldcache");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.AddLibrary("/usr/local/nvidia/lib64", "libcuda.so.1", "libcuda.so.580.159.04").ok());
   ASSERT_TRUE(h.WriteFile("/etc/ld.so.conf", "/usr/local/nvidia/lib64\n").ok());
   Status s = h.RunLdconfig();

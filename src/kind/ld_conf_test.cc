@@ -30,8 +30,8 @@ TEST(LdConf, ParsesDirectoriesIncludesAndComments) {
 }
 
 TEST(LdConf, FollowsIncludeGlobsInsideTheRoot) {
-  test::TempDir dir("kmps-ldconf");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-ldconf");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n/usr/extra\n").ok());
   ASSERT_TRUE(h.WriteFile("/etc/ld.so.conf.d/b.conf", "/b\ninclude ../ld.so.conf\n").ok());
   ASSERT_TRUE(h.WriteFile("/etc/ld.so.conf.d/a.conf", "/a\n/b\n").ok());
@@ -41,7 +41,7 @@ TEST(LdConf, FollowsIncludeGlobsInsideTheRoot) {
 }
 
 TEST(LdConf, MissingConfIsEmpty) {
-  test::TempDir dir("kmps-ldconf");
+  testing::TempDir dir("kmps-ldconf");
   EXPECT_TRUE(ReadLdSoConfDirs(dir.path()).dirs.empty());
 }
 

@@ -27,8 +27,8 @@ TEST(RootFs, Components) {
 }
 
 TEST(RootFs, AbsoluteLinksResolveUnderTheRoot) {
-  test::TempDir dir("kmps-rootfs");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-rootfs");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/opt/real/libx.so.1.2", "x").ok());
   ASSERT_TRUE(h.Symlink("/usr/lib/libx.so.1", "/opt/real/libx.so.1.2").ok());
   ASSERT_TRUE(h.Symlink("/lib", "usr/lib").ok());
@@ -39,8 +39,8 @@ TEST(RootFs, AbsoluteLinksResolveUnderTheRoot) {
 }
 
 TEST(RootFs, DotDotStaysInsideTheRoot) {
-  test::TempDir dir("kmps-rootfs");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-rootfs");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.WriteFile("/etc/passwd", "inside").ok());
   ASSERT_TRUE(h.Symlink("/a/escape", "../../../../etc/passwd").ok());
   auto r = ResolveInRoot(dir.path(), "/a/escape");
@@ -49,8 +49,8 @@ TEST(RootFs, DotDotStaysInsideTheRoot) {
 }
 
 TEST(RootFs, DanglingLinkIsNamed) {
-  test::TempDir dir("kmps-rootfs");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-rootfs");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.Symlink("/lib/libcuda.so.1", "libcuda.so.580.1").ok());
   auto r = ResolveInRoot(dir.path(), "/lib/libcuda.so.1");
   ASSERT_FALSE(r.ok());
@@ -60,8 +60,8 @@ TEST(RootFs, DanglingLinkIsNamed) {
 }
 
 TEST(RootFs, MissingPathBehindAGoodLinkIsNotCalledDangling) {
-  test::TempDir dir("kmps-rootfs");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-rootfs");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.MakeDirs("/real").ok());
   ASSERT_TRUE(h.Symlink("/lib", "/real").ok());
   auto r = ResolveInRoot(dir.path(), "/lib/nothing");
@@ -71,8 +71,8 @@ TEST(RootFs, MissingPathBehindAGoodLinkIsNotCalledDangling) {
 }
 
 TEST(RootFs, LoopsFail) {
-  test::TempDir dir("kmps-rootfs");
-  test::FakeHost h(dir.path());
+  testing::TempDir dir("kmps-rootfs");
+  testing::FakeHost h(dir.path());
   ASSERT_TRUE(h.Symlink("/a", "b").ok());
   ASSERT_TRUE(h.Symlink("/b", "a").ok());
   auto r = ResolveInRoot(dir.path(), "/a");

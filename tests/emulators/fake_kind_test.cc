@@ -14,7 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "emulators/subprocess.h"
+#include "support/subprocess.h"
 
 namespace kmps::testing {
 namespace {

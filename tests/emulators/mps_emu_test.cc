@@ -15,7 +15,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "emulators/subprocess.h"
+#include "common/text.h"
+#include "support/subprocess.h"
 
 namespace kmps::testing {
 namespace {
@@ -43,11 +44,6 @@ int PpidOf(int pid) {
   int ppid = -1;
   rest >> state >> ppid;
   return ppid;
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 class MpsEmuTest : public ::testing::Test {

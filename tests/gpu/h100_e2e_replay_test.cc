@@ -20,7 +20,7 @@
 namespace kmps {
 namespace {
 
-using fixtures::ReplayServer;
+using testing::ReplayServer;
 
 std::string CassettePath(const std::string& name) {
   return std::string(KMPS_SOURCE_DIR) + "/fixtures/cassettes/" + name;
@@ -38,7 +38,7 @@ kind::ClusterConfig GpuE2eConfig() {
 class H100E2eReplay : public ::testing::Test {
  protected:
   void Serve(const std::string& cassette) {
-    auto loaded = fixtures::LoadCassette(CassettePath(cassette));
+    auto loaded = testing::LoadCassette(CassettePath(cassette));
     ASSERT_TRUE(loaded.ok()) << loaded.status().message();
     server_ = std::make_unique<ReplayServer>(std::move(loaded).value());
     ASSERT_TRUE(server_->Start().ok());

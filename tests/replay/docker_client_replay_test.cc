@@ -11,7 +11,7 @@
 #include "mps/mps_processes.h"
 #include "replay/replay_util.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ::testing::ContainsRegex;
@@ -174,4 +174,4 @@ TEST_F(H100ReplayTest, DfShowsAnEightGigabyteShm) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

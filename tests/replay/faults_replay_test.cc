@@ -11,7 +11,7 @@
 #include "docker_api/docker_client.h"
 #include "replay/replay_util.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ::testing::HasSubstr;
@@ -207,4 +207,4 @@ TEST_F(FaultReplayTest, ExitCodeIsTakenOnlyOnceNotRunningAndSet) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

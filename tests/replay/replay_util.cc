@@ -2,7 +2,7 @@
 
 #include "support/http_framing.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 StatusOr<Cassette> LoadCommittedCassette(std::string_view name) {
   return LoadCassette(std::string(KMPS_SOURCE_DIR "/fixtures/cassettes/") + std::string(name));
@@ -60,4 +60,4 @@ StatusOr<std::unique_ptr<docker::DockerClient>> ClientFor(const ReplayServer& se
   return docker::DockerClient::Create(o);
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

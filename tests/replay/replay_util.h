@@ -13,7 +13,7 @@
 #include "support/cassette.h"
 #include "support/replay_server.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 // The cassette at KMPS_SOURCE_DIR/fixtures/cassettes/<name>.
 StatusOr<Cassette> LoadCommittedCassette(std::string_view name);
@@ -36,4 +36,4 @@ std::string ExecFrame(int stream, std::string_view payload);
 StatusOr<std::unique_ptr<docker::DockerClient>> ClientFor(
     const ReplayServer& server, std::chrono::milliseconds call_timeout = std::chrono::seconds(10));
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

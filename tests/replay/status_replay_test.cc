@@ -20,7 +20,7 @@
 #include "mps/mps_processes.h"
 #include "replay/replay_util.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ::testing::ElementsAre;
@@ -229,4 +229,4 @@ TEST_F(StatusReplayTest, H100TopReportsTheRealDaemonAndServerHealthy) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

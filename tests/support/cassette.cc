@@ -9,9 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_util.h"
 #include "support/http_framing.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -215,23 +216,7 @@ std::string SerializeCassette(const Cassette& cassette) {
 }
 
 Status SaveCassette(const Cassette& cassette, const std::filesystem::path& path) {
-  std::string text = SerializeCassette(cassette);
-  std::filesystem::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Failed("cannot write cassette " + tmp.string());
-    out << text;
-    out.flush();
-    if (!out) return Failed("cannot write cassette " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Failed("cannot rename cassette into " + path.string());
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path.string(), SerializeCassette(cassette)).WithContext("cassette");
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

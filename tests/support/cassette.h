@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 inline constexpr std::string_view kCassetteFormat = "kmps-cassette/1";
 
@@ -53,4 +53,4 @@ std::vector<std::string> PreviewLines(std::string_view raw, std::size_t max_byte
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -17,7 +17,9 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
-namespace kmps::test {
+#include "support/subprocess.h"
+
+namespace kmps::testing {
 namespace fs = std::filesystem;
 namespace {
 
@@ -69,14 +71,11 @@ TempDir::~TempDir() {
 Status RunCommand(const std::vector<std::string>& argv) {
   std::string cmd;
   for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + ShellQuote(a);
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return Failed(fmt::format("{}: popen: {}", cmd, std::strerror(errno)));
-  std::string output;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) output.append(buf, n);
-  int rc = pclose(p);
-  if (rc != 0) return Failed(fmt::format("{} failed (status {}): {}", cmd, rc, output));
+  ProcResult r = RunProcess(argv, "", {}, std::chrono::minutes(5));
+  if (r.exit_code != 0) {
+    return Failed(fmt::format("{} failed ({}): {}", cmd, r.timed_out ? "timed out" : fmt::format("exit {}", r.exit_code),
+                              r.out + r.err));
+  }
   return Status::Ok();
 }
 
@@ -287,4 +286,4 @@ Status NonElfLibraryLayout(const std::string& root, const FakeHostOptions& o) {
                                   "INPUT(-lnvidia-ml)\n", 0755);
 }
 
-}  // namespace kmps::test
+}  // namespace kmps::testing

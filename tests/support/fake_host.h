@@ -8,7 +8,7 @@
 
 #include "common/status.h"
 
-namespace kmps::test {
+namespace kmps::testing {
 
 // A fresh directory under $TMPDIR (default /tmp), removed with its contents by the destructor.
 class TempDir {
@@ -95,4 +95,9 @@ Status LeftoverDirectoryLayout(const std::string& root, const FakeHostOptions& o
 // libnvidia-ml.so.<version> is a text file (libnvidia-ml.so.1 links to it).
 Status NonElfLibraryLayout(const std::string& root, const FakeHostOptions& options = {});
 
-}  // namespace kmps::test
+}  // namespace kmps::testing
+
+namespace kmps {
+// Transitional: src/kind/kind_render_test.cc still says test::; remove once it says testing::.
+namespace test = testing;
+}  // namespace kmps

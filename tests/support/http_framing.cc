@@ -1,18 +1,13 @@
 #include "support/http_framing.h"
 
-#include <charconv>
 #include <cctype>
 
-namespace kmps::fixtures {
+#include "common/text.h"
+
+namespace kmps::testing {
 namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Parses the head (start line + headers) if the blank line has arrived. Returns false with
 // `out.state` set when the head is incomplete or malformed.
@@ -47,14 +42,13 @@ bool ParseHead(std::string_view buf, bool is_request, Framing& out) {
     out.head.target = std::string(start.substr(sp1 + 1, sp2 - sp1 - 1));
   } else {
     std::string_view code = start.substr(sp1 + 1, 3);
-    int status = 0;
-    auto [p, ec] = std::from_chars(code.data(), code.data() + code.size(), status);
-    if (start.rfind("HTTP/", 0) != 0 || ec != std::errc() || p != code.data() + 3) {
+    std::optional<int> status = code.size() == 3 ? ParseInteger<int>(code) : std::nullopt;
+    if (start.rfind("HTTP/", 0) != 0 || !status) {
       out.state = FrameState::kError;
       out.error = "malformed status line: " + std::string(start);
       return false;
     }
-    out.head.status = status;
+    out.head.status = *status;
   }
   std::size_t pos = line_end == std::string_view::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
@@ -83,12 +77,12 @@ std::optional<std::size_t> ChunkedLength(std::string_view buf, std::string& erro
     if (eol == std::string_view::npos) return std::nullopt;
     std::string_view size_line = buf.substr(pos, eol - pos);
     size_line = Trim(size_line.substr(0, size_line.find(';')));
-    std::size_t size = 0;
-    auto [p, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
-    if (size_line.empty() || ec != std::errc() || p != size_line.data() + size_line.size()) {
+    std::optional<std::size_t> parsed = ParseInteger<std::size_t>(size_line, 16);
+    if (!parsed) {
       error = "malformed chunk size line: " + std::string(size_line);
       return std::nullopt;
     }
+    std::size_t size = *parsed;
     pos = eol + 2;
     if (size == 0) {
       // Trailers, then an empty line.
@@ -127,8 +121,9 @@ void FrameBody(std::string_view buf, Framing& out) {
   auto cl = out.head.Get("Content-Length");
   std::size_t length = 0;
   if (cl) {
-    auto [p, ec] = std::from_chars(cl->data(), cl->data() + cl->size(), length);
-    if (cl->empty() || ec != std::errc() || p != cl->data() + cl->size()) {
+    std::optional<std::size_t> parsed = ParseInteger<std::size_t>(*cl);
+    if (parsed) length = *parsed;
+    if (!parsed) {
       out.state = FrameState::kError;
       out.error = "malformed Content-Length: " + std::string(*cl);
       return;
@@ -225,13 +220,12 @@ std::optional<std::string> DecodedBody(std::string_view message, const Framing& 
     if (eol == std::string_view::npos) return std::nullopt;
     std::string_view size_line = body.substr(pos, eol - pos);
     size_line = Trim(size_line.substr(0, size_line.find(';')));
-    std::size_t size = 0;
-    auto [p, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
-    if (ec != std::errc()) return std::nullopt;
-    if (size == 0) return out;
-    out.append(body.substr(eol + 2, size));
-    pos = eol + 2 + size + 2;
+    std::optional<std::size_t> size = ParseInteger<std::size_t>(size_line, 16);
+    if (!size) return std::nullopt;
+    if (*size == 0) return out;
+    out.append(body.substr(eol + 2, *size));
+    pos = eol + 2 + *size + 2;
   }
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

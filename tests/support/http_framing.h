@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 struct HttpHead {
   std::string start_line;
@@ -56,4 +56,4 @@ std::optional<std::string> DecodedBody(std::string_view message, const Framing& 
 // Case-insensitive ASCII equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -12,12 +12,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <regex>
+#include <stdexcept>
+
+#include <fmt/core.h>
 
 #include <nlohmann/json.hpp>
 
+#include "common/fd.h"
 #include "support/http_framing.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 std::string PercentDecode(std::string_view s) {
@@ -50,6 +54,9 @@ std::string ReplayServer::NormalizeTarget(std::string_view target) {
 
 ReplayServer::ReplayServer(Cassette cassette, ReplayOptions options)
     : options_(std::move(options)), cassette_(std::move(cassette)), used_(cassette_.interactions.size(), false) {}
+
+ReplayServer::ReplayServer(Handler handler, ReplayOptions options)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
 
 ReplayServer::~ReplayServer() { Stop(); }
 
@@ -194,6 +201,7 @@ std::size_t ReplayServer::connections() const {
 
 ReplayServer::Reply ReplayServer::Answer(const std::string& method, const std::string& target,
                                          const std::string& body) {
+  if (handler_) return AnswerWithHandler(method, target, body);
   std::string want = NormalizeTarget(target);
   std::lock_guard lock(mu_);
   ReceivedRequest rec{method, target, body, "", false};
@@ -235,6 +243,21 @@ ReplayServer::Reply ReplayServer::Answer(const std::string& method, const std::s
   return reply;
 }
 
+ReplayServer::Reply ReplayServer::AnswerWithHandler(const std::string& method, const std::string& target,
+                                                    const std::string& body) {
+  ReceivedRequest rec{method, target, body, "(handler)", false};
+  {
+    std::lock_guard lock(mu_);
+    requests_.push_back(rec);
+  }
+  Reply reply;
+  reply.bytes = handler_(rec, reply.close);  // unlocked: the handler may take its time
+  Framing f = FrameResponse(reply.bytes, method, /*eof=*/true);
+  reply.close = reply.close || ResponseClosesConnection(f);
+  reply.head_len = f.head_len;
+  return reply;
+}
+
 void ReplayServer::AcceptLoop() {
   while (true) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
@@ -253,16 +276,6 @@ void ReplayServer::AcceptLoop() {
     open_fds_.push_back(fd);
     workers_.emplace_back([this, fd] { ServeConnection(fd); });
   }
-}
-
-bool ReplayServer::SendAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 bool ReplayServer::Sleep(std::chrono::milliseconds t) {
@@ -285,7 +298,7 @@ void ReplayServer::ServeConnection(int fd) {
     if (req.state == FrameState::kNeedMore) {
       if (req.head_len > 0 && !sent_continue && req.head.HasToken("Expect", "100-continue")) {
         sent_continue = true;
-        if (!SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n")) break;
+        if (!WriteAll(fd, "HTTP/1.1 100 Continue\r\n\r\n")) break;
       }
       ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) continue;
@@ -301,22 +314,22 @@ void ReplayServer::ServeConnection(int fd) {
     bool ok = true;
     switch (reply.fault.kind) {
       case Fault::Kind::kNone:
-        ok = SendAll(fd, bytes);
+        ok = WriteAll(fd, bytes);
         break;
       case Fault::Kind::kTruncate:
-        SendAll(fd, bytes.substr(0, std::min(reply.fault.bytes, bytes.size())));
+        WriteAll(fd, bytes.substr(0, std::min(reply.fault.bytes, bytes.size())));
         ok = false;
         break;
       case Fault::Kind::kCloseMidStream:
-        SendAll(fd, bytes.substr(0, std::min(reply.head_len + reply.fault.bytes, bytes.size())));
+        WriteAll(fd, bytes.substr(0, std::min(reply.head_len + reply.fault.bytes, bytes.size())));
         ok = false;
         break;
       case Fault::Kind::kStallBeforeResponse:
-        ok = Sleep(reply.fault.stall) && SendAll(fd, bytes);
+        ok = Sleep(reply.fault.stall) && WriteAll(fd, bytes);
         break;
       case Fault::Kind::kStallAfterHeaders:
-        ok = SendAll(fd, bytes.substr(0, reply.head_len)) && Sleep(reply.fault.stall) &&
-             SendAll(fd, bytes.substr(reply.head_len));
+        ok = WriteAll(fd, bytes.substr(0, reply.head_len)) && Sleep(reply.fault.stall) &&
+             WriteAll(fd, bytes.substr(reply.head_len));
         break;
     }
     if (!ok || reply.close) break;
@@ -326,4 +339,29 @@ void ReplayServer::ServeConnection(int fd) {
   ::close(fd);
 }
 
-}  // namespace kmps::fixtures
+FakeDaemon::FakeDaemon(Handler handler)
+    : server_([handler = std::move(handler)](const ReceivedRequest& r, bool& close_after) {
+        return handler(FakeRequest{r.method, r.target, r.body}, close_after);
+      }) {
+  if (Status s = server_.Start(); !s.ok()) throw std::runtime_error(s.message());
+}
+
+std::vector<FakeRequest> FakeDaemon::requests() const {
+  std::vector<FakeRequest> out;
+  for (const ReceivedRequest& r : server_.requests()) out.push_back({r.method, r.target, r.body});
+  return out;
+}
+
+std::string FakeDaemon::Reply(int status, std::string_view body, std::string_view extra_headers, bool keep_alive) {
+  return fmt::format("HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}{}\r\n{}", status,
+                     body.size(), extra_headers, keep_alive ? "" : "Connection: close\r\n", body);
+}
+
+std::string FakeDaemon::Chunked(int status, const std::vector<std::string>& chunks) {
+  std::string r = fmt::format("HTTP/1.1 {} X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                              status);
+  for (const auto& c : chunks) r += fmt::format("{:x}\r\n{}\r\n", c.size(), c);
+  return r + "0\r\n\r\n";
+}
+
+}  // namespace kmps::testing

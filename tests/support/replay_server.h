@@ -1,6 +1,8 @@
-// ReplayServer: serves a recorded cassette over a Unix socket so that tests can run a real HTTP
-// client (libcurl, DockerClient) against recorded Docker Engine API exchanges, with fault
-// injection (truncation, stalls, close mid-stream). See docs/fixtures.md.
+// ReplayServer: the one HTTP/1.1 test server. It serves a recorded cassette over a Unix socket so
+// that tests can run a real HTTP client (libcurl, DockerClient) against recorded Docker Engine API
+// exchanges, with fault injection (truncation, stalls, close mid-stream), or, for transport tests,
+// whatever a handler answers (FakeDaemon below). Requests are framed by support/http_framing.h.
+// See docs/fixtures.md.
 //
 //   auto cassette = LoadCassette(KMPS_SOURCE_DIR "/fixtures/cassettes/busybox-node-exec.json");
 //   ReplayServer server(std::move(*cassette));
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -23,7 +26,7 @@
 #include "common/status.h"
 #include "support/cassette.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 // What goes wrong when one recorded response is served.
 struct Fault {
@@ -67,7 +70,14 @@ struct ReceivedRequest {
 
 class ReplayServer {
  public:
+  // The raw reply (status line, headers, body) to one request; setting `close_after` closes the
+  // connection after it (so does a reply with "Connection: close" or without a length).
+  using Handler = std::function<std::string(const ReceivedRequest& request, bool& close_after)>;
+
   explicit ReplayServer(Cassette cassette, ReplayOptions options = {});
+  // Answers every request with `handler` instead of a cassette: no misses, no synthetic ping; the
+  // requests are recorded with the label "(handler)". The handler runs on the connection's thread.
+  explicit ReplayServer(Handler handler, ReplayOptions options = {});
   ~ReplayServer();  // Stop()
   ReplayServer(const ReplayServer&) = delete;
   ReplayServer& operator=(const ReplayServer&) = delete;
@@ -106,13 +116,14 @@ class ReplayServer {
     std::size_t head_len = 0;
   };
   Reply Answer(const std::string& method, const std::string& target, const std::string& body);
+  Reply AnswerWithHandler(const std::string& method, const std::string& target, const std::string& body);
   void AcceptLoop();
   void ServeConnection(int fd);
-  bool SendAll(int fd, std::string_view bytes);
   // Waits `t` (zero: until Stop()); returns false when stopping.
   bool Sleep(std::chrono::milliseconds t);
 
   const ReplayOptions options_;
+  const Handler handler_;
   Cassette cassette_;
   std::vector<bool> used_;
   std::map<std::size_t, Fault> faults_;
@@ -134,4 +145,30 @@ class ReplayServer {
   std::mutex lifecycle_mu_;  // serialises Start()/Stop()
 };
 
-}  // namespace kmps::fixtures
+// A scripted Docker daemon for the client's transport tests: a ReplayServer that answers with a
+// handler, started on construction (std::runtime_error when it cannot listen).
+struct FakeRequest {
+  std::string method, path, body;  // path: the request target as sent
+};
+
+class FakeDaemon {
+ public:
+  using Handler = std::function<std::string(const FakeRequest&, bool& close_after)>;
+
+  explicit FakeDaemon(Handler handler);
+
+  std::string socket_path() const { return server_.socket_path(); }
+  std::string docker_host() const { return "unix://" + socket_path(); }
+  int connections() const { return static_cast<int>(server_.connections()); }
+  std::vector<FakeRequest> requests() const;
+
+  // Helpers for replies.
+  static std::string Reply(int status, std::string_view body, std::string_view extra_headers = "",
+                           bool keep_alive = true);
+  static std::string Chunked(int status, const std::vector<std::string>& chunks);
+
+ private:
+  ReplayServer server_;
+};
+
+}  // namespace kmps::testing

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 StatusOr<Cassette> ConvertExchangeLog(std::string_view jsonl, std::string_view origin) {
   Cassette cassette;
@@ -39,4 +39,4 @@ StatusOr<Cassette> ConvertExchangeLog(std::string_view jsonl, std::string_view o
   return ParseCassette(SerializeCassette(cassette), origin);
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

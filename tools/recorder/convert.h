@@ -7,8 +7,8 @@
 #include "common/status.h"
 #include "support/cassette.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 StatusOr<Cassette> ConvertExchangeLog(std::string_view jsonl, std::string_view origin);
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

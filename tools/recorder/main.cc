@@ -18,7 +18,7 @@ void OnSignal(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace kmps::fixtures;
+  using namespace kmps::testing;
   CLI::App app{"Records Docker Engine API exchanges into a kmps cassette"};
   ProxyOptions opts;
   std::string convert_in;

@@ -14,9 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/fd.h"
 #include "support/http_framing.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -26,17 +27,6 @@ bool FillAddr(const std::string& path, sockaddr_un& addr) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof(addr.sun_path)) return false;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
-}
-
-bool SendAll(int fd, const char* data, std::size_t len) {
-  while (len > 0) {
-    ssize_t n = ::send(fd, data, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data += n;
-    len -= static_cast<std::size_t>(n);
-  }
   return true;
 }
 
@@ -111,7 +101,7 @@ void RecordingProxy::ServeConnection(int client, const std::atomic<bool>& stop) 
         client_open = false;
         ::shutdown(upstream, SHUT_WR);
       } else {
-        SendAll(upstream, chunk, static_cast<std::size_t>(got));
+        WriteAll(upstream, std::string_view(chunk, static_cast<std::size_t>(got)));
         if (parse) {
           req_buf.append(chunk, static_cast<std::size_t>(got));
           while (true) {
@@ -136,7 +126,7 @@ void RecordingProxy::ServeConnection(int client, const std::atomic<bool>& stop) 
       if (got <= 0) {
         upstream_eof = true;
       } else {
-        if (client_open) SendAll(client, chunk, static_cast<std::size_t>(got));
+        if (client_open) WriteAll(client, std::string_view(chunk, static_cast<std::size_t>(got)));
         if (parse) resp_buf.append(chunk, static_cast<std::size_t>(got));
       }
     }
@@ -208,4 +198,4 @@ Status RecordingProxy::Run(const std::atomic<bool>& stop) {
   return SaveCassette(cassette_, options_.out);
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -13,7 +13,7 @@
 #include "recorder/scrubber.h"
 #include "support/cassette.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 struct ProxyOptions {
   std::string listen_path;
@@ -44,4 +44,4 @@ class RecordingProxy {
   Cassette cassette_;
 };
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 bool IsHexLower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -88,4 +88,4 @@ std::string Scrubber::ScrubResponse(std::string_view raw) {
   return out;
 }
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

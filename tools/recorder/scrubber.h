@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 
 inline constexpr std::string_view kFixedDate = "Thu, 01 Jan 2026 00:00:00 GMT";
 
@@ -39,4 +39,4 @@ class Scrubber {
   std::vector<std::pair<std::string, std::string>> replacements_;
 };
 
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace kmps::fixtures {
+namespace kmps::testing {
 namespace {
 
 const std::string kIdA(64, 'a');
@@ -49,4 +49,4 @@ TEST(ScrubberTest, ReplacementsMustKeepLength) {
 }
 
 }  // namespace
-}  // namespace kmps::fixtures
+}  // namespace kmps::testing

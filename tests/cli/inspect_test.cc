@@ -1,9 +1,8 @@
 // `kindmps-api inspect` and `config`, run as a user would run them.
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -13,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "support/fake_host.h"
+#include "support/subprocess.h"
 
 namespace kmps {
 namespace {
@@ -20,10 +20,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Result = testing::ProcResult;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -34,15 +31,8 @@ std::string Slurp(const std::string& path) {
 
 // Runs the CLI with `args` (already shell-quoted where needed); env KIND_CLUSTER_NAME unset.
 Result Cli(const std::string& args) {
-  test::TempDir dir("kmps-cli");
-  std::string cmd = "env -u KIND_CLUSTER_NAME " + std::string(KMPS_CLI_PATH) + " " + args + " >" +
-                    dir.path() + "/out 2>" + dir.path() + "/err";
-  int status = std::system(cmd.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = Slurp(dir.path() + "/out");
-  r.err = Slurp(dir.path() + "/err");
-  return r;
+  return testing::RunProcess({"/bin/sh", "-c", std::string(KMPS_CLI_PATH) + " " + args}, "",
+                             {{"KIND_CLUSTER_NAME", ""}}, std::chrono::minutes(2));
 }
 
 bool HostHasNvidiaDriver() {
@@ -70,9 +60,9 @@ TEST(CliInspect, OnAMachineWithoutAGpuSaysWhatIsMissing) {
 }
 
 TEST(CliInspect, FakeH100HostTableAndJson) {
-  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
-  test::TempDir dir("kmps-cli-h100");
-  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  testing::TempDir dir("kmps-cli-h100");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
   std::string roots = " --driver-root " + dir.path() + " --dev-root " + dir.path();
   Result r = Cli("inspect" + roots);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -89,9 +79,9 @@ TEST(CliInspect, FakeH100HostTableAndJson) {
 }
 
 TEST(CliConfig, RendersAndWritesTheKindConfig) {
-  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
-  test::TempDir dir("kmps-cli-cfg");
-  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  testing::TempDir dir("kmps-cli-cfg");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
   std::string roots = " --driver-root " + dir.path() + " --dev-root " + dir.path();
   Result r = Cli("config --name lab --workers 1 --image kindest/node:v1.33.1" + roots);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -107,7 +97,7 @@ TEST(CliConfig, RendersAndWritesTheKindConfig) {
 }
 
 TEST(CliConfig, FlagsOverrideTheFileAndBadFilesExit2) {
-  test::TempDir dir("kmps-cli-cfg");
+  testing::TempDir dir("kmps-cli-cfg");
   std::string good = dir.path() + "/good.yaml";
   const char* type_meta = "apiVersion: kindmps.dev/v1alpha1\nkind: Config\n";  // after, lines stay put
   std::ofstream(good) << "name: from-file\nworkers: 3\ndriverRoot: " << dir.path() << "\n" << type_meta;
@@ -126,8 +116,8 @@ TEST(CliConfig, FlagsOverrideTheFileAndBadFilesExit2) {
                        ":1:1: apiVersion is missing; add \"apiVersion: kindmps.dev/v1alpha1\" as the first line\n");
   Result flag = Cli("config --workers -1");
   EXPECT_EQ(flag.exit_code, 2);
-  if (!test::CanMakeDevices()) GTEST_SKIP() << test::kNeedsMknodMessage;
-  ASSERT_TRUE(test::DebianLayout(dir.path()).ok());
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  ASSERT_TRUE(testing::DebianLayout(dir.path()).ok());
   Result o = Cli("config --config " + good + " --name from-flag --workers 0 --dev-root " + dir.path());
   ASSERT_EQ(o.exit_code, 0) << o.err;
   YAML::Node doc = YAML::Load(o.out);
@@ -136,8 +126,8 @@ TEST(CliConfig, FlagsOverrideTheFileAndBadFilesExit2) {
 }
 
 TEST(CliConfig, BrokenHostExits3BeforePrinting) {
-  test::TempDir dir("kmps-cli-broken");
-  ASSERT_TRUE(test::MissingServerLayout(dir.path()).ok());
+  testing::TempDir dir("kmps-cli-broken");
+  ASSERT_TRUE(testing::MissingServerLayout(dir.path()).ok());
   Result r = Cli("config --driver-root " + dir.path() + " --dev-root " + dir.path());
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.out, "");

@@ -1,10 +1,12 @@
-// Runs a command for the emulator tests: stdin text in, stdout+stderr out, exit code, with a
-// wall-clock limit after which the whole process group is killed.
+// The tests' process runner: runs a command to its end, stdin text in, stdout and stderr out, exit
+// code, with a wall-clock limit after which the whole process group is killed. (The product's own
+// runner, kind::RunProcess, streams kind's merged output and forwards signals.)
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kmps::testing {
@@ -27,8 +29,13 @@ bool ProcessAlive(int pid);
 
 // Polls `pred` every 20 ms until it holds or `limit` passes; returns its last value.
 template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10));
+bool WaitFor(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= end) return pred();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 }  // namespace kmps::testing
-
-#include "emulators/subprocess_inl.h"

@@ -1,4 +1,4 @@
-#include "emulators/subprocess.h"
+#include "support/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>

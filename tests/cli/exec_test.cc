@@ -1,11 +1,6 @@
 // `kindmps-api exec` and `ps`, run as the built binary against the real engine.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
+#include <chrono>
 #include <sstream>
 
 #include <fmt/core.h>
@@ -13,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "support/docker_test_env.h"
+#include "support/subprocess.h"
 
 namespace kmps::cli {
 namespace {
@@ -20,30 +16,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using CliRun = testing::ProcResult;
 
 // Runs the CLI through the shell with `env_prefix` (e.g. "DOCKER_HOST=...") and `args`.
 CliRun Cli(const std::string& args, const std::string& env_prefix = "") {
-  std::string out = fmt::format("/tmp/kmps-cli-{}-out", getpid()), err = fmt::format("/tmp/kmps-cli-{}-err", getpid());
-  std::string cmd = fmt::format("{} {}/src/cli/kindmps-api {} >{} 2>{}", env_prefix, KMPS_BINARY_DIR, args, out, err);
-  int status = std::system(cmd.c_str());
-  CliRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = Slurp(out);
-  r.err = Slurp(err);
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
+  return testing::RunProcess({"/bin/sh", "-c", fmt::format("{} {} {}", env_prefix, KMPS_CLI_PATH, args)}, "", {},
+                             std::chrono::minutes(2));
 }
 
 class CliExecTest : public kmps::testing::DockerContainerTest {};
