@@ -1,7 +1,9 @@
 // Last error per thread, kmps_version_string, kmps_free.
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <new>
+#include <optional>
 #include <string>
 
 #include <fmt/core.h>
@@ -22,23 +24,38 @@ LastError& Last() {
   return last;
 }
 
+// The one table of error kinds: each kind, its name (kmps_error_kind_name) and the Status code it
+// comes from. The bindings take the names from kmps_error_kind_name, and their tests check their
+// own tables against it; docs/c-api.md lists them.
+struct KindEntry {
+  kmps_error_kind kind;
+  const char* name;
+  std::optional<Code> code;  // none for KMPS_ERROR_INTERNAL (no Status has it)
+};
+constexpr KindEntry kKinds[] = {
+    {KMPS_ERROR_NONE, "none", Code::kOk},
+    {KMPS_ERROR_INVALID_ARGUMENT, "invalid argument", Code::kInvalidArgument},
+    {KMPS_ERROR_NOT_FOUND, "not found", Code::kNotFound},
+    {KMPS_ERROR_CONFLICT, "conflict", Code::kConflict},
+    {KMPS_ERROR_BAD_REQUEST, "bad request", Code::kBadRequest},
+    {KMPS_ERROR_SERVER, "server error", Code::kServerError},
+    {KMPS_ERROR_UNAVAILABLE, "unavailable", Code::kUnavailable},
+    {KMPS_ERROR_PERMISSION, "permission denied", Code::kPermissionDenied},
+    {KMPS_ERROR_TIMEOUT, "timeout", Code::kDeadlineExceeded},
+    {KMPS_ERROR_PROTOCOL, "protocol error", Code::kProtocol},
+    {KMPS_ERROR_ENVIRONMENT, "environment missing", Code::kEnvironment},
+    {KMPS_ERROR_FAILED, "failed", Code::kFailed},
+    {KMPS_ERROR_CANCELLED, "cancelled", Code::kCancelled},
+    {KMPS_ERROR_INTERNAL, "internal error", std::nullopt},
+};
+// Every Code (kOk..kCancelled) has a row, and so has KMPS_ERROR_INTERNAL.
+static_assert(std::size(kKinds) == static_cast<std::size_t>(Code::kCancelled) + 2);
+
 }  // namespace
 
 kmps_error_kind KindFor(Code code) {
-  switch (code) {
-    case Code::kOk: return KMPS_ERROR_NONE;
-    case Code::kInvalidArgument: return KMPS_ERROR_INVALID_ARGUMENT;
-    case Code::kNotFound: return KMPS_ERROR_NOT_FOUND;
-    case Code::kConflict: return KMPS_ERROR_CONFLICT;
-    case Code::kBadRequest: return KMPS_ERROR_BAD_REQUEST;
-    case Code::kServerError: return KMPS_ERROR_SERVER;
-    case Code::kUnavailable: return KMPS_ERROR_UNAVAILABLE;
-    case Code::kPermissionDenied: return KMPS_ERROR_PERMISSION;
-    case Code::kDeadlineExceeded: return KMPS_ERROR_TIMEOUT;
-    case Code::kProtocol: return KMPS_ERROR_PROTOCOL;
-    case Code::kEnvironment: return KMPS_ERROR_ENVIRONMENT;
-    case Code::kFailed: return KMPS_ERROR_FAILED;
-    case Code::kCancelled: return KMPS_ERROR_CANCELLED;
+  for (const KindEntry& e : kKinds) {
+    if (e.code == code) return e.kind;
   }
   return KMPS_ERROR_INTERNAL;
 }
@@ -93,23 +110,10 @@ const char* kmps_last_error(void) { return kmps::capi::Last().text.c_str(); }
 int kmps_last_error_kind(void) { return kmps::capi::Last().kind; }
 
 const char* kmps_error_kind_name(int kind) {
-  switch (kind) {
-    case KMPS_ERROR_NONE: return "none";
-    case KMPS_ERROR_INVALID_ARGUMENT: return "invalid argument";
-    case KMPS_ERROR_NOT_FOUND: return "not found";
-    case KMPS_ERROR_CONFLICT: return "conflict";
-    case KMPS_ERROR_BAD_REQUEST: return "bad request";
-    case KMPS_ERROR_SERVER: return "server error";
-    case KMPS_ERROR_UNAVAILABLE: return "unavailable";
-    case KMPS_ERROR_PERMISSION: return "permission denied";
-    case KMPS_ERROR_TIMEOUT: return "timeout";
-    case KMPS_ERROR_PROTOCOL: return "protocol error";
-    case KMPS_ERROR_ENVIRONMENT: return "environment missing";
-    case KMPS_ERROR_FAILED: return "failed";
-    case KMPS_ERROR_CANCELLED: return "cancelled";
-    case KMPS_ERROR_INTERNAL: return "internal error";
-    default: return "unknown";
+  for (const kmps::capi::KindEntry& e : kmps::capi::kKinds) {
+    if (e.kind == kind) return e.name;
   }
+  return "unknown";
 }
 
 const char* kmps_version_string(void) { return KMPS_VERSION; }
