@@ -10,11 +10,6 @@
 
 namespace kmps::docker {
 
-namespace {
-
-
-}  // namespace
-
 std::string DaemonMessage(long http_status, std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_object() && j.contains("message") && j["message"].is_string()) {
