@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "cluster/cdi_spec.h"
 #include "cluster/shm.h"
 #include "common/deadline.h"
 #include "common/text.h"
@@ -17,13 +18,14 @@ namespace {
 using std::chrono::milliseconds;
 
 // $1: /dev/shm's wanted size in bytes; $2: the deadline of each MPS command in the node, in
-// seconds; $3: the uid of the server to start, empty for none; $4...: control commands to send
-// (the settings). The pipe and log directories come in the environment, as every MPS exec has
+// seconds; $3: the uid of the server to start, empty for none; $4: where the CDI spec goes; $5:
+// the spec, empty for none (written last, once MPS runs, and only when it changed); $6...:
+// control commands to send (the settings). The pipe and log directories come in the environment, as every MPS exec has
 // them. It reports on stdout in lines "kmps: ...", and stops at the first failure with
 // "kmps: fail <step> [<index>] <exit>" and the step's output on stderr; last come whether the
 // control socket exists and /proc/mounts.
-constexpr const char* kPrepareScript = R"sh(want=$1 t=$2 uid=$3; shift 3
-pipe=$CUDA_MPS_PIPE_DIRECTORY log=$CUDA_MPS_LOG_DIRECTORY
+constexpr const char* kPrepareScript = R"sh(want=$1 t=$2 uid=$3 cdi=$4 spec=$5; shift 5
+pipe=$CUDA_MPS_PIPE_DIRECTORY log=$CUDA_MPS_LOG_DIRECTORY plugin=$KMPS_DEVICE_PLUGIN_SOCKET
 say() { printf 'kmps: %s\n' "$*"; }
 fail() { say "fail $*"; exit 0; }
 run() { if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@"; else "$@"; fi; }
@@ -63,7 +65,17 @@ else
     esac
   fi
 fi
+if [ -n "$spec" ]; then
+  if [ "$(cat "$cdi" 2>/dev/null)" = "$(printf '%s' "$spec")" ]; then
+    say cdi kept
+  else
+    out=$({ mkdir -p "${cdi%/*}" && printf '%s' "$spec" >"$cdi.tmp" && mv -f "$cdi.tmp" "$cdi"; } 2>&1) ||
+      { rc=$?; printf '%s\n' "$out" >&2; fail cdi $rc; }
+    say cdi written
+  fi
+fi
 [ -S "$pipe/control" ] && say socket
+[ -S "$plugin" ] && say plugin
 say mounts
 cat /proc/mounts)sh";
 
@@ -92,6 +104,10 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
                               OneLine(err)));
   }
   if (step == "daemon") return mps::DaemonStartError(node, rc, err);
+  if (step == "cdi") {
+    return Failed(fmt::format("cannot write the CDI spec {} in node {} (exit {}): {}", kCdiSpecPath, node, rc,
+                              OneLine(err)));
+  }
   std::string command;
   if (step == "command" && words.size() == 3) {
     auto commands = ControlCommands(mps);
@@ -122,14 +138,16 @@ std::vector<std::string> ControlCommands(const kind::MpsSettings& settings) {
   return commands;
 }
 
-node::Command PrepareNodeCommand(const kind::ClusterConfig& config, milliseconds timeout) {
+node::Command PrepareNodeCommand(const kind::ClusterConfig& config, const std::string& cdi_spec,
+                                 milliseconds timeout) {
   long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
   std::vector<std::string> commands = ControlCommands(config.mps);
   node::Command c;
   c.argv = {"sh", "-c", kPrepareScript, "kmps-prepare", std::to_string(config.shm_bytes), std::to_string(seconds),
-            config.mps.start_server ? std::to_string(config.mps.server_uid) : ""};
+            config.mps.start_server ? std::to_string(config.mps.server_uid) : "", kCdiSpecPath, cdi_spec};
   c.argv.insert(c.argv.end(), commands.begin(), commands.end());
   c.env = mps::MpsEnvironment(config.mps);
+  c.env.push_back(fmt::format("KMPS_DEVICE_PLUGIN_SOCKET={}", kDevicePluginSocket));
   // Each MPS command may be tried 4 times (transient refusals); the client's deadline leaves the
   // node's `timeout` time to fire first.
   size_t sends = 1 + 4 * (commands.size() + 2);
@@ -167,6 +185,10 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
       report.server = std::string(words[1]);
     } else if (words[0] == "socket") {
       report.pipe_socket = true;
+    } else if (words[0] == "cdi" && words.size() == 2) {
+      report.cdi = std::string(words[1]);
+    } else if (words[0] == "plugin") {
+      report.device_plugin = true;
     }
   });
   KMPS_RETURN_IF_ERROR(failed);
@@ -182,8 +204,9 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
   return report;
 }
 
-StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, milliseconds timeout) {
-  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, timeout)));
+StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, const std::string& cdi_spec,
+                               milliseconds timeout) {
+  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, cdi_spec, timeout)));
   KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(node.name(), ran, config, timeout));
   const kind::MpsSettings& mps = config.mps;
   bool want_server = mps.start_server;
@@ -218,6 +241,8 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& conf
   prepared.status.node = node.info();
   prepared.status.shm_bytes = report.shm_bytes;
   prepared.status.pipe_socket = report.pipe_socket;
+  prepared.status.cdi_spec = !report.cdi.empty();
+  prepared.status.device_plugin = report.device_plugin;
   prepared.status.mps = processes;
   prepared.status.problems = JudgeNode(prepared.status, config);
   std::string server = want_server ? fmt::format("server pid {}", processes.servers.front().pid) : "no server requested";

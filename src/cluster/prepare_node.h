@@ -17,7 +17,8 @@ namespace kmps::cluster {
 
 // Pure: the exec that prepares a node for `config` (argv, env, deadline). The control commands
 // it sends are ControlCommands(config.mps); `timeout` bounds each command in the node.
-node::Command PrepareNodeCommand(const kind::ClusterConfig& config,
+// `cdi_spec` (RenderCdiSpec; empty: none) is written to kCdiSpecPath once MPS runs.
+node::Command PrepareNodeCommand(const kind::ClusterConfig& config, const std::string& cdi_spec = "",
                                  std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Pure: the MPS control commands that apply the configured settings, in order.
@@ -29,6 +30,8 @@ struct PrepareReport {
   bool daemon_started = false;   // false: one was running
   std::string server;            // "started", "running", "none" (not asked for), "timeout"
   bool pipe_socket = false;
+  std::string cdi;               // "written", "kept", or "" (none asked for)
+  bool device_plugin = false;    // the kindmps device plugin's socket is there
   std::optional<uint64_t> shm_bytes;  // from /proc/mounts after the work
 };
 
@@ -44,7 +47,7 @@ struct Prepared {
   NodeStatus status;
   std::string note;
 };
-StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config,
+StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, const std::string& cdi_spec = "",
                                std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 }  // namespace kmps::cluster

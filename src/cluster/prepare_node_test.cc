@@ -28,20 +28,23 @@ TEST(PrepareNodeCommand, ValuesArePositionalArgumentsNeverScriptText) {
   c.mps.server_uid = 1000;
   c.mps.default_active_thread_percentage = 50;
   c.mps.pinned_device_memory_limits = {{"0", "2G"}};
-  node::Command e = PrepareNodeCommand(c, std::chrono::seconds(7));
-  ASSERT_EQ(e.argv.size(), 9u);
+  node::Command e = PrepareNodeCommand(c, "{\"cdiVersion\": \"0.6.0\"}\n", std::chrono::seconds(7));
+  ASSERT_EQ(e.argv.size(), 11u);
   EXPECT_EQ(e.argv[0], "sh");
   EXPECT_EQ(e.argv[1], "-c");
   EXPECT_EQ(e.argv[2].find("rm -rf"), std::string::npos);
   EXPECT_EQ(e.argv[4], "8589934592");
   EXPECT_EQ(e.argv[5], "7");
   EXPECT_EQ(e.argv[6], "1000");
-  EXPECT_EQ(e.argv[7], "set_default_active_thread_percentage 50");
-  EXPECT_EQ(e.argv[8], "set_default_device_pinned_mem_limit 0 2G");
+  EXPECT_EQ(e.argv[7], "/var/run/cdi/kindmps.json");
+  EXPECT_EQ(e.argv[8], "{\"cdiVersion\": \"0.6.0\"}\n");  // the spec is data too
+  EXPECT_EQ(e.argv[9], "set_default_active_thread_percentage 50");
+  EXPECT_EQ(e.argv[10], "set_default_device_pinned_mem_limit 0 2G");
   EXPECT_EQ(e.env[0], "CUDA_MPS_PIPE_DIRECTORY=/tmp/x'; rm -rf / #");
   EXPECT_GT(e.timeout, std::chrono::seconds(7));  // the node's timeouts fire first
   c.mps.start_server = false;
   EXPECT_EQ(PrepareNodeCommand(c).argv[6], "");  // no server
+  EXPECT_EQ(PrepareNodeCommand(c).argv[8], "");  // no spec
 }
 
 TEST(ParsePrepareResult, ARemountIsVerifiedFromTheMountsAfterIt) {
@@ -154,7 +157,7 @@ TEST(PrepareNode, AHangingStartServerIsJudgedByTheProcessTable) {
   node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
     return Reported("kmps: daemon running\nkmps: server timeout\n");
   };
-  auto r = PrepareNode(node, Config(), std::chrono::seconds(1));
+  auto r = PrepareNode(node, Config(), "", std::chrono::seconds(1));
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->status.mps.servers.size(), 1u);
   EXPECT_EQ(r->status.mps.servers[0].pid, 64);
@@ -166,7 +169,7 @@ TEST(PrepareNode, AHangWithNoServerIsADeadline) {
   node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
     return Reported("kmps: daemon running\nkmps: server timeout\n");
   };
-  auto r = PrepareNode(node, Config(), std::chrono::seconds(1));
+  auto r = PrepareNode(node, Config(), "", std::chrono::seconds(1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded);
 }
@@ -177,7 +180,7 @@ TEST(PrepareNode, ADaemonThatNeverShowsIsAFailureNamingItsLog) {
   node.handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
     return Reported("kmps: daemon started\nkmps: server started\n");
   };
-  auto r = PrepareNode(node, Config(), std::chrono::milliseconds(300));
+  auto r = PrepareNode(node, Config(), "", std::chrono::milliseconds(300));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("w-worker"), std::string::npos);
   EXPECT_NE(r.status().message().find("/var/log/nvidia-mps/control.log"), std::string::npos);

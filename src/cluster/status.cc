@@ -2,8 +2,10 @@
 
 #include <fmt/core.h>
 
+#include "cluster/cdi_spec.h"
 #include "cluster/nodes.h"
 #include "cluster/shm.h"
+#include "common/text.h"
 #include "node/docker_node.h"
 #include "mps/mps_control.h"
 
@@ -11,8 +13,11 @@ namespace kmps::cluster {
 
 namespace {
 constexpr std::string_view kSeparator = "--kmps-pipe--\n";
-// $1: the pipe directory. Prints /proc/mounts, a separator, and whether the control socket exists.
-constexpr const char* kProbeScript = "cat /proc/mounts; printf -- '--kmps-pipe--\\n'; [ -S \"$1/control\" ] && echo socket; true";
+// $1: the pipe directory, $2 the CDI spec, $3 the device plugin's socket. Prints /proc/mounts, a
+// separator, then a line each for what exists: the control socket, the spec, the plugin.
+constexpr const char* kProbeScript =
+    "cat /proc/mounts; printf -- '--kmps-pipe--\\n'; [ -S \"$1/control\" ] && echo socket; "
+    "[ -f \"$2\" ] && echo cdi; [ -S \"$3\" ] && echo plugin; true";
 }  // namespace
 
 bool ClusterStatus::healthy() const {
@@ -45,6 +50,7 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"gpu", n.node.gpu},
                       {"shmBytes", n.shm_bytes ? nlohmann::json(*n.shm_bytes) : nlohmann::json(nullptr)},
                       {"pipeSocket", n.pipe_socket},
+                      {"mpsAccess", n.node.gpu ? nlohmann::json(n.mps_access()) : nlohmann::json(nullptr)},
                       {"mps", {{"control", control}, {"servers", servers}}},
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
@@ -89,14 +95,20 @@ void ReadProcessesInto(node::Node& node, NodeStatus& s) {
 
 void ReadProbeInto(node::Node& node, NodeStatus& s, const kind::ClusterConfig& config) {
   node::Command probe;
-  probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory};
+  probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
   probe.timeout = std::chrono::seconds(20);
   auto r = node.Run(probe);
   if (r.ok() && r->exit_code == 0) {
     size_t sep = r->out.find(kSeparator);
     std::string_view mounts = std::string_view(r->out).substr(0, sep);
     s.shm_bytes = ParseShmBytes(mounts);
-    s.pipe_socket = sep != std::string::npos && r->out.find("socket", sep + kSeparator.size()) != std::string::npos;
+    if (sep != std::string::npos) {
+      ForEachLine(std::string_view(r->out).substr(sep + kSeparator.size()), [&](std::string_view line) {
+        if (line == "socket") s.pipe_socket = true;
+        if (line == "cdi") s.cdi_spec = true;
+        if (line == "plugin") s.device_plugin = true;
+      });
+    }
   } else {
     s.problems.push_back(fmt::format("node {}: cannot read /proc/mounts: {}", s.node.name,
                                      r.ok() ? fmt::format("exit {}", r->exit_code) : r.status().message()));
@@ -126,6 +138,8 @@ NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config) {
       });
       s.shm_bytes = probe.shm_bytes;
       s.pipe_socket = probe.pipe_socket;
+      s.cdi_spec = probe.cdi_spec;
+      s.device_plugin = probe.device_plugin;
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }
   }

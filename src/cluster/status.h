@@ -20,9 +20,14 @@ struct NodeStatus {
   node::NodeInfo node;
   std::optional<uint64_t> shm_bytes;
   bool pipe_socket = false;
+  bool cdi_spec = false;       // kindmps's CDI spec is in the node (cdi_spec.h)
+  bool device_plugin = false;  // and the kindmps device plugin is registered with kubelet
   mps::MpsProcesses mps;
   std::vector<std::string> problems;  // empty when healthy
   bool healthy() const { return problems.empty(); }
+  // How Pods reach MPS here: "cdi" (kindmps-api pod --access cdi: the spec and the plugin are
+  // there), else "hostpath" (a hostPath volume of the pipe directory).
+  std::string mps_access() const { return cdi_spec && device_plugin ? "cdi" : "hostpath"; }
 };
 
 struct ClusterStatus {

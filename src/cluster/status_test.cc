@@ -17,7 +17,7 @@ TEST(ReadNodeStatus, AHealthyGpuNode) {
   testing::FakeNode node("demo-control-plane");
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
   node.handler = [](const node::Command& e) -> StatusOr<node::CommandResult> {
-    EXPECT_EQ(e.argv.back(), "/tmp/nvidia-mps");
+    EXPECT_EQ(e.argv[4], "/tmp/nvidia-mps");
     return node::CommandResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
   };
   NodeStatus s = ReadNodeStatus(node, Config());

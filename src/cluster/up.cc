@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "cluster/cdi_spec.h"
 #include "cluster/nodes.h"
 #include "cluster/prepare_node.h"
 #include "kind/host_inspect.h"
@@ -137,8 +138,8 @@ Status EnsureCluster(Env& env, const UpOptions& options, StepRunner& steps, UpRe
 
 // Every GPU node prepared (one exec and one `top` each), every other node read as `status`
 // reads it, all at once.
-Status PrepareNodes(const kind::ClusterConfig& config, node::NodeList& nodes, StepRunner& steps, UpResult& result,
-                    std::string& detail) {
+Status PrepareNodes(const kind::ClusterConfig& config, const kind::HostInventory& inventory, node::NodeList& nodes,
+                    StepRunner& steps, UpResult& result, std::string& detail) {
   std::vector<size_t> gpu;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const node::NodeInfo& n = nodes[i]->info();
@@ -156,7 +157,7 @@ Status PrepareNodes(const kind::ClusterConfig& config, node::NodeList& nodes, St
       result.status.nodes[i] = ReadNodeStatus(n, config);
       return Status::Ok();
     }
-    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config));
+    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config, RenderCdiSpec(n.name(), config, inventory)));
     result.status.nodes[i] = std::move(prepared.status);
     notes[i] = std::move(prepared.note);
     return Status::Ok();
@@ -209,7 +210,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
       {"Create the kind cluster",
        [&](std::string& detail) { return EnsureCluster(env, options, steps, result, nodes, detail); }},
       {"Start MPS in the GPU nodes",
-       [&](std::string& detail) { return PrepareNodes(config, nodes, steps, result, detail); }},
+       [&](std::string& detail) { return PrepareNodes(config, inventory, nodes, steps, result, detail); }},
       // An unhealthy cluster is a result, not an error: the caller prints the status and exits 1.
       {"Verify",
        [&](std::string& detail) -> Status {

@@ -31,10 +31,12 @@ void EmitStrings(YAML::Emitter& out, const char* key, const std::vector<std::str
 
 }  // namespace
 
+std::string NodeLibraryPath(const HostLibrary& lib) { return kLibDir + lib.soname; }
+
 std::vector<ExtraMount> GpuMounts(const HostInventory& inventory) {
   std::vector<ExtraMount> mounts;
   for (const auto& lib : inventory.libraries) {
-    mounts.push_back({lib.real_path, kLibDir + lib.soname, true, ""});
+    mounts.push_back({lib.real_path, NodeLibraryPath(lib), true, ""});
   }
   for (const auto& bin : inventory.binaries) {
     mounts.push_back({bin.real_path, kBinDir + bin.name, true, ""});
@@ -80,6 +82,11 @@ StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostIn
     out << YAML::BeginMap;
     out << YAML::Key << "role" << YAML::Value << role;
     if (!config.image.empty()) out << YAML::Key << "image" << YAML::Value << config.image;
+    if (IsGpuNode(config, node, role)) {
+      // Pods select MPS nodes by this label (kindmps-api pod's nodeSelector).
+      out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap << YAML::Key << kMpsNodeLabel << YAML::Value
+          << kMpsNodeLabelValue << YAML::EndMap;
+    }
     if (!mounts.empty()) {
       out << YAML::Key << "extraMounts" << YAML::Value << YAML::BeginSeq;
       for (const auto& m : mounts) {

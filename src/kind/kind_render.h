@@ -13,7 +13,13 @@ namespace kmps::kind {
 // readOnly mounts that pass the driver through to a GPU node: each library's real file at
 // /usr/lib/x86_64-linux-gnu/<soname>, the binaries at /usr/bin/<name>, each CDI spec at its own
 // path. No two share a container path.
+// The label every GPU node gets through kind's node `labels`: kindmps.dev/mps=ready.
+inline constexpr const char* kMpsNodeLabel = "kindmps.dev/mps";
+inline constexpr const char* kMpsNodeLabelValue = "ready";
+
 std::vector<ExtraMount> GpuMounts(const HostInventory& inventory);
+// Where a GPU node has `lib` (its extraMount's container path).
+std::string NodeLibraryPath(const HostLibrary& lib);
 
 // A kind Cluster (apiVersion kind.x-k8s.io/v1alpha4), byte-for-byte deterministic.
 // kInvalidArgument if two mounts of one node share a container path.

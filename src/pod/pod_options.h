@@ -10,13 +10,15 @@
 
 #include "common/status.h"
 #include "kind/cluster_config.h"
+#include "kind/kind_render.h"
 #include "pod/mps_access.h"
 
 namespace kmps::pod {
 
-// The node label that `up` gives nodes whose MPS is ready, and what the Pods select by default.
-inline constexpr const char* kMpsNodeLabel = "kindmps.dev/mps";
-inline constexpr const char* kMpsNodeLabelValue = "ready";
+// The node label that `up` gives GPU nodes (kind/kind_render.h), and what the Pods select by
+// default.
+using kind::kMpsNodeLabel;
+using kind::kMpsNodeLabelValue;
 // kind gives each node this label with the node container's name.
 inline constexpr const char* kHostnameLabel = "kubernetes.io/hostname";
 
