@@ -52,7 +52,7 @@ floor() {
   for n in "${nodes[@]}"; do one_exec "$n" & done
   wait
 }
-us() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); }
+us() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); }
 fresh_ours() {  # our share of an up that recreates the cluster, in microseconds
   "$cli" up "${up_flags[@]}" --recreate --json | /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["timings"]["oursMs"] * 1000))'
 }

@@ -9,12 +9,12 @@
 #include <memory>
 #include <string>
 
-#include "cluster/node.h"
 #include "cluster/nodes.h"
 #include "cluster/status.h"
 #include "cluster/up.h"
 #include "docker_api/docker_client.h"
 #include "mps/mps_control.h"
+#include "node/docker_node.h"
 #include "support/replay_server.h"
 
 namespace kmps {
@@ -56,13 +56,25 @@ class H100E2eReplay : public ::testing::Test {
     }
   }
 
+  StatusOr<node::NodeList> ListNodes() {
+    node::DockerProvider provider(*client_);
+    return cluster::ListClusterNodes(provider, GpuE2eConfig());
+  }
+  // The GPU node of the run, on a connection of its own.
+  node::DockerNode WorkerNode() {
+    auto own = client_->Clone();
+    EXPECT_TRUE(own.ok());
+    return node::DockerNode({"gpu-e2e-worker", "worker", true, true}, std::move(own).value());
+  }
+
   std::unique_ptr<ReplayServer> server_;
   std::unique_ptr<docker::DockerClient> client_;
 };
 
 TEST_F(H100E2eReplay, GpuStatusSeesTheRealControlDaemonAndServer) {
   ASSERT_NO_FATAL_FAILURE(Serve("h100-e2e-status.json"));
-  auto status = cluster::CollectStatus(*client_, GpuE2eConfig());
+  node::DockerProvider provider(*client_);
+  auto status = cluster::CollectStatus(provider, GpuE2eConfig());
   ASSERT_TRUE(status.ok()) << status.status().message();
   EXPECT_TRUE(status->healthy());
   ASSERT_EQ(status->nodes.size(), 2u);
@@ -88,15 +100,15 @@ TEST_F(H100E2eReplay, GpuStatusSeesTheRealControlDaemonAndServer) {
 TEST_F(H100E2eReplay, GpuMpsCommandsGetTheRealDaemonsReplies) {
   ASSERT_NO_FATAL_FAILURE(Serve("h100-e2e-mps.json"));
   // The commands in the order the run sent them (each exec create is matched by its path).
-  auto nodes = cluster::ListNodes(*client_, GpuE2eConfig());
+  auto nodes = ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status().message();
-  cluster::DockerNode node(*client_, "gpu-e2e-worker");
+  node::DockerNode node = WorkerNode();
   kind::MpsSettings mps;
   auto reply = [&](const char* command) { return mps::SendCommand(node, mps, command); };
   auto atp = reply("get_default_active_thread_percentage");
   ASSERT_TRUE(atp.ok()) << atp.status().message();
   EXPECT_EQ(*atp, "100.0\n");
-  auto list_again = [&]() { return cluster::ListNodes(*client_, GpuE2eConfig()); };
+  auto list_again = [&]() { return ListNodes(); };
   ASSERT_TRUE(list_again().ok());
   auto set = reply("set_default_active_thread_percentage 50");
   ASSERT_TRUE(set.ok()) << set.status().message();
@@ -121,20 +133,20 @@ TEST_F(H100E2eReplay, GpuMpsCommandsGetTheRealDaemonsReplies) {
 
 TEST_F(H100E2eReplay, GpuPodClientShowsInTheRealServerLog) {
   ASSERT_NO_FATAL_FAILURE(Serve("h100-e2e-pod.json"));
-  cluster::DockerNode node(*client_, "gpu-e2e-worker");
+  node::DockerNode node = WorkerNode();
   kind::MpsSettings mps;
-  ASSERT_TRUE(cluster::ListNodes(*client_, GpuE2eConfig()).ok());
+  ASSERT_TRUE(ListNodes().ok());
   auto servers = mps::SendCommand(node, mps, "get_server_list");
   ASSERT_TRUE(servers.ok()) << servers.status().message();
   auto pids = mps::ParseServerList(*servers);
   ASSERT_EQ(pids.size(), 1u);
-  ASSERT_TRUE(cluster::ListNodes(*client_, GpuE2eConfig()).ok());
+  ASSERT_TRUE(ListNodes().ok());
   auto clients = mps::SendCommand(node, mps, "get_client_list " + std::to_string(pids[0]));
   ASSERT_TRUE(clients.ok()) << clients.status().message();
   // The pod has its own PID namespace: the daemon knows its client as PID 0.
   EXPECT_EQ(*clients, "0\n");
 
-  auto top = client_->Top("gpu-e2e-worker", "");
+  auto top = node.Processes("");
   ASSERT_TRUE(top.ok()) << top.status().message();
   mps::MpsProcesses p = mps::FindMpsProcesses(*top);
   ASSERT_TRUE(p.control.has_value());
@@ -158,14 +170,16 @@ TEST_F(H100E2eReplay, GpuDownQuitsTheRealDaemonAndWaitsForIt) {
   options.config = GpuE2eConfig();
   options.keep_cluster = true;
   std::vector<std::string> done;
-  Status s = cluster::Down(*client_, options, [&](const cluster::ProgressEvent& e) {
+  cluster::DockerEnv env(*client_);
+  Status s = cluster::Down(env.env(), options, [&](const cluster::ProgressEvent& e) {
     if (e.kind == cluster::ProgressEvent::Kind::kStepDone) done.push_back(e.detail);
   });
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0], "1 node");
   // After down, the cluster has no node left.
-  auto status = cluster::CollectStatus(*client_, GpuE2eConfig());
+  node::DockerProvider provider(*client_);
+  auto status = cluster::CollectStatus(provider, GpuE2eConfig());
   ASSERT_TRUE(status.ok());
   EXPECT_FALSE(status->healthy());
   EXPECT_TRUE(status->nodes.empty());

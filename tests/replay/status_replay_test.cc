@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/status.h"
+#include "node/docker_node.h"
 #include "docker_api/url_query.h"
 #include "kind/cluster_config.h"
 #include "mps/mps_processes.h"
@@ -50,7 +51,8 @@ class StatusReplayTest : public ::testing::Test {
     if (!client.ok()) return {};
     // As `kindmps-api status` does (cli/cmd_cluster.cc Connect): a ping, then CollectStatus.
     EXPECT_TRUE((*client)->Ping().ok());
-    auto status = cluster::CollectStatus(**client, Config(name));
+    node::DockerProvider provider(**client);
+    auto status = cluster::CollectStatus(provider, Config(name));
     EXPECT_TRUE(status.ok()) << status.status().message();
     EXPECT_THAT(server_->misses(), IsEmpty());
     std::vector<std::string> unused = server_->unused();

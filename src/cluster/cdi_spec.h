@@ -1,0 +1,26 @@
+// The CDI spec `up` writes into each GPU node: one device of kind kindmps.dev/mps, named after the
+// node, whose container edits give a container what an MPS client needs: the pipe directory
+// (bound read-write), CUDA_MPS_PIPE_DIRECTORY, the GPU device nodes (by type and number, so
+// containerd need not find them in the node) and the driver libraries at the paths the node has
+// them. The node's kindmps-device-plugin hands this device to Pods that ask for kindmps.dev/mps.
+#pragma once
+
+#include <string>
+
+#include "kind/cluster_config.h"
+#include "kind/host_inspect.h"
+
+namespace kmps::cluster {
+
+inline constexpr const char* kCdiSpecPath = "/var/run/cdi/kindmps.json";
+inline constexpr const char* kCdiKind = "kindmps.dev/mps";
+// containerd 1.7 (CDI 0.5.0–0.8.0 here, upstream 1.7.24 up to 0.7.0) and 2.x read 0.6.0.
+inline constexpr const char* kCdiVersion = "0.6.0";
+// Where a node's device plugin registers with kubelet; its socket there means CDI access works.
+inline constexpr const char* kDevicePluginSocket = "/var/lib/kubelet/device-plugins/kindmps.sock";
+
+// Pure: the spec (JSON, which CDI reads as well as YAML) for node `node`.
+std::string RenderCdiSpec(const std::string& node, const kind::ClusterConfig& config,
+                          const kind::HostInventory& inventory);
+
+}  // namespace kmps::cluster
