@@ -1,8 +1,10 @@
 #!/bin/bash
 # The real-cluster suite: `kindmps-api up` with REAL kind (built from Go modules), the node image
 # built here (tools/node-image), Docker Engine 26 and the MPS emulator as the host's driver, on
-# one control plane and one GPU worker; then a real Pod, scheduled by the real scheduler and run
-# by kubelet through the node's containerd, reaches the node's MPS daemon.
+# one control plane and one GPU worker; then real Pods, scheduled by the real scheduler and run
+# by kubelet through the node's containerd, reach the node's MPS daemon: a hand-written one with a
+# hostPath volume, and those `kindmps-api pod --access cdi` prints, through the node's device
+# plugin and the CDI spec `up` writes.
 #   tests/k8s/real_cluster_test.sh BUILD_DIR
 # Exit 77 (ctest: skipped) when the node image is not built and KMPS_K8S_BUILD is not 1, or
 # without root. KMPS_K8S_REQUIRE=1 turns every skip into a failure.
@@ -114,6 +116,65 @@ if [[ "$out" =~ ^[0-9]+ ]]; then ok "the daemon counts the Pod's client"; else b
 expect 0 "a short client Pod completes" -- kubectl apply -f - < <(pod mps-short 0)
 expect 0 "it succeeds" -- kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/mps-short --timeout=120s
 kubectl delete pod mps-long mps-short --grace-period=1 >/dev/null 2>&1
+
+# Pods that `kindmps-api pod --access cdi` prints: MPS through the node's device plugin and the
+# CDI spec up wrote, with no hostPath volume and no privileges.
+for _ in $(seq 90); do
+  devs=$(kubectl get node "$gpu" -o jsonpath='{.status.allocatable.kindmps\.dev/mps}' 2>/dev/null)
+  [ "$devs" = 48 ] && break; sleep 1
+done
+eq "the GPU node offers 48 kindmps.dev/mps devices (its device plugin sees the CDI spec)" "$devs" 48
+cp_devs=$(kubectl get node "$cp" -o jsonpath='{.status.allocatable.kindmps\.dev/mps}')
+eq "the control plane (no GPU, no spec) offers none" "${cp_devs:-0}" 0
+eq "up labelled the GPU node for Pods to select" \
+  "$(kubectl get node "$gpu" -o jsonpath='{.metadata.labels.kindmps\.dev/mps}')" ready
+expect 0 "status --json" -- "$cli" status --name "$name" --json
+eq "status: the GPU node's Pods reach MPS through CDI" \
+  "$(json '[n["mpsAccess"] for n in d["nodes"] if n["gpu"]]' <<<"$out")" "['cdi']"
+before=$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)
+for i in 1 2 3; do
+  "$cli" pod "mps-cdi-$i" --name "$name" --image "$client_image" --access cdi --threads 25 -- \
+    mps-emu-client -sleep 60 >"$work/pod-$i.yaml"
+  expect 0 "kindmps-api pod mps-cdi-$i --access cdi is applied" -- kubectl apply -f - <"$work/pod-$i.yaml"
+done
+expect 0 "the three Pods run" -- kubectl wait --for=condition=Ready pod/mps-cdi-1 pod/mps-cdi-2 pod/mps-cdi-3 --timeout=120s
+for i in 1 2 3; do
+  for _ in $(seq 50); do kubectl logs "mps-cdi-$i" 2>/dev/null | grep -q attached && break; sleep 0.2; done
+  has "Pod mps-cdi-$i attached to the node's MPS server" "attached to server" "$(kubectl logs "mps-cdi-$i" 2>&1)"
+done
+eq "the node's daemon logged three new clients" "$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)" \
+  "$((before + 3))"
+eq "the Pod has no hostPath volume" "$(kubectl get pod mps-cdi-1 -o jsonpath='{.spec.volumes[*].hostPath.path}')" ""
+eq "the Pod is not privileged" "$(kubectl get pod mps-cdi-1 -o jsonpath='{.spec.containers[0].securityContext.privileged}')" ""
+eq "its limit reached its environment" \
+  "$(kubectl exec mps-cdi-1 -- sh -c 'echo $CUDA_MPS_ACTIVE_THREAD_PERCENTAGE')" 25
+has "the CDI device gave it the pipe directory" "control" "$(kubectl exec mps-cdi-1 -- ls /tmp/nvidia-mps 2>&1)"
+kubectl apply -f - >/dev/null <<POD
+apiVersion: v1
+kind: Pod
+metadata: {name: no-mps}
+spec:
+  restartPolicy: Never
+  nodeSelector: {kubernetes.io/hostname: $gpu}
+  containers:
+    - {name: c, image: $client_image, imagePullPolicy: Never, command: [sh, -c, 'ls /tmp/nvidia-mps; echo "pipe=\$CUDA_MPS_PIPE_DIRECTORY"']}
+POD
+expect 0 "a Pod that asks for no MPS device runs" -- kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/no-mps --timeout=120s
+has "it gets no MPS (no pipe directory, no variable)" "pipe=$" "$(kubectl logs no-mps 2>&1)"
+# Every manifest kind `pod` prints passes the real API server's admission (nothing is created).
+cat >"$work/kubectl-in-node" <<KUBECTL
+#!/bin/bash
+# kubectl [--kubeconfig K] ARGS... [-f FILE]: the node's kubectl, FILE on its stdin.
+args=(); file=
+while [ \$# -gt 0 ]; do
+  case \$1 in --kubeconfig) shift ;; -f) file=\$2; shift; args+=(-f -) ;; *) args+=("\$1") ;; esac; shift
+done
+if [ -n "\$file" ]; then docker exec -i "$cp" kubectl "\${args[@]}" <"\$file"; else docker exec -i "$cp" kubectl "\${args[@]}"; fi
+KUBECTL
+chmod +x "$work/kubectl-in-node"
+expect 0 "kubectl apply --dry-run=server accepts every manifest kindmps-api pod prints" -- \
+  "$src/tests/pod/dry_run_server.sh" "$work/kubectl-in-node" /dev/null "$cli" "$name"
+kubectl delete pod mps-cdi-1 mps-cdi-2 mps-cdi-3 no-mps --grace-period=1 >/dev/null 2>&1
 
 # kind nodes restart with the engine: back with Docker's 64 MiB /dev/shm and no MPS daemon.
 docker restart -t 10 "$gpu" >/dev/null

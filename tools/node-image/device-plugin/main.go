@@ -28,7 +28,7 @@ import (
 var (
 	resource = flag.String("resource", "kindmps.dev/mps", "the extended resource advertised")
 	count    = flag.Int("count", 48, "devices advertised (MPS serves up to 48 clients per GPU on Volta and later)")
-	spec     = flag.String("spec", "/var/run/cdi/kindmps.yaml", "the CDI spec kindmps-api up writes; devices are healthy while it exists")
+	spec     = flag.String("spec", "/var/run/cdi/kindmps.json", "the CDI spec kindmps-api up writes; devices are healthy while it exists")
 	device   = flag.String("cdi-device", "", "the CDI device Allocate names (default kindmps.dev/mps=<hostname>)")
 	sockName = flag.String("socket", "kindmps.sock", "the plugin's socket under "+pluginapi.DevicePluginPath)
 	poll     = flag.Duration("poll", 2*time.Second, "how often the spec and the socket are checked")
