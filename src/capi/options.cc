@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/text.h"
+#include "config/decode.h"
 
 namespace kmps::capi {
 namespace {
@@ -28,19 +29,19 @@ Status CheckJsonObject(const std::string& text) {
   return j.ok() ? Status::Ok() : j.status();
 }
 
-StatusOr<kind::ClusterConfig> ParseOptions(const std::string& text) {
-  if (text.empty()) return kind::DefaultClusterConfig();
+StatusOr<config::ClusterConfig> ParseOptions(const std::string& text) {
+  if (text.empty()) return config::DefaultClusterConfig();
   KMPS_RETURN_IF_ERROR(CheckJsonObject(text));
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config,
-                        kind::ParseClusterConfig(text, kOptionsFile, kind::TypeMeta::kOptional));
-  KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(config).WithContext(kOptionsFile));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config,
+                        config::ParseClusterConfig(text, kOptionsFile, config::TypeMeta::kOptional));
+  KMPS_RETURN_IF_ERROR(config::ValidateClusterConfig(config).WithContext(kOptionsFile));
   return config;
 }
 
 StatusOr<UpRequest> ParseUpOptions(const std::string& text) {
   UpRequest request;
   if (text.empty()) {
-    request.config = kind::DefaultClusterConfig();
+    request.config = config::DefaultClusterConfig();
     return request;
   }
   KMPS_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(text));
@@ -60,9 +61,9 @@ StatusOr<UpRequest> ParseUpOptions(const std::string& text) {
     extra = true;
   }
   // Without the extra keys the text is given as is, so that positions in messages are the caller's.
-  KMPS_ASSIGN_OR_RETURN(request.config, kind::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile,
-                                                                kind::TypeMeta::kOptional));
-  KMPS_RETURN_IF_ERROR(kind::ValidateClusterConfig(request.config).WithContext(kOptionsFile));
+  KMPS_ASSIGN_OR_RETURN(request.config, config::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile,
+                                                                config::TypeMeta::kOptional));
+  KMPS_RETURN_IF_ERROR(config::ValidateClusterConfig(request.config).WithContext(kOptionsFile));
   return request;
 }
 

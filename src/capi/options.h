@@ -4,7 +4,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 
 namespace kmps::capi {
 
@@ -12,7 +12,7 @@ namespace kmps::capi {
 inline constexpr const char* kOptionsFile = "<options>";
 
 struct UpRequest {
-  kind::ClusterConfig config;
+  config::ClusterConfig config;
   std::string kind = "kind";
   bool recreate = false;
 };
@@ -22,7 +22,7 @@ Status CheckJsonObject(const std::string& text);
 
 // kindmps.yaml keys as a JSON object over the defaults, validated as a whole (cluster name,
 // workers, gpuNodes) like the CLI's; "" means defaults.
-StatusOr<kind::ClusterConfig> ParseOptions(const std::string& text);
+StatusOr<config::ClusterConfig> ParseOptions(const std::string& text);
 
 // ParseOptions plus the keys "kind" (string) and "recreate" (bool).
 StatusOr<UpRequest> ParseUpOptions(const std::string& text);

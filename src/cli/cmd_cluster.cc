@@ -12,7 +12,8 @@
 #include "common/text.h"
 #include "cluster/api.h"
 #include "docker_api/docker_client.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
+#include "config/overrides.h"
 
 namespace kmps::cli {
 namespace {
@@ -36,15 +37,15 @@ struct ClusterFlags {
 };
 
 // The file (--config, else ./kindmps.yaml when present) under the defaults, then the flags.
-StatusOr<kind::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
-  kind::ConfigOverrides o;
+StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
+  config::ConfigOverrides o;
   if (!f.name.empty()) o.name = f.name;
   o.workers = f.workers;
   if (!f.image.empty()) o.image = f.image;
   if (!f.driver_root.empty()) o.driver_root = f.driver_root;
   if (!f.dev_root.empty()) o.dev_root = f.dev_root;
   if (!f.shm_size.empty()) o.shm_size = f.shm_size;
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, kind::LoadConfigWithOverrides(f.config_file, o));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, config::LoadConfigWithOverrides(f.config_file, o));
   if (f.no_start_server) config.mps.start_server = false;
   return config;
 }

@@ -9,7 +9,8 @@
 
 #include "cli/cli.h"
 #include "common/file_util.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
+#include "config/overrides.h"
 #include "kind/host_inspect.h"
 #include "kind/host_paths.h"
 #include "kind/kind_render.h"
@@ -72,10 +73,10 @@ std::string HumanTable(const kind::HostInventory& inv) {
 }
 
 int RunInspect(const InspectFlags& f) {
-  kind::ConfigOverrides o;
+  config::ConfigOverrides o;
   if (f.driver_root_opt->count() > 0) o.driver_root = f.driver_root;
   if (f.dev_root_opt->count() > 0) o.dev_root = f.dev_root;
-  auto config = kind::LoadConfigWithOverrides(f.config_path, o);
+  auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
   if (int rc = ReportMissing(inv); rc != 0) return rc;
@@ -88,13 +89,13 @@ int RunInspect(const InspectFlags& f) {
 }
 
 int RunConfig(const ConfigFlags& f) {
-  kind::ConfigOverrides o;
+  config::ConfigOverrides o;
   if (f.name_opt->count() > 0) o.name = f.name;
   if (f.image_opt->count() > 0) o.image = f.image;
   if (f.driver_root_opt->count() > 0) o.driver_root = f.driver_root;
   if (f.dev_root_opt->count() > 0) o.dev_root = f.dev_root;
   if (f.workers_opt->count() > 0) o.workers = f.workers;
-  auto config = kind::LoadConfigWithOverrides(f.config_path, o);
+  auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
   if (int rc = ReportMissing(inv); rc != 0) return rc;

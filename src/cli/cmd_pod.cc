@@ -13,7 +13,8 @@
 
 #include "cli/cli.h"
 #include "cluster/state.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
+#include "config/overrides.h"
 #include "pod/manifest.h"
 #include "pod/patch.h"
 #include "pod/pod_options.h"
@@ -39,12 +40,12 @@ StatusOr<std::string> ReadInput(const std::string& path) {
 // Everything is computed first: on any error nothing reaches stdout.
 StatusOr<std::string> PodOutput(const pod::PodFlags& f) {
   if (!f.cluster.empty()) {
-    kind::ClusterConfig check = kind::DefaultClusterConfig();
-    kind::ConfigOverrides o;
+    config::ClusterConfig check = config::DefaultClusterConfig();
+    config::ConfigOverrides o;
     o.name = f.cluster;
-    KMPS_RETURN_IF_ERROR(kind::ApplyOverrides(check, o));
+    KMPS_RETURN_IF_ERROR(config::ApplyOverrides(check, o));
   }
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, cluster::LoadSavedConfig(f.cluster));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, cluster::LoadSavedConfig(f.cluster));
   if (!f.patch) {
     KMPS_ASSIGN_OR_RETURN(pod::ManifestRequest request, pod::ResolveManifestRequest(f, config));
     return pod::RenderManifest(request);

@@ -44,7 +44,7 @@ StatusOr<UpResult> Api::Up(const UpOptions& options, const ProgressFn& progress)
 }
 
 Status Api::Down(const DownRequest& request, const ProgressFn& progress) {
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(request.cluster));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(request.cluster));
   KMPS_RETURN_IF_ERROR(Reachable());
   DownOptions options;
   options.config = std::move(config);
@@ -54,7 +54,7 @@ Status Api::Down(const DownRequest& request, const ProgressFn& progress) {
 }
 
 StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(cluster));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(cluster));
   KMPS_RETURN_IF_ERROR(Reachable());
   return CollectStatus(env_.provider, config);
 }
@@ -63,7 +63,7 @@ StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
   if (request.command.empty()) {
     return InvalidArgument("an MPS command is needed, e.g. get_server_list");
   }
-  KMPS_ASSIGN_OR_RETURN(kind::ClusterConfig config, env_.state.Load(request.cluster));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(request.cluster));
   KMPS_RETURN_IF_ERROR(Reachable());
   KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env_.provider, config));
   KMPS_ASSIGN_OR_RETURN(std::vector<node::Node*> targets, SelectMpsTargets(nodes, config, request.node, request.all));

@@ -7,7 +7,7 @@
 
 namespace kmps::cluster {
 
-std::string RenderCdiSpec(const std::string& node, const kind::ClusterConfig& config,
+std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& config,
                           const kind::HostInventory& inventory) {
   using nlohmann::json;
   json devices = json::array();

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "kind/host_inspect.h"
 
 namespace kmps::cluster {
@@ -20,7 +20,7 @@ inline constexpr const char* kCdiVersion = "0.6.0";
 inline constexpr const char* kDevicePluginSocket = "/var/lib/kubelet/device-plugins/kindmps.sock";
 
 // Pure: the spec (JSON, which CDI reads as well as YAML) for node `node`.
-std::string RenderCdiSpec(const std::string& node, const kind::ClusterConfig& config,
+std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& config,
                           const kind::HostInventory& inventory);
 
 }  // namespace kmps::cluster

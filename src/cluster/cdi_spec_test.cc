@@ -7,7 +7,7 @@ namespace kmps::cluster {
 namespace {
 
 TEST(RenderCdiSpec, OneDeviceNamedAfterTheNodeWithWhatAClientNeeds) {
-  kind::ClusterConfig config;
+  config::ClusterConfig config;
   config.mps.pipe_directory = "/tmp/nvidia-mps";
   kind::HostInventory inv;
   inv.dev_root = "/host";

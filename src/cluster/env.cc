@@ -4,10 +4,10 @@
 
 namespace kmps::cluster {
 
-StatusOr<std::string> FileStateStore::Save(const kind::ClusterConfig& config, const std::string& kind_config_yaml) {
+StatusOr<std::string> FileStateStore::Save(const config::ClusterConfig& config, const std::string& kind_config_yaml) {
   return SaveState(config, kind_config_yaml);
 }
 
-StatusOr<kind::ClusterConfig> FileStateStore::Load(const std::string& cluster) { return LoadSavedConfig(cluster); }
+StatusOr<config::ClusterConfig> FileStateStore::Load(const std::string& cluster) { return LoadSavedConfig(cluster); }
 
 }  // namespace kmps::cluster

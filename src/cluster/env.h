@@ -8,7 +8,7 @@
 
 #include "common/status.h"
 #include "docker_api/docker_client.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "node/docker_node.h"
 #include "node/host_runner.h"
 #include "node/node.h"
@@ -19,16 +19,16 @@ class StateStore {
  public:
   virtual ~StateStore() = default;
   // Saves the kind config and the settings of `config`; returns the kind config's path.
-  virtual StatusOr<std::string> Save(const kind::ClusterConfig& config, const std::string& kind_config_yaml) = 0;
+  virtual StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& kind_config_yaml) = 0;
   // The settings saved for `cluster` (empty: the default name).
-  virtual StatusOr<kind::ClusterConfig> Load(const std::string& cluster) = 0;
+  virtual StatusOr<config::ClusterConfig> Load(const std::string& cluster) = 0;
 };
 
 // The state directory (state.h).
 class FileStateStore : public StateStore {
  public:
-  StatusOr<std::string> Save(const kind::ClusterConfig& config, const std::string& kind_config_yaml) override;
-  StatusOr<kind::ClusterConfig> Load(const std::string& cluster) override;
+  StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& kind_config_yaml) override;
+  StatusOr<config::ClusterConfig> Load(const std::string& cluster) override;
 };
 
 struct Env {

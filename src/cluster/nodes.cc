@@ -6,9 +6,9 @@
 
 namespace kmps::cluster {
 
-StatusOr<node::NodeList> ListClusterNodes(node::Provider& provider, const kind::ClusterConfig& config) {
+StatusOr<node::NodeList> ListClusterNodes(node::Provider& provider, const config::ClusterConfig& config) {
   KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, provider.ListNodes(config.name));
-  for (auto& n : nodes) n->set_gpu(kind::IsGpuNode(config, n->name(), n->info().role));
+  for (auto& n : nodes) n->set_gpu(config::IsGpuNode(config, n->name(), n->info().role));
   return nodes;
 }
 
@@ -19,7 +19,7 @@ StatusOr<bool> KindFinished(const node::NodeList& nodes) {
   return (*control_plane)->PathExists(kKubeadmAdminConf);
 }
 
-StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const kind::ClusterConfig& config,
+StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const config::ClusterConfig& config,
                                                     const std::string& node, bool all) {
   if (all && !node.empty()) return InvalidArgument("--node and --all exclude each other");
   std::vector<node::Node*> targets;

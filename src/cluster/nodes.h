@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "node/node.h"
 
 namespace kmps::cluster {
 
 // The provider's nodes of `config.name`, GPU nodes marked per config.gpu_nodes.
-StatusOr<node::NodeList> ListClusterNodes(node::Provider& provider, const kind::ClusterConfig& config);
+StatusOr<node::NodeList> ListClusterNodes(node::Provider& provider, const config::ClusterConfig& config);
 
 // What kubeadm init writes on a control-plane node once Kubernetes runs there. A kind killed
 // mid-create (by a deadline, Ctrl-C) leaves labelled node containers without it.
@@ -25,7 +25,7 @@ StatusOr<bool> KindFinished(const node::NodeList& nodes);
 
 // The nodes an MPS command goes to: `node` by name, else every GPU node, which must be one node
 // unless `all`. kInvalidArgument for an ambiguous choice, kNotFound for an unknown node.
-StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const kind::ClusterConfig& config,
+StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const config::ClusterConfig& config,
                                                     const std::string& node, bool all);
 
 }  // namespace kmps::cluster

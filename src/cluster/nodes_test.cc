@@ -17,8 +17,8 @@ node::NodeList Nodes() {
   return nodes;
 }
 
-kind::ClusterConfig Config() {
-  kind::ClusterConfig c;
+config::ClusterConfig Config() {
+  config::ClusterConfig c;
   c.name = "c";
   return c;
 }
@@ -78,7 +78,7 @@ TEST(ListClusterNodes, MarksTheGpuNodesOfTheConfig) {
     }
     StatusOr<std::vector<std::string>> ContainerNames(const std::string&) override { return std::vector<std::string>{}; }
   } provider;
-  kind::ClusterConfig c = Config();
+  config::ClusterConfig c = Config();
   c.workers = 2;
   c.gpu_nodes = {"c-worker2"};
   auto nodes = ListClusterNodes(provider, c);

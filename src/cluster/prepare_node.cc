@@ -90,10 +90,10 @@ int ToInt(std::string_view text) {
 
 // The failure of step `words` ("shm 32", "command 1 1", ...) with its output `err`.
 Status StepFailure(const std::string& node, const std::vector<std::string_view>& words, const std::string& err,
-                   const kind::ClusterConfig& config, milliseconds timeout) {
+                   const config::ClusterConfig& config, milliseconds timeout) {
   std::string_view step = words.empty() ? "" : words[0];
   int rc = words.empty() ? -1 : ToInt(words.back());
-  const kind::MpsSettings& mps = config.mps;
+  const config::MpsSettings& mps = config.mps;
   if (step == "shm") {
     return Failed(fmt::format("cannot resize /dev/shm in node {} to {} bytes (exit {}): {} (the node needs "
                               "CAP_SYS_ADMIN)",
@@ -126,7 +126,7 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
 
 }  // namespace
 
-std::vector<std::string> ControlCommands(const kind::MpsSettings& settings) {
+std::vector<std::string> ControlCommands(const config::MpsSettings& settings) {
   std::vector<std::string> commands;
   if (settings.default_active_thread_percentage) {
     commands.push_back(
@@ -138,7 +138,7 @@ std::vector<std::string> ControlCommands(const kind::MpsSettings& settings) {
   return commands;
 }
 
-node::Command PrepareNodeCommand(const kind::ClusterConfig& config, const std::string& cdi_spec,
+node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std::string& cdi_spec,
                                  milliseconds timeout) {
   long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
   std::vector<std::string> commands = ControlCommands(config.mps);
@@ -156,7 +156,7 @@ node::Command PrepareNodeCommand(const kind::ClusterConfig& config, const std::s
 }
 
 StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::CommandResult& result,
-                                           const kind::ClusterConfig& config, milliseconds timeout) {
+                                           const config::ClusterConfig& config, milliseconds timeout) {
   if (result.exit_code != 0) {
     return Failed(fmt::format("cannot run the MPS setup in node {} (exit {}): {}", node, result.exit_code,
                               OneLine(result.err.empty() ? result.out : result.err)));
@@ -204,11 +204,11 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
   return report;
 }
 
-StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, const std::string& cdi_spec,
+StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& config, const std::string& cdi_spec,
                                milliseconds timeout) {
   KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, cdi_spec, timeout)));
   KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(node.name(), ran, config, timeout));
-  const kind::MpsSettings& mps = config.mps;
+  const config::MpsSettings& mps = config.mps;
   bool want_server = mps.start_server;
   // One `top` shows both at once, as a rule; a daemon or server that is still starting is waited
   // for (bounded). A start_server that did not answer is judged by the process table alone.

@@ -10,7 +10,7 @@
 
 #include "cluster/status.h"
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "node/node.h"
 
 namespace kmps::cluster {
@@ -18,11 +18,11 @@ namespace kmps::cluster {
 // Pure: the exec that prepares a node for `config` (argv, env, deadline). The control commands
 // it sends are ControlCommands(config.mps); `timeout` bounds each command in the node.
 // `cdi_spec` (RenderCdiSpec; empty: none) is written to kCdiSpecPath once MPS runs.
-node::Command PrepareNodeCommand(const kind::ClusterConfig& config, const std::string& cdi_spec = "",
+node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std::string& cdi_spec = "",
                                  std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Pure: the MPS control commands that apply the configured settings, in order.
-std::vector<std::string> ControlCommands(const kind::MpsSettings& settings);
+std::vector<std::string> ControlCommands(const config::MpsSettings& settings);
 
 // What the script reported.
 struct PrepareReport {
@@ -38,7 +38,7 @@ struct PrepareReport {
 // Pure: the report of a script run, or the error it stopped at, worded as the step that failed
 // (node `node`, `config` for the values the message names).
 StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::CommandResult& result,
-                                           const kind::ClusterConfig& config, std::chrono::milliseconds timeout);
+                                           const config::ClusterConfig& config, std::chrono::milliseconds timeout);
 
 // Runs the script, then reads the process table once (polling, bounded, only while the daemon or
 // a requested server has not shown yet). Returns the node's status as `status` would read it,
@@ -47,7 +47,7 @@ struct Prepared {
   NodeStatus status;
   std::string note;
 };
-StatusOr<Prepared> PrepareNode(node::Node& node, const kind::ClusterConfig& config, const std::string& cdi_spec = "",
+StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& config, const std::string& cdi_spec = "",
                                std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 }  // namespace kmps::cluster

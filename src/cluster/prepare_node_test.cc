@@ -9,8 +9,8 @@ namespace {
 
 using testing::FakeNode;
 
-kind::ClusterConfig Config() {
-  kind::ClusterConfig c;
+config::ClusterConfig Config() {
+  config::ClusterConfig c;
   c.name = "w";
   return c;
 }
@@ -23,7 +23,7 @@ node::CommandResult Reported(const std::string& lines, const std::string& mounts
 }
 
 TEST(PrepareNodeCommand, ValuesArePositionalArgumentsNeverScriptText) {
-  kind::ClusterConfig c = Config();
+  config::ClusterConfig c = Config();
   c.mps.pipe_directory = "/tmp/x'; rm -rf / #";
   c.mps.server_uid = 1000;
   c.mps.default_active_thread_percentage = 50;
@@ -100,7 +100,7 @@ TEST(ParsePrepareResult, TheDaemonsFailuresAreNamed) {
 }
 
 TEST(ParsePrepareResult, AFailedSettingNamesItsCommand) {
-  kind::ClusterConfig c = Config();
+  config::ClusterConfig c = Config();
   c.mps.default_active_thread_percentage = 50;
   c.mps.pinned_device_memory_limits = {{"7", "2G"}};
   auto r = ParsePrepareResult("w-control-plane", {0, "kmps: daemon started\nkmps: fail command 1 1\n", "Invalid device\n"},

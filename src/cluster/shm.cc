@@ -2,8 +2,8 @@
 
 #include <string>
 
+#include "common/size.h"
 #include "common/text.h"
-#include "kind/cluster_config.h"
 
 namespace kmps::cluster {
 
@@ -26,7 +26,7 @@ std::optional<uint64_t> ParseShmBytes(std::string_view mounts) {
       if (comma == std::string_view::npos) comma = options.size();
       std::string_view opt = options.substr(o, comma - o);
       if (opt.substr(0, 5) == "size=") {
-        auto bytes = kind::ParseSize(std::string(opt.substr(5)));  // /proc/mounts says e.g. 65536k
+        auto bytes = ParseSize(std::string(opt.substr(5)));  // /proc/mounts says e.g. 65536k
         found = bytes.ok() ? std::optional<uint64_t>(*bytes) : std::nullopt;
       }
       o = comma + 1;

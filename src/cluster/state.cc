@@ -40,7 +40,7 @@ void Read(const nlohmann::json& j, const char* key, T& out) {
 // nlohmann's conversions of the settings that outlive `up`, found by ADL in the types' namespace;
 // only the state file uses them. Reading takes every field; what the file holds beyond them is
 // found by LoadSavedConfig's round trip.
-namespace kmps::kind {
+namespace kmps::config {
 
 static void to_json(nlohmann::json& j, const MpsSettings::PinnedLimit& l) {
   j = {{"device", l.device}, {"limit", l.limit}};
@@ -84,7 +84,7 @@ static void from_json(const nlohmann::json& j, ClusterConfig& c) {
   Read(j, "mps", c.mps);
 }
 
-}  // namespace kmps::kind
+}  // namespace kmps::config
 
 namespace kmps::cluster {
 namespace {
@@ -93,11 +93,11 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kStateFile = "kindmps.json";
-constexpr const char* kStateApiVersion = kind::kConfigApiVersion;  // one API version for both documents
+constexpr const char* kStateApiVersion = config::kConfigApiVersion;  // one API version for both documents
 constexpr const char* kStateKind = "ClusterState";
 
 // The whole file `up` writes for `config`.
-json StateDocument(const kind::ClusterConfig& config) {
+json StateDocument(const config::ClusterConfig& config) {
   json j = config;
   j["apiVersion"] = kStateApiVersion;
   j["kind"] = kStateKind;
@@ -126,7 +126,7 @@ std::string Difference(const json& want, const json& got, const std::string& at 
 }
 
 // Why `j` is not a state file that `up` of this version writes; "" when it is one.
-std::string Check(const json& j, kind::ClusterConfig& config) {
+std::string Check(const json& j, config::ClusterConfig& config) {
   if (!j.is_object()) return fmt::format("expected a JSON object, got {}", j.type_name());
   for (auto [key, want] : {std::pair{"apiVersion", kStateApiVersion}, std::pair{"kind", kStateKind}}) {
     auto it = j.find(key);
@@ -154,7 +154,7 @@ std::string StateDir(const std::string& cluster) {
   return fmt::format("{}/.local/state/kindmps/{}", home && *home ? home : "/tmp", cluster);
 }
 
-StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::string& kind_config_yaml) {
+StatusOr<std::string> SaveState(const config::ClusterConfig& config, const std::string& kind_config_yaml) {
   fs::path dir = StateDir(config.name);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -165,8 +165,8 @@ StatusOr<std::string> SaveState(const kind::ClusterConfig& config, const std::st
   return kind_config.string();
 }
 
-StatusOr<kind::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
-  kind::ClusterConfig config = kind::DefaultClusterConfig();
+StatusOr<config::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
+  config::ClusterConfig config = config::DefaultClusterConfig();
   if (!cluster.empty()) config.name = cluster;
   std::string path = (fs::path(StateDir(config.name)) / kStateFile).string();
   std::ifstream in(path, std::ios::binary);

@@ -27,7 +27,7 @@ class StateTest : public ::testing::Test {
   }
   // The state file of cluster `name`, as `up` writes it.
   std::filesystem::path Saved(const std::string& name) {
-    kind::ClusterConfig c = kind::DefaultClusterConfig();
+    config::ClusterConfig c = config::DefaultClusterConfig();
     c.name = name;
     EXPECT_TRUE(SaveState(c, "kind: Cluster\n").ok());
     return dir_ / name / "kindmps.json";
@@ -49,7 +49,7 @@ class StateTest : public ::testing::Test {
 constexpr const char* kRunUp = "; run kindmps-api up again to rewrite it (or remove the file)";
 
 TEST_F(StateTest, WhatUpSavedIsWhatStatusReads) {
-  kind::ClusterConfig c = kind::DefaultClusterConfig();
+  config::ClusterConfig c = config::DefaultClusterConfig();
   c.name = "saved";
   c.shm_bytes = 2ull << 30;
   c.shm_size = "2g";

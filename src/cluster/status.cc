@@ -58,7 +58,7 @@ nlohmann::json ClusterStatus::ToJson() const {
   return {{"cluster", cluster}, {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}};
 }
 
-std::vector<std::string> JudgeNode(const NodeStatus& s, const kind::ClusterConfig& config) {
+std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterConfig& config) {
   std::vector<std::string> problems;
   if (!s.node.running) {
     problems.push_back(fmt::format("node {} is not running", s.node.name));
@@ -93,7 +93,7 @@ void ReadProcessesInto(node::Node& node, NodeStatus& s) {
   }
 }
 
-void ReadProbeInto(node::Node& node, NodeStatus& s, const kind::ClusterConfig& config) {
+void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig& config) {
   node::Command probe;
   probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
   probe.timeout = std::chrono::seconds(20);
@@ -117,7 +117,7 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const kind::ClusterConfig& c
 
 }  // namespace
 
-NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config) {
+NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config) {
   NodeStatus s;
   s.node = node.info();
   if (s.node.running) {
@@ -148,7 +148,7 @@ NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config) {
   return s;
 }
 
-ClusterStatus NoNodesStatus(const kind::ClusterConfig& config) {
+ClusterStatus NoNodesStatus(const config::ClusterConfig& config) {
   ClusterStatus status;
   status.cluster = config.name;
   status.problems.push_back(fmt::format("no node containers of cluster {} (label {}={})", config.name,
@@ -156,7 +156,7 @@ ClusterStatus NoNodesStatus(const kind::ClusterConfig& config) {
   return status;
 }
 
-ClusterStatus ReadClusterStatus(node::NodeList& nodes, const kind::ClusterConfig& config) {
+ClusterStatus ReadClusterStatus(node::NodeList& nodes, const config::ClusterConfig& config) {
   if (nodes.empty()) return NoNodesStatus(config);
   ClusterStatus status;
   status.cluster = config.name;
@@ -168,7 +168,7 @@ ClusterStatus ReadClusterStatus(node::NodeList& nodes, const kind::ClusterConfig
   return status;
 }
 
-StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const kind::ClusterConfig& config) {
+StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const config::ClusterConfig& config) {
   KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(provider, config));
   return ReadClusterStatus(nodes, config);
 }

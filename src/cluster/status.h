@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "mps/mps_processes.h"
 #include "node/node.h"
 
@@ -41,18 +41,18 @@ struct ClusterStatus {
 };
 
 // Pure: the problems of one node given what was read from it.
-std::vector<std::string> JudgeNode(const NodeStatus& status, const kind::ClusterConfig& config);
+std::vector<std::string> JudgeNode(const NodeStatus& status, const config::ClusterConfig& config);
 
 // Reads one node, judged: a `top` and one exec, at the same time (the exec on a fork of `node`).
-NodeStatus ReadNodeStatus(node::Node& node, const kind::ClusterConfig& config);
+NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config);
 
 // The status of `nodes` (GPU nodes marked), read in parallel.
-ClusterStatus ReadClusterStatus(node::NodeList& nodes, const kind::ClusterConfig& config);
+ClusterStatus ReadClusterStatus(node::NodeList& nodes, const config::ClusterConfig& config);
 
 // Lists the cluster's nodes and reads them. Fails only when the provider cannot be asked at all.
-StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const kind::ClusterConfig& config);
+StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const config::ClusterConfig& config);
 
 // Pure: the status of a cluster whose provider lists no nodes.
-ClusterStatus NoNodesStatus(const kind::ClusterConfig& config);
+ClusterStatus NoNodesStatus(const config::ClusterConfig& config);
 
 }  // namespace kmps::cluster

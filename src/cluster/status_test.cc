@@ -7,8 +7,8 @@
 namespace kmps::cluster {
 namespace {
 
-kind::ClusterConfig Config() {
-  kind::ClusterConfig c;
+config::ClusterConfig Config() {
+  config::ClusterConfig c;
   c.name = "demo";
   return c;
 }
@@ -62,7 +62,7 @@ TEST(JudgeNode, SmallShmAndMissingServerAreProblems) {
   EXPECT_NE(p[0].find("/dev/shm is 67108864 bytes"), std::string::npos);
   EXPECT_NE(p[1].find("no MPS server"), std::string::npos);
 
-  kind::ClusterConfig no_server = Config();
+  config::ClusterConfig no_server = Config();
   no_server.mps.start_server = false;
   EXPECT_EQ(JudgeNode(s, no_server).size(), 1u);
 }

@@ -105,7 +105,7 @@ Status RemoveWhatCreateLeft(Env& env, const UpOptions& options, const std::strin
 // only run once it can lock the kubeconfig.
 Status EnsureCluster(Env& env, const UpOptions& options, StepRunner& steps, UpResult& result, node::NodeList& nodes,
                      std::string& detail) {
-  const kind::ClusterConfig& config = options.config;
+  const config::ClusterConfig& config = options.config;
   KMPS_ASSIGN_OR_RETURN(node::NodeList existing, ListClusterNodes(env.provider, config));
   if (!existing.empty() && !options.recreate) {
     KMPS_ASSIGN_OR_RETURN(bool finished, KindFinished(existing));
@@ -138,7 +138,7 @@ Status EnsureCluster(Env& env, const UpOptions& options, StepRunner& steps, UpRe
 
 // Every GPU node prepared (one exec and one `top` each), every other node read as `status`
 // reads it, all at once.
-Status PrepareNodes(const kind::ClusterConfig& config, const kind::HostInventory& inventory, node::NodeList& nodes,
+Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInventory& inventory, node::NodeList& nodes,
                     StepRunner& steps, UpResult& result, std::string& detail) {
   std::vector<size_t> gpu;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -182,7 +182,7 @@ nlohmann::json UpResult::ToJson() const {
 }
 
 StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progress) {
-  const kind::ClusterConfig& config = options.config;
+  const config::ClusterConfig& config = options.config;
   UpResult result;
   auto t0 = Clock::now();
   StepRunner steps(progress);
@@ -227,7 +227,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
 }
 
 Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
-  const kind::ClusterConfig& config = options.config;
+  const config::ClusterConfig& config = options.config;
   StepRunner steps(progress);
   // kind and the kubeconfig lock are checked before any daemon is stopped: a down that could not
   // delete the cluster leaves it as it was.

@@ -10,12 +10,12 @@
 #include "cluster/status.h"
 #include "cluster/steps.h"
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 
 namespace kmps::cluster {
 
 struct UpOptions {
-  kind::ClusterConfig config;
+  config::ClusterConfig config;
   std::string kind = "kind";  // name on PATH or a path
   bool recreate = false;
   std::chrono::seconds kind_timeout{900};
@@ -43,7 +43,7 @@ struct UpResult {
 StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progress);
 
 struct DownOptions {
-  kind::ClusterConfig config;
+  config::ClusterConfig config;
   std::string kind = "kind";
   bool keep_cluster = false;
   std::chrono::seconds kind_timeout{300};

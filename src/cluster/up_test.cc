@@ -43,7 +43,7 @@ std::unique_ptr<FakeNode> GpuReadyNode(const std::string& name, const std::strin
 // The seams: `kind create cluster` makes the nodes of the config, `kind delete cluster` removes them.
 class FakeWorld : public node::Provider, public node::Commander, public StateStore {
  public:
-  explicit FakeWorld(kind::ClusterConfig config) : config_(std::move(config)) {}
+  explicit FakeWorld(config::ClusterConfig config) : config_(std::move(config)) {}
 
   StatusOr<node::NodeList> ListNodes(const std::string& cluster) override {
     EXPECT_EQ(cluster, config_.name);
@@ -71,22 +71,22 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
     }
     return node::CommandResult{0, "", ""};
   }
-  StatusOr<std::string> Save(const kind::ClusterConfig& config, const std::string& yaml) override {
+  StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& yaml) override {
     saved[config.name] = yaml;
     return "/state/" + config.name + "/kind-config.yaml";
   }
-  StatusOr<kind::ClusterConfig> Load(const std::string&) override { return config_; }
+  StatusOr<config::ClusterConfig> Load(const std::string&) override { return config_; }
 
   void MakeNodes(bool finished) {
-    for (const std::string& name : kind::NodeNames(config_)) {
-      std::string role = kind::NodeRole(config_, name);
+    for (const std::string& name : config::NodeNames(config_)) {
+      std::string role = config::NodeRole(config_, name);
       nodes[name] = GpuReadyNode(name, role);
       if (finished && role == "control-plane") nodes[name]->paths = {kKubeadmAdminConf};
     }
   }
   Env env() { return {*this, *this, *this}; }
 
-  kind::ClusterConfig config_;
+  config::ClusterConfig config_;
   std::map<std::string, std::unique_ptr<FakeNode>> nodes;
   std::vector<std::vector<std::string>> kind_runs;
   std::map<std::string, std::string> saved;
@@ -99,7 +99,7 @@ class UpTest : public ::testing::Test {
     if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
     ASSERT_TRUE(testing::H100Layout(host_.path()).ok());
     setenv("KUBECONFIG", (host_.path() + "/kubeconfig").c_str(), 1);
-    config_ = kind::DefaultClusterConfig();
+    config_ = config::DefaultClusterConfig();
     config_.name = "u";
     config_.workers = 1;
     config_.gpu_nodes = {"worker"};
@@ -127,7 +127,7 @@ class UpTest : public ::testing::Test {
   }
 
   testing::TempDir host_{"kmps-up"};
-  kind::ClusterConfig config_;
+  config::ClusterConfig config_;
   std::unique_ptr<FakeWorld> world_;
   std::vector<ProgressEvent> events_;
 };

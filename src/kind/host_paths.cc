@@ -26,7 +26,7 @@ std::string NotAFile(const std::string& path) {
   return "";
 }
 
-bool Propagates(const ExtraMount& m) { return m.propagation == "HostToContainer" || m.propagation == "Bidirectional"; }
+bool Propagates(const config::ExtraMount& m) { return m.propagation == "HostToContainer" || m.propagation == "Bidirectional"; }
 
 std::string Describe(const MountInfo& m) {
   if (m.slave()) return "a slave mount, not shared";
@@ -35,7 +35,7 @@ std::string Describe(const MountInfo& m) {
 
 }  // namespace
 
-Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts) {
+Status CheckHostPathsExist(const std::vector<config::ExtraMount>& mounts) {
   for (const auto& m : mounts) {
     struct stat st {};
     if (::stat(m.host_path.c_str(), &st) != 0) {
@@ -47,7 +47,7 @@ Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts) {
   return Status::Ok();
 }
 
-Status CheckDriverFiles(const std::vector<ExtraMount>& mounts) {
+Status CheckDriverFiles(const std::vector<config::ExtraMount>& mounts) {
   for (const auto& m : mounts) {
     std::string problem = NotAFile(m.host_path);
     if (problem.empty()) continue;
@@ -60,7 +60,7 @@ Status CheckDriverFiles(const std::vector<ExtraMount>& mounts) {
   return Status::Ok();
 }
 
-Status CheckPropagation(const std::vector<ExtraMount>& mounts, std::string_view mountinfo) {
+Status CheckPropagation(const std::vector<config::ExtraMount>& mounts, std::string_view mountinfo) {
   std::vector<MountInfo> table;
   for (const auto& m : mounts) {
     if (!Propagates(m)) continue;
@@ -84,7 +84,7 @@ bool MountTableIsTheDaemons(const char* docker_host) {
   return std::string_view(docker_host).substr(0, 7) == "unix://";
 }
 
-Status CheckKindConfigHostPaths(const ClusterConfig& config, const HostInventory& inventory) {
+Status CheckKindConfigHostPaths(const config::ClusterConfig& config, const HostInventory& inventory) {
   KMPS_RETURN_IF_ERROR(CheckDriverFiles(GpuMounts(inventory)));
   KMPS_RETURN_IF_ERROR(CheckHostPathsExist(config.extra_mounts));
   bool any = false;

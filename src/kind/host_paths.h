@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "kind/host_inspect.h"
 
 namespace kmps::kind {
@@ -21,17 +21,17 @@ inline constexpr const char* kDirectoryNotFile =
 // The user's extraMounts: kInvalidArgument "extraMounts: hostPath X does not exist: create it, or
 // fix extraMounts in kindmps.yaml" for the first mount whose host path is missing (another reason
 // stat(2) failed, e.g. "Permission denied", in place of "does not exist").
-Status CheckHostPathsExist(const std::vector<ExtraMount>& mounts);
+Status CheckHostPathsExist(const std::vector<config::ExtraMount>& mounts);
 
 // The driver's mounts (GpuMounts): kEnvironment naming the first host path that is missing, a
 // directory, or anything but a regular file (symlinks followed).
-Status CheckDriverFiles(const std::vector<ExtraMount>& mounts);
+Status CheckDriverFiles(const std::vector<config::ExtraMount>& mounts);
 
 // kInvalidArgument for the first mount with propagation HostToContainer (Docker's :rslave) or
 // Bidirectional (:rshared) whose hostPath (symlinks resolved) lies on a mount that `mountinfo`
 // (the text of /proc/self/mountinfo) shows not shared (Bidirectional) or neither shared nor a
 // slave (HostToContainer). The message names the path, the mount point and both fixes.
-Status CheckPropagation(const std::vector<ExtraMount>& mounts, std::string_view mountinfo);
+Status CheckPropagation(const std::vector<config::ExtraMount>& mounts, std::string_view mountinfo);
 
 // Whether our /proc/self/mountinfo is the Docker daemon's as far as we can tell: DOCKER_HOST
 // (`docker_host`) unset, empty or a local unix:// socket.
@@ -40,6 +40,6 @@ bool MountTableIsTheDaemons(const char* docker_host);
 // Every hostPath of the kind config `config` and `inventory` render: the driver's files (exit 3),
 // then the user's extraMounts (exit 2), then their propagation against /proc/self/mountinfo (only
 // where MountTableIsTheDaemons(getenv("DOCKER_HOST"))).
-Status CheckKindConfigHostPaths(const ClusterConfig& config, const HostInventory& inventory);
+Status CheckKindConfigHostPaths(const config::ClusterConfig& config, const HostInventory& inventory);
 
 }  // namespace kmps::kind

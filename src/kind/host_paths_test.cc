@@ -114,7 +114,7 @@ TEST(CheckKindConfigHostPaths, DriverFilesFirstThenTheUsersMounts) {
   ASSERT_TRUE(h.WriteFile("/mps-control", "#!/bin/sh\n", 0755).ok());
   HostInventory inv;
   inv.binaries = {{"nvidia-cuda-mps-control", h.Path("/mps-control"), h.Path("/mps-control"), true}};
-  ClusterConfig config = DefaultClusterConfig();
+  config::ClusterConfig config = config::DefaultClusterConfig();
   EXPECT_TRUE(CheckKindConfigHostPaths(config, inv).ok());
   config.extra_mounts = {{h.Path("/nope"), "/data", true, ""}};
   EXPECT_EQ(CheckKindConfigHostPaths(config, inv).code(), Code::kInvalidArgument);

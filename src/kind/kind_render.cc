@@ -33,8 +33,8 @@ void EmitStrings(YAML::Emitter& out, const char* key, const std::vector<std::str
 
 std::string NodeLibraryPath(const HostLibrary& lib) { return kLibDir + lib.soname; }
 
-std::vector<ExtraMount> GpuMounts(const HostInventory& inventory) {
-  std::vector<ExtraMount> mounts;
+std::vector<config::ExtraMount> GpuMounts(const HostInventory& inventory) {
+  std::vector<config::ExtraMount> mounts;
   for (const auto& lib : inventory.libraries) {
     mounts.push_back({lib.real_path, NodeLibraryPath(lib), true, ""});
   }
@@ -50,8 +50,8 @@ std::vector<ExtraMount> GpuMounts(const HostInventory& inventory) {
   return mounts;
 }
 
-StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostInventory& inventory) {
-  const std::vector<ExtraMount> gpu = GpuMounts(inventory);
+StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, const HostInventory& inventory) {
+  const std::vector<config::ExtraMount> gpu = GpuMounts(inventory);
   std::vector<std::string> containerd = config.containerd_config_patches;
   if (!inventory.cdi_specs.empty() &&
       std::find(containerd.begin(), containerd.end(), kEnableCdiPatch) == containerd.end()) {
@@ -65,10 +65,10 @@ StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostIn
   out << YAML::Key << "apiVersion" << YAML::Value << "kind.x-k8s.io/v1alpha4";
   out << YAML::Key << "name" << YAML::Value << config.name;
   out << YAML::Key << "nodes" << YAML::Value << YAML::BeginSeq;
-  for (const auto& node : NodeNames(config)) {
-    const std::string role = NodeRole(config, node);
-    std::vector<ExtraMount> mounts;
-    if (IsGpuNode(config, node, role)) mounts = gpu;
+  for (const auto& node : config::NodeNames(config)) {
+    const std::string role = config::NodeRole(config, node);
+    std::vector<config::ExtraMount> mounts;
+    if (config::IsGpuNode(config, node, role)) mounts = gpu;
     mounts.insert(mounts.end(), config.extra_mounts.begin(), config.extra_mounts.end());
     std::map<std::string, std::string> by_container_path;
     for (const auto& m : mounts) {
@@ -82,7 +82,7 @@ StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostIn
     out << YAML::BeginMap;
     out << YAML::Key << "role" << YAML::Value << role;
     if (!config.image.empty()) out << YAML::Key << "image" << YAML::Value << config.image;
-    if (IsGpuNode(config, node, role)) {
+    if (config::IsGpuNode(config, node, role)) {
       // Pods select MPS nodes by this label (kindmps-api pod's nodeSelector).
       out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap << YAML::Key << kMpsNodeLabel << YAML::Value
           << kMpsNodeLabelValue << YAML::EndMap;

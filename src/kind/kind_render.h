@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "kind/host_inspect.h"
 
 namespace kmps::kind {
@@ -17,13 +17,13 @@ namespace kmps::kind {
 inline constexpr const char* kMpsNodeLabel = "kindmps.dev/mps";
 inline constexpr const char* kMpsNodeLabelValue = "ready";
 
-std::vector<ExtraMount> GpuMounts(const HostInventory& inventory);
+std::vector<config::ExtraMount> GpuMounts(const HostInventory& inventory);
 // Where a GPU node has `lib` (its extraMount's container path).
 std::string NodeLibraryPath(const HostLibrary& lib);
 
 // A kind Cluster (apiVersion kind.x-k8s.io/v1alpha4), byte-for-byte deterministic.
 // kInvalidArgument if two mounts of one node share a container path.
-StatusOr<std::string> RenderKindConfig(const ClusterConfig& config, const HostInventory& inventory);
+StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, const HostInventory& inventory);
 
 // The containerd patch added when the host has CDI specs.
 inline constexpr const char* kEnableCdiPatch =

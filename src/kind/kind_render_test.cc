@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/decode.h"
 #include "support/fake_host.h"
 
 namespace kmps::kind {
@@ -40,9 +41,9 @@ void ExpectGolden(const std::string& name, const std::string& text, const std::s
   EXPECT_EQ(got, want.str()) << "golden " << path << " differs (KMPS_UPDATE_GOLDEN=1 rewrites it)";
 }
 
-ClusterConfig Defaults() {
-  ClusterConfig c;
-  c.name = kDefaultClusterName;
+config::ClusterConfig Defaults() {
+  config::ClusterConfig c;
+  c.name = config::kDefaultClusterName;
   return c;
 }
 
@@ -69,7 +70,7 @@ TEST(GpuMounts, OneReadOnlyMountPerFile) {
   inv.binaries = {{"nvidia-cuda-mps-control", "/drv/usr/bin/nvidia-cuda-mps-control",
                    "/drv/usr/bin/nvidia-cuda-mps-control", true}};
   inv.cdi_specs = {"/drv/etc/cdi/nvidia.yaml"};
-  std::vector<ExtraMount> m = GpuMounts(inv);
+  std::vector<config::ExtraMount> m = GpuMounts(inv);
   ASSERT_EQ(m.size(), 3u);
   EXPECT_EQ(m[0].host_path, "/drv/lib/libcuda.so.580.1");
   EXPECT_EQ(m[0].container_path, "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
@@ -79,8 +80,8 @@ TEST(GpuMounts, OneReadOnlyMountPerFile) {
 }
 
 TEST(RenderKindConfig, H100Default) {
-  test::TempDir dir("kmps-render");
-  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  testing::TempDir dir("kmps-render");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
   HostInventory inv = InspectHost({dir.path(), dir.path()});
   auto text = RenderKindConfig(Defaults(), inv);
   ASSERT_TRUE(text.ok()) << text.status().message();
@@ -90,10 +91,10 @@ TEST(RenderKindConfig, H100Default) {
 }
 
 TEST(RenderKindConfig, H100WorkersGpuOnOneWorker) {
-  test::TempDir dir("kmps-render");
-  ASSERT_TRUE(test::H100Layout(dir.path()).ok());
+  testing::TempDir dir("kmps-render");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
   HostInventory inv = InspectHost({dir.path(), dir.path()});
-  auto config = ParseClusterConfig(R"(name: lab
+  auto config = config::ParseClusterConfig(R"(name: lab
 image: kindest/node:v1.33.1
 workers: 2
 gpuNodes: [lab-worker2]
@@ -125,10 +126,10 @@ kind: Config
 }
 
 TEST(RenderKindConfig, DebianWithCdiEnablesCdi) {
-  test::TempDir dir("kmps-render");
-  test::FakeHostOptions o;
+  testing::TempDir dir("kmps-render");
+  testing::FakeHostOptions o;
   o.cdi = true;
-  ASSERT_TRUE(test::DebianLayout(dir.path(), o).ok());
+  ASSERT_TRUE(testing::DebianLayout(dir.path(), o).ok());
   HostInventory inv = InspectHost({dir.path(), dir.path()});
   auto text = RenderKindConfig(Defaults(), inv);
   ASSERT_TRUE(text.ok()) << text.status().message();
@@ -141,7 +142,7 @@ TEST(RenderKindConfig, DebianWithCdiEnablesCdi) {
 TEST(RenderKindConfig, DuplicateContainerPathIsRejected) {
   HostInventory inv;
   inv.libraries = {{"libcuda.so.1", "/l/libcuda.so.1", "/l/libcuda.so.5", "5", true}};
-  ClusterConfig c = Defaults();
+  config::ClusterConfig c = Defaults();
   c.extra_mounts = {{"/mine/libcuda.so", "/usr/lib/x86_64-linux-gnu/libcuda.so.1/", false, ""}};
   auto text = RenderKindConfig(c, inv);
   ASSERT_FALSE(text.ok());

@@ -13,12 +13,12 @@
 
 #include "node/node.h"
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "mps/mps_processes.h"
 
 namespace kmps::mps {
 
-using kind::MpsSettings;
+using config::MpsSettings;
 
 inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{20000};
 

@@ -34,7 +34,7 @@ class PodCli : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("kmps-pod-cli-" + std::to_string(::getpid()));
     fs::create_directories(dir_);
     ::setenv("KMPS_STATE_DIR", dir_.c_str(), 1);
-    kind::ClusterConfig c = kind::DefaultClusterConfig();
+    config::ClusterConfig c = config::DefaultClusterConfig();
     c.name = "lab";
     c.workers = 2;
     c.gpu_nodes = {"lab-worker"};

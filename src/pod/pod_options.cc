@@ -24,11 +24,11 @@ std::optional<int64_t> ParseCount(const std::string& text, int64_t max) {
   return v;
 }
 
-Status CheckNode(const std::string& node, const kind::ClusterConfig& config) {
-  std::vector<std::string> nodes = kind::NodeNames(config);
+Status CheckNode(const std::string& node, const config::ClusterConfig& config) {
+  std::vector<std::string> nodes = config::NodeNames(config);
   std::vector<std::string> gpu;
   for (const auto& n : nodes) {
-    if (kind::IsGpuNode(config, n, kind::NodeRole(config, n))) gpu.push_back(n);
+    if (config::IsGpuNode(config, n, config::NodeRole(config, n))) gpu.push_back(n);
   }
   if (std::find(nodes.begin(), nodes.end(), node) == nodes.end()) {
     return InvalidArgument(fmt::format("--node {}: cluster {} has no such node; its nodes with MPS: {}", node,
@@ -50,7 +50,7 @@ std::vector<EnvVar> ContainerEnv(const PodMps& mps) {
   return env;
 }
 
-StatusOr<PodMps> ResolvePodMps(const PodFlags& f, const kind::ClusterConfig& config) {
+StatusOr<PodMps> ResolvePodMps(const PodFlags& f, const config::ClusterConfig& config) {
   PodMps mps;
   if (f.threads) {
     KMPS_ASSIGN_OR_RETURN(std::string t, ParseThreadPercentage(*f.threads));
@@ -84,7 +84,7 @@ StatusOr<PodMps> ResolvePodMps(const PodFlags& f, const kind::ClusterConfig& con
   return mps;
 }
 
-StatusOr<ManifestRequest> ResolveManifestRequest(const PodFlags& f, const kind::ClusterConfig& config) {
+StatusOr<ManifestRequest> ResolveManifestRequest(const PodFlags& f, const config::ClusterConfig& config) {
   ManifestRequest r;
   KMPS_RETURN_IF_ERROR(ValidateDns1123Label(f.name, "NAME"));
   r.name = f.name;
@@ -121,7 +121,7 @@ StatusOr<ManifestRequest> ResolveManifestRequest(const PodFlags& f, const kind::
   return r;
 }
 
-StatusOr<PodMps> ResolvePatchRequest(const PodFlags& f, const kind::ClusterConfig& config) {
+StatusOr<PodMps> ResolvePatchRequest(const PodFlags& f, const config::ClusterConfig& config) {
   auto refuse = [](const char* what) {
     return InvalidArgument(fmt::format("{} describes a generated manifest and does not go with --patch, which keeps "
                                        "the file's own; remove it",

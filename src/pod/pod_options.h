@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "kind/kind_render.h"
 #include "pod/mps_access.h"
 
@@ -62,12 +62,12 @@ struct ManifestRequest {
 
 // The limits, node, uid and access flags against `config` (the cluster `up` saved):
 // --node must be a node of the cluster that runs MPS; --uid must be mps.serverUid.
-StatusOr<PodMps> ResolvePodMps(const PodFlags& flags, const kind::ClusterConfig& config);
+StatusOr<PodMps> ResolvePodMps(const PodFlags& flags, const config::ClusterConfig& config);
 
 // NAME, --image, --kind, --replicas and the command, then ResolvePodMps.
-StatusOr<ManifestRequest> ResolveManifestRequest(const PodFlags& flags, const kind::ClusterConfig& config);
+StatusOr<ManifestRequest> ResolveManifestRequest(const PodFlags& flags, const config::ClusterConfig& config);
 
 // For --patch: refuses the flags that only describe a generated manifest, then ResolvePodMps.
-StatusOr<PodMps> ResolvePatchRequest(const PodFlags& flags, const kind::ClusterConfig& config);
+StatusOr<PodMps> ResolvePatchRequest(const PodFlags& flags, const config::ClusterConfig& config);
 
 }  // namespace kmps::pod

@@ -11,8 +11,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-kind::ClusterConfig TwoWorkers() {
-  kind::ClusterConfig c = kind::DefaultClusterConfig();
+config::ClusterConfig TwoWorkers() {
+  config::ClusterConfig c = config::DefaultClusterConfig();
   c.name = "lab";
   c.workers = 2;
   c.gpu_nodes = {"lab-worker"};
@@ -28,7 +28,7 @@ PodFlags Generate() {
   return f;
 }
 
-std::string ErrorOf(const PodFlags& f, const kind::ClusterConfig& c = TwoWorkers()) {
+std::string ErrorOf(const PodFlags& f, const config::ClusterConfig& c = TwoWorkers()) {
   auto r = ResolveManifestRequest(f, c);
   if (r.ok()) return "ok";
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);

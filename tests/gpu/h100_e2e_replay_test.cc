@@ -27,8 +27,8 @@ std::string CassettePath(const std::string& name) {
 }
 
 // The cluster of the run: control-plane + one worker; the worker is the GPU node.
-kind::ClusterConfig GpuE2eConfig() {
-  kind::ClusterConfig c = kind::DefaultClusterConfig();
+config::ClusterConfig GpuE2eConfig() {
+  config::ClusterConfig c = config::DefaultClusterConfig();
   c.name = "gpu-e2e";
   c.workers = 1;
   c.gpu_nodes = {"worker"};
@@ -103,7 +103,7 @@ TEST_F(H100E2eReplay, GpuMpsCommandsGetTheRealDaemonsReplies) {
   auto nodes = ListNodes();
   ASSERT_TRUE(nodes.ok()) << nodes.status().message();
   node::DockerNode node = WorkerNode();
-  kind::MpsSettings mps;
+  config::MpsSettings mps;
   auto reply = [&](const char* command) { return mps::SendCommand(node, mps, command); };
   auto atp = reply("get_default_active_thread_percentage");
   ASSERT_TRUE(atp.ok()) << atp.status().message();
@@ -134,7 +134,7 @@ TEST_F(H100E2eReplay, GpuMpsCommandsGetTheRealDaemonsReplies) {
 TEST_F(H100E2eReplay, GpuPodClientShowsInTheRealServerLog) {
   ASSERT_NO_FATAL_FAILURE(Serve("h100-e2e-pod.json"));
   node::DockerNode node = WorkerNode();
-  kind::MpsSettings mps;
+  config::MpsSettings mps;
   ASSERT_TRUE(ListNodes().ok());
   auto servers = mps::SendCommand(node, mps, "get_server_list");
   ASSERT_TRUE(servers.ok()) << servers.status().message();

@@ -17,7 +17,7 @@
 #include "cluster/status.h"
 #include "node/docker_node.h"
 #include "docker_api/url_query.h"
-#include "kind/cluster_config.h"
+#include "config/config.h"
 #include "mps/mps_processes.h"
 #include "replay/replay_util.h"
 
@@ -35,8 +35,8 @@ constexpr uint64_t k8GiB = 8ull << 30;
 // MPS commands, which must not count as the daemon.
 constexpr int kCpControl = 14952, kCpServer = 15000, kWorkerControl = 14920, kWorkerServer = 14988;
 
-kind::ClusterConfig Config(const std::string& name) {
-  kind::ClusterConfig c;  // the defaults: every node a GPU node, shm 8g, /tmp/nvidia-mps, start_server
+config::ClusterConfig Config(const std::string& name) {
+  config::ClusterConfig c;  // the defaults: every node a GPU node, shm 8g, /tmp/nvidia-mps, start_server
   c.name = name;
   return c;
 }

@@ -96,8 +96,3 @@ Status LeftoverDirectoryLayout(const std::string& root, const FakeHostOptions& o
 Status NonElfLibraryLayout(const std::string& root, const FakeHostOptions& options = {});
 
 }  // namespace kmps::testing
-
-namespace kmps {
-// Transitional: src/kind/kind_render_test.cc still says test::; remove once it says testing::.
-namespace test = testing;
-}  // namespace kmps

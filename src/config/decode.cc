@@ -1,13 +1,8 @@
-#include "kind/cluster_config.h"
-
-#include <sys/stat.h>
+#include "config/decode.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <regex>
 #include <sstream>
 
@@ -15,15 +10,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-namespace kmps::kind {
+#include "common/size.h"
+
+namespace kmps::config {
 namespace {
-
-constexpr int kMaxWorkers = 100;
-
-bool IsValidClusterName(const std::string& name) {
-  static const std::regex re("^[a-z0-9.-]+$");
-  return !name.empty() && std::regex_match(name, re);
-}
 
 std::string NodeKind(const YAML::Node& n) {
   switch (n.Type()) {
@@ -254,32 +244,6 @@ Status CheckTypeMeta(const Reader& r, const YAML::Node& root, bool required) {
 
 }  // namespace
 
-ClusterConfig DefaultClusterConfig() {
-  ClusterConfig c;
-  const char* env = std::getenv("KIND_CLUSTER_NAME");
-  c.name = (env != nullptr && *env != '\0') ? env : kDefaultClusterName;
-  return c;
-}
-
-StatusOr<uint64_t> ParseSize(const std::string& text) {
-  // Docker's units (--shm-size): binary multiples, case-insensitive, optional "b"/"ib".
-  static const std::regex re("^([0-9]+)(([kmgt])(i|b|ib)?|b)?$", std::regex::icase);
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    return InvalidArgument(fmt::format("expected a size like 8g, 512m, 64Mi or a byte count, got \"{}\"", text));
-  }
-  const std::string digits = m[1].str();
-  if (digits.size() > 19) return InvalidArgument(fmt::format("size \"{}\" is too large", text));
-  uint64_t value = std::stoull(digits);
-  char unit = m[3].length() ? static_cast<char>(std::tolower(m[3].str()[0])) : 'b';
-  int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : unit == 't' ? 40 : 0;
-  if (value == 0) return InvalidArgument(fmt::format("size \"{}\" is zero", text));
-  if (value > (std::numeric_limits<uint64_t>::max() >> shift)) {
-    return InvalidArgument(fmt::format("size \"{}\" is too large", text));
-  }
-  return value << shift;
-}
-
 StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file, TypeMeta type_meta) {
   ClusterConfig c = DefaultClusterConfig();
   YAML::Node root;
@@ -344,88 +308,5 @@ StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
   return ParseClusterConfig(text.str(), path);
 }
 
-std::vector<std::string> NodeNames(const ClusterConfig& config) {
-  std::vector<std::string> names = {config.name + "-control-plane"};
-  for (int i = 1; i <= config.workers; ++i) {
-    names.push_back(config.name + "-worker" + (i == 1 ? "" : std::to_string(i)));
-  }
-  return names;
-}
 
-std::string NodeRole(const ClusterConfig& config, const std::string& node_name) {
-  return node_name == config.name + "-control-plane" ? "control-plane" : "worker";
-}
-
-bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const std::string& role) {
-  if (config.gpu_nodes.empty()) return true;
-  return std::any_of(config.gpu_nodes.begin(), config.gpu_nodes.end(),
-                     [&](const std::string& g) { return g == node_name || g == role; });
-}
-
-Status ValidateClusterConfig(const ClusterConfig& config) {
-  if (!IsValidClusterName(config.name)) {
-    return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: expected ^[a-z0-9.-]+$", config.name));
-  }
-  if (config.workers < 0 || config.workers > kMaxWorkers) {
-    return InvalidArgument(fmt::format("workers: expected 0 to {}, got {}", kMaxWorkers, config.workers));
-  }
-  std::vector<std::string> nodes = NodeNames(config);
-  for (const auto& g : config.gpu_nodes) {
-    bool role = g == "control-plane" || (g == "worker" && config.workers > 0);
-    if (!role && std::find(nodes.begin(), nodes.end(), g) == nodes.end()) {
-      return InvalidArgument(fmt::format("gpuNodes: \"{}\" is no node or role of this cluster "
-                                         "(nodes: {}; roles: control-plane, worker)",
-                                         g, fmt::join(nodes, ", ")));
-    }
-  }
-  return Status::Ok();
-}
-
-Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
-  if (o.name) {
-    if (!IsValidClusterName(*o.name)) {
-      return InvalidArgument(fmt::format("--name \"{}\": expected a cluster name matching ^[a-z0-9.-]+$", *o.name));
-    }
-    config.name = *o.name;
-  }
-  if (o.workers) {
-    if (*o.workers < 0 || *o.workers > kMaxWorkers) {
-      return InvalidArgument(fmt::format("--workers {}: expected 0 to {}", *o.workers, kMaxWorkers));
-    }
-    config.workers = *o.workers;
-  }
-  if (o.image) config.image = *o.image;
-  for (auto [flag, value, field] :
-       {std::tuple{"--driver-root", &o.driver_root, &config.driver_root},
-        std::tuple{"--dev-root", &o.dev_root, &config.dev_root}}) {
-    if (!*value) continue;
-    if ((*value)->empty() || (**value)[0] != '/') {
-      return InvalidArgument(fmt::format("{} \"{}\": expected an absolute path", flag, **value));
-    }
-    *field = **value;
-  }
-  if (o.shm_size) {
-    auto bytes = ParseSize(*o.shm_size);
-    if (!bytes.ok()) return InvalidArgument("--shm-size: " + bytes.status().message());
-    config.shm_size = *o.shm_size;
-    config.shm_bytes = *bytes;
-  }
-  return ValidateClusterConfig(config);
-}
-
-StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
-                                                const ConfigOverrides& overrides) {
-  ClusterConfig config = DefaultClusterConfig();
-  std::string path = config_path;
-  if (path.empty()) {
-    struct stat st {};
-    if (stat(kDefaultConfigFile, &st) == 0) path = kDefaultConfigFile;
-  }
-  if (!path.empty()) {
-    KMPS_ASSIGN_OR_RETURN(config, LoadClusterConfig(path));
-  }
-  KMPS_RETURN_IF_ERROR(ApplyOverrides(config, overrides));
-  return config;
-}
-
-}  // namespace kmps::kind
+}  // namespace kmps::config

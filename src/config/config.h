@@ -1,5 +1,5 @@
-// The kindmps.yaml model: what the user asks for. Parsed strictly (unknown keys, wrong types,
-// negative counts and bad sizes are kInvalidArgument with "file:line:column: what was expected").
+// The kindmps.yaml model: what the user asks for (types, defaults, and what only the whole config
+// can tell). Reading it is decode.h; command-line flags over it are overrides.h.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-namespace kmps::kind {
+namespace kmps::config {
 
 inline constexpr const char* kDefaultClusterName = "workshop-dra";
 
@@ -57,19 +57,13 @@ ClusterConfig DefaultClusterConfig();
 inline constexpr const char* kConfigApiVersion = "kindmps.dev/v1alpha1";
 inline constexpr const char* kConfigKind = "Config";
 
-// Whether a document must carry apiVersion and kind: a kindmps.yaml must (even an empty one);
-// the C API's JSON options need not, but where they do, the values are checked.
-enum class TypeMeta { kRequired, kOptional };
+// The file `config` and `up` read when --config is not given, from the working directory.
+inline constexpr const char* kDefaultConfigFile = "kindmps.yaml";
 
-// Parses `text` (named `file` in messages) over the defaults. A missing apiVersion or kind is
-// "file:1:1: apiVersion is missing; add ..." (kInvalidArgument), a wrong one names both values.
-StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file,
-                                           TypeMeta type_meta = TypeMeta::kRequired);
-// Reads and parses a file (TypeMeta::kRequired); a missing file is kInvalidArgument naming it.
-StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
+inline constexpr int kMaxWorkers = 100;
 
-// "8g", "512m", "64Mi", "1073741824" -> bytes. kInvalidArgument on anything else or zero.
-StatusOr<uint64_t> ParseSize(const std::string& text);
+// kind's rule for cluster names: ^[a-z0-9.-]+$.
+bool IsValidClusterName(const std::string& name);
 
 // The node container names kind gives a cluster: <name>-control-plane, <name>-worker, -worker2...
 std::vector<std::string> NodeNames(const ClusterConfig& config);
@@ -78,29 +72,8 @@ bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const 
 // The role kind gives node `node_name` of `config`: "control-plane" or "worker".
 std::string NodeRole(const ClusterConfig& config, const std::string& node_name);
 
-// The file `config` and `up` read when --config is not given, from the working directory.
-inline constexpr const char* kDefaultConfigFile = "kindmps.yaml";
-
-// Command-line flags that override the file (unset = keep the file's value or the default).
-struct ConfigOverrides {
-  std::optional<std::string> name;         // --name
-  std::optional<int> workers;              // --workers
-  std::optional<std::string> image;        // --image
-  std::optional<std::string> driver_root;  // --driver-root
-  std::optional<std::string> dev_root;     // --dev-root
-  std::optional<std::string> shm_size;     // --shm-size (for `up`)
-};
-
-// Applies the flags, then ValidateClusterConfig. kInvalidArgument naming the flag.
-Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& overrides);
-
 // Checks what only the whole config can tell: the cluster name (kind's ^[a-z0-9.-]+$), the
 // worker count, and that every gpuNodes entry names a node or a role of this cluster.
 Status ValidateClusterConfig(const ClusterConfig& config);
 
-// What `config` and `up` do: the file at `config_path` (empty: ./kindmps.yaml when it exists,
-// else the defaults), then the overrides, then validation.
-StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
-                                                const ConfigOverrides& overrides);
-
-}  // namespace kmps::kind
+}  // namespace kmps::config

@@ -1,0 +1,60 @@
+#include "config/overrides.h"
+
+#include <sys/stat.h>
+
+#include <fmt/core.h>
+
+#include "common/size.h"
+#include "config/decode.h"
+
+namespace kmps::config {
+
+Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
+  if (o.name) {
+    if (!IsValidClusterName(*o.name)) {
+      return InvalidArgument(fmt::format("--name \"{}\": expected a cluster name matching ^[a-z0-9.-]+$", *o.name));
+    }
+    config.name = *o.name;
+  }
+  if (o.workers) {
+    if (*o.workers < 0 || *o.workers > kMaxWorkers) {
+      return InvalidArgument(fmt::format("--workers {}: expected 0 to {}", *o.workers, kMaxWorkers));
+    }
+    config.workers = *o.workers;
+  }
+  if (o.image) config.image = *o.image;
+  for (auto [flag, value, field] :
+       {std::tuple{"--driver-root", &o.driver_root, &config.driver_root},
+        std::tuple{"--dev-root", &o.dev_root, &config.dev_root}}) {
+    if (!*value) continue;
+    if ((*value)->empty() || (**value)[0] != '/') {
+      return InvalidArgument(fmt::format("{} \"{}\": expected an absolute path", flag, **value));
+    }
+    *field = **value;
+  }
+  if (o.shm_size) {
+    auto bytes = ParseSize(*o.shm_size);
+    if (!bytes.ok()) return InvalidArgument("--shm-size: " + bytes.status().message());
+    config.shm_size = *o.shm_size;
+    config.shm_bytes = *bytes;
+  }
+  return ValidateClusterConfig(config);
+}
+
+StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
+                                                const ConfigOverrides& overrides) {
+  ClusterConfig config = DefaultClusterConfig();
+  std::string path = config_path;
+  if (path.empty()) {
+    struct stat st {};
+    if (stat(kDefaultConfigFile, &st) == 0) path = kDefaultConfigFile;
+  }
+  if (!path.empty()) {
+    KMPS_ASSIGN_OR_RETURN(config, LoadClusterConfig(path));
+  }
+  KMPS_RETURN_IF_ERROR(ApplyOverrides(config, overrides));
+  return config;
+}
+
+
+}  // namespace kmps::config

@@ -1,0 +1,30 @@
+// Command-line flags over kindmps.yaml, and the whole resolution `config` and `up` do.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "config/config.h"
+
+namespace kmps::config {
+
+// Command-line flags that override the file (unset = keep the file's value or the default).
+struct ConfigOverrides {
+  std::optional<std::string> name;         // --name
+  std::optional<int> workers;              // --workers
+  std::optional<std::string> image;        // --image
+  std::optional<std::string> driver_root;  // --driver-root
+  std::optional<std::string> dev_root;     // --dev-root
+  std::optional<std::string> shm_size;     // --shm-size (for `up`)
+};
+
+// Applies the flags, then ValidateClusterConfig. kInvalidArgument naming the flag.
+Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& overrides);
+
+// What `config` and `up` do: the file at `config_path` (empty: ./kindmps.yaml when it exists,
+// else the defaults), then the overrides, then validation.
+StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
+                                                const ConfigOverrides& overrides);
+
+}  // namespace kmps::config
