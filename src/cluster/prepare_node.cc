@@ -1,6 +1,5 @@
 #include "cluster/prepare_node.h"
 
-#include <charconv>
 #include <thread>
 
 #include <fmt/core.h>
@@ -82,17 +81,11 @@ cat /proc/mounts)sh";
 constexpr std::string_view kPrefix = "kmps: ";
 constexpr std::string_view kMounts = "kmps: mounts\n";
 
-int ToInt(std::string_view text) {
-  int v = -1;
-  std::from_chars(text.data(), text.data() + text.size(), v);
-  return v;
-}
-
 // The failure of step `words` ("shm 32", "command 1 1", ...) with its output `err`.
 Status StepFailure(const std::string& node, const std::vector<std::string_view>& words, const std::string& err,
                    const config::ClusterConfig& config, milliseconds timeout) {
   std::string_view step = words.empty() ? "" : words[0];
-  int rc = words.empty() ? -1 : ToInt(words.back());
+  int rc = words.empty() ? -1 : ParseInteger<int>(words.back()).value_or(-1);
   const config::MpsSettings& mps = config.mps;
   if (step == "shm") {
     return Failed(fmt::format("cannot resize /dev/shm in node {} to {} bytes (exit {}): {} (the node needs "
@@ -111,7 +104,7 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
   std::string command;
   if (step == "command" && words.size() == 3) {
     auto commands = ControlCommands(mps);
-    size_t i = static_cast<size_t>(ToInt(words[1]));
+    size_t i = static_cast<size_t>(ParseInteger<int>(words[1]).value_or(-1));
     if (i < commands.size()) command = commands[i];
   } else if (step == "list") {
     command = "get_server_list";

@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 namespace kmps {
 
 StatusOr<uint64_t> ParseSize(const std::string& text) {
@@ -16,8 +18,9 @@ StatusOr<uint64_t> ParseSize(const std::string& text) {
     return InvalidArgument(fmt::format("expected a size like 8g, 512m, 64Mi or a byte count, got \"{}\"", text));
   }
   const std::string digits = m[1].str();
-  if (digits.size() > 19) return InvalidArgument(fmt::format("size \"{}\" is too large", text));
-  uint64_t value = std::stoull(digits);
+  std::optional<uint64_t> parsed = ParseInteger<uint64_t>(digits);
+  if (digits.size() > 19 || !parsed) return InvalidArgument(fmt::format("size \"{}\" is too large", text));
+  uint64_t value = *parsed;
   char unit = m[3].length() ? static_cast<char>(std::tolower(m[3].str()[0])) : 'b';
   int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : unit == 't' ? 40 : 0;
   if (value == 0) return InvalidArgument(fmt::format("size \"{}\" is zero", text));

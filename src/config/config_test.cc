@@ -135,6 +135,10 @@ TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
             "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a percentage in (0, 100], got 150");
   EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 2GB}\n" + kTypeMeta),
             "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got \"2GB\"");
+  // Digits too many for a 64-bit number: the same error (std::stoull used to throw here).
+  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 99999999999999999999999M}\n" + kTypeMeta),
+            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got "
+            "\"99999999999999999999999M\"");
   EXPECT_EQ(ErrorOf("gpuNodes: worker\n" + kTypeMeta),
             "kindmps.yaml:1:11: gpuNodes: expected a list of strings, got \"worker\"");
   EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n    containerPath: rel\n" + kTypeMeta),

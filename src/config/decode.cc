@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/size.h"
+#include "common/text.h"
 
 namespace kmps::config {
 namespace {
@@ -99,10 +100,11 @@ class Reader {
     KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, expected));
     std::string digits = (!s.empty() && s[0] == '+') ? s.substr(1) : s;
     if (!IsDigits(digits)) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, s));
-    if (digits.size() > 12 || std::stoll(digits) > max) {
+    std::optional<int64_t> value = ParseInteger<int64_t>(digits);
+    if (digits.size() > 12 || !value || *value > max) {
       return Error(n, fmt::format("{}: expected at most {}, got {}", what, max, s));
     }
-    return std::stoll(digits);
+    return *value;
   }
 
   StatusOr<bool> Bool(const YAML::Node& n, const std::string& what) const {
@@ -202,7 +204,10 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
                   } else {
                     KMPS_ASSIGN_OR_RETURN(limit.limit, r.String(lv, item + ".limit"));
                     static const std::regex re("^[0-9]+[MG]$");
-                    if (!std::regex_match(limit.limit, re) || std::stoull(limit.limit) == 0) {
+                    // The digits before the unit: zero, or too many for a number, is no size.
+                    if (!std::regex_match(limit.limit, re) ||
+                        ParseInteger<uint64_t>(std::string_view(limit.limit).substr(0, limit.limit.size() - 1))
+                                .value_or(0) == 0) {
                       return r.Error(lv, fmt::format("{}.limit: expected a size like 512M or 2G, got \"{}\"",
                                                      item, limit.limit));
                     }

@@ -1,6 +1,5 @@
 #include "mps/mps_control.h"
 
-#include <charconv>
 #include <thread>
 
 #include <fmt/core.h>
@@ -73,10 +72,7 @@ ReplyKind ClassifyReply(const node::CommandResult& r) {
 std::vector<int> ParseServerList(std::string_view reply) {
   std::vector<int> pids;
   ForEachLine(reply, [&](std::string_view line) {
-    line = Trim(line);
-    int pid = 0;
-    auto [p, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
-    if (!line.empty() && ec == std::errc() && p == line.data() + line.size()) pids.push_back(pid);
+    if (auto pid = ParseInteger<int>(Trim(line))) pids.push_back(*pid);
   });
   return pids;
 }

@@ -1,6 +1,5 @@
 #include "mps/mps_processes.h"
 
-#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -8,13 +7,6 @@
 
 namespace kmps::mps {
 namespace {
-
-int ToInt(std::string_view s) {
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return (ec == std::errc() && p == s.data() + s.size()) ? v : 0;
-}
-
 
 // The program name of a command line: its first word, without a directory.
 std::string_view Program(std::string_view args) {
@@ -53,7 +45,7 @@ MpsProcesses FindMpsProcesses(const node::ProcessTable& top) {
     std::string_view stat = cell(stat_col);
     if (!stat.empty() && stat.front() == 'Z') continue;
     if (args.find("<defunct>") != std::string_view::npos) continue;
-    MpsProcess p{ToInt(cell(pid_col)), ToInt(cell(ppid_col))};
+    MpsProcess p{ParseInteger<int>(cell(pid_col)).value_or(0), ParseInteger<int>(cell(ppid_col)).value_or(0)};
     std::string_view prog = Program(args);
     if (prog == "nvidia-cuda-mps-control" && HasDaemonFlag(args)) {
       if (!found.control) found.control = p;

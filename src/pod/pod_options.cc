@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "pod/k8s_name.h"
 #include "pod/mps_limits.h"
 
@@ -19,8 +20,8 @@ std::optional<int64_t> ParseCount(const std::string& text, int64_t max) {
       })) {
     return std::nullopt;
   }
-  int64_t v = std::stoll(text);
-  if (v > max) return std::nullopt;
+  std::optional<int64_t> v = ParseInteger<int64_t>(text);
+  if (!v || *v > max) return std::nullopt;
   return v;
 }
 
