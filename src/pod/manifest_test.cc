@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "pod/golden_test_util.h"
 #include "pod/patch.h"
+#include "support/golden.h"
 
 namespace kmps::pod {
 namespace {
@@ -35,7 +35,7 @@ TEST(PodManifest, GoldenFiles) {
                                          {"job-limits.yaml", job}}) {
     SCOPED_TRACE(c.file);
     std::string text = RenderManifest(c.request);
-    EXPECT_EQ(text, test::Golden(std::string("generate/") + c.file, text));
+    EXPECT_EQ(text, testing::Golden(std::string("generate/") + c.file, text));
     // What the generator writes, the patcher finds complete.
     auto again = PatchManifests(text, c.file, c.request.mps);
     ASSERT_TRUE(again.ok()) << again.status().message();

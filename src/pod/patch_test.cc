@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "pod/golden_test_util.h"
+#include "support/golden.h"
 
 namespace kmps::pod {
 namespace {
@@ -45,11 +45,11 @@ TEST(PodPatch, GoldenFiles) {
                                                      {"multi", Settings()},
                                                      {"job-cdi", Settings(AccessMode::kCdi, "lab-worker")}}) {
     SCOPED_TRACE(c.name);
-    std::string in = test::ReadGolden(std::string("patch/") + c.name + ".in.yaml");
+    std::string in = testing::ReadGolden(std::string("patch/") + c.name + ".in.yaml");
     ASSERT_FALSE(in.empty());
     auto r = PatchManifests(in, c.name, c.mps);
     ASSERT_TRUE(r.ok()) << r.status().message();
-    EXPECT_EQ(r->text, test::Golden(std::string("patch/") + c.name + ".out.yaml", r->text));
+    EXPECT_EQ(r->text, testing::Golden(std::string("patch/") + c.name + ".out.yaml", r->text));
     auto again = PatchManifests(r->text, c.name, c.mps);
     ASSERT_TRUE(again.ok()) << again.status().message();
     EXPECT_EQ(again->text, r->text);
@@ -58,7 +58,7 @@ TEST(PodPatch, GoldenFiles) {
 }
 
 TEST(PodPatch, EveryContainerGetsTheSettings) {
-  std::string out = Patched(test::ReadGolden("patch/multi.in.yaml"));
+  std::string out = Patched(testing::ReadGolden("patch/multi.in.yaml"));
   std::vector<YAML::Node> docs = YAML::LoadAll(out);
   ASSERT_EQ(docs.size(), 6u);
   int containers = 0;

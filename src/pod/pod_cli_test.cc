@@ -1,19 +1,18 @@
 // `kindmps-api pod` run as a user runs it: exit codes, and nothing on stdout on any error.
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include "cluster/state.h"
-#include "pod/golden_test_util.h"
+#include "support/golden.h"
+#include "support/subprocess.h"
 
 namespace kmps::pod {
 namespace {
@@ -25,10 +24,7 @@ namespace fs = std::filesystem;
 
 class PodCli : public ::testing::Test {
  protected:
-  struct Result {
-    int exit_code = -1;
-    std::string out, err;
-  };
+  using Result = testing::ProcResult;
 
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("kmps-pod-cli-" + std::to_string(::getpid()));
@@ -46,20 +42,10 @@ class PodCli : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  static std::string Slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  // Runs the CLI with `args` (shell words), stdin from `input`.
-  Result Run(const std::string& args, const std::string& input = "") {
-    std::ofstream(dir_ / "in", std::ios::binary) << input;
-    std::string cmd = "env -u KIND_CLUSTER_NAME " + std::string(KMPS_CLI_PATH) + " pod " + args + " <" +
-                      (dir_ / "in").string() + " >" + (dir_ / "out").string() + " 2>" + (dir_ / "err").string();
-    int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(dir_ / "out"), Slurp(dir_ / "err")};
+  // Runs the CLI with `args` (shell words), `input` on stdin; env KIND_CLUSTER_NAME unset.
+  static Result Run(const std::string& args, const std::string& input = "") {
+    return testing::RunProcess({"/bin/sh", "-c", std::string(KMPS_CLI_PATH) + " pod " + args}, input,
+                               {{"KIND_CLUSTER_NAME", ""}}, std::chrono::minutes(2));
   }
 
   // An error: exit 2, one line on stderr, nothing on stdout.
@@ -95,7 +81,7 @@ TEST_F(PodCli, PrintsAManifestFromTheSavedState) {
 }
 
 TEST_F(PodCli, PatchesAFileOrStdin) {
-  Result f = Run("--name lab --patch " + test::GoldenPath("patch/multi.in.yaml"));
+  Result f = Run("--name lab --patch " + testing::GoldenPath("patch/multi.in.yaml"));
   ASSERT_EQ(f.exit_code, 0) << f.err;
   EXPECT_THAT(f.out, HasSubstr("runAsUser: 1000"));
   std::string service = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n";

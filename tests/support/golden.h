@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-namespace kmps::pod::test {
+namespace kmps::testing {
 
 inline std::string GoldenPath(const std::string& relative) {
   return std::string(KMPS_SOURCE_DIR) + "/tests/pod/" + relative;
@@ -26,4 +26,4 @@ inline std::string Golden(const std::string& relative, const std::string& actual
   return ReadGolden(relative);
 }
 
-}  // namespace kmps::pod::test
+}  // namespace kmps::testing
