@@ -275,7 +275,8 @@ KMPS_API int kmps_mps_command(kmps_client* client, const char* cluster_or_null, 
 /* Sends one command to the MPS control daemon of every GPU node of the cluster at once, like
  * `kindmps-api mps --all`, and returns one reply per node, in node-name order, as JSON in
  * *out_json: {"replies": [{"node": "...", "ok": true, "reply": "..."} or
- * {"node": "...", "ok": false, "error": "one line", "code": "failed"}]}. The return code is the
+ * {"node": "...", "ok": false, "error": "one line", "code": "failed"}]}, "code" being the error
+ * kind's name (kmps_error_kind_name: "timeout", "not found", ...). The return code is the
  * first failed node's (its error is the last error), else KMPS_OK; *out_json is set in both
  * cases once the command was sent. Errors before sending: as kmps_mps_command (NULL/empty
  * command, no such cluster state, Docker unreachable, no GPU node). Free *out_json with kmps_free(). */

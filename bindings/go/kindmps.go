@@ -413,12 +413,9 @@ func decodeMpsReplies(text string) ([]MpsReply, error) {
 	return replies, nil
 }
 
-// kindNamed is the error kind whose kmps_error_kind_name is name; the replies' "code" also says
-// "deadline exceeded" for a timeout. KindFailed for a name the library does not have.
+// kindNamed is the error kind whose kmps_error_kind_name is name (a reply's "code"). KindFailed
+// for a name the library does not have.
 func kindNamed(name string) ErrorKind {
-	if name == "deadline exceeded" {
-		return KindTimeout
-	}
 	for k := range sentinels {
 		if k.String() == name {
 			return k

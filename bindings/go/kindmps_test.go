@@ -165,12 +165,12 @@ func TestClosedClientAndBadArguments(t *testing.T) {
 }
 
 // kmps_mps_command_all's document: every node's reply, failures as *Error of the node's kind
-// (its "code" names the kind; "deadline exceeded" is a timeout).
+// (its "code" names the kind).
 func TestDecodeMpsReplies(t *testing.T) {
 	replies, err := decodeMpsReplies(`{"replies": [
 	  {"node": "a", "ok": true, "reply": "42\n"},
 	  {"node": "b", "ok": false, "error": "b: no MPS control daemon", "code": "failed"},
-	  {"node": "c", "ok": false, "error": "c: timed out", "code": "deadline exceeded"},
+	  {"node": "c", "ok": false, "error": "c: timed out", "code": "timeout"},
 	  {"node": "d", "ok": false, "error": "d: unknown MPS command", "code": "invalid argument"},
 	  {"node": "e", "ok": false, "error": "e: ?", "code": "no such kind"}]}`)
 	if err != nil || len(replies) != 5 {

@@ -114,7 +114,9 @@ int kmps_mps_command_all(kmps_client* client, const char* cluster_or_null, const
     }
     auto replies = cluster::Api(*client->docker).Mps({capi::OrEmpty(cluster_or_null), "", true, command});
     if (!replies.ok()) return SetError(replies.status());
-    *out_json = CopyString(cluster::MpsRepliesToJson(*replies).dump(2));
+    // "code" is the error kind's name (kmps_error_kind_name), as the bindings know them.
+    auto kind_name = [](Code code) -> std::string { return kmps_error_kind_name(capi::KindFor(code)); };
+    *out_json = CopyString(cluster::MpsRepliesToJson(*replies, kind_name).dump(2));
     return SetError(cluster::FirstFailure(*replies));
   });
 }

@@ -7,7 +7,7 @@
 
 namespace kmps::cluster {
 
-nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies) {
+nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies, const std::function<std::string(Code)>& code_name) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : replies) {
     if (r.reply.ok()) {
@@ -16,7 +16,8 @@ nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies) {
       out.push_back({{"node", r.node},
                      {"ok", false},
                      {"error", r.reply.status().message()},
-                     {"code", CodeName(r.reply.status().code())}});
+                     {"code", code_name ? code_name(r.reply.status().code())
+                                        : std::string(CodeName(r.reply.status().code()))}});
     }
   }
   return {{"replies", out}};

@@ -3,6 +3,7 @@
 // that both front ends are thin adapters with the same semantics and exit codes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,8 +36,10 @@ struct MpsReply {
   std::string node;
   StatusOr<std::string> reply{Failed("not sent")};
 };
-// {"replies": [{"node", "ok": true, "reply"} | {"node", "ok": false, "error", "code"}]}
-nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies);
+// {"replies": [{"node", "ok": true, "reply"} | {"node", "ok": false, "error", "code"}]}, "code"
+// named by `code_name` (the C API passes its error-kind names; default: CodeName).
+nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies,
+                                const std::function<std::string(Code)>& code_name = nullptr);
 // The first failure among `replies`, else Ok.
 Status FirstFailure(const std::vector<MpsReply>& replies);
 

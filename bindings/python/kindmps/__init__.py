@@ -295,15 +295,14 @@ MpsReply = namedtuple("MpsReply", ["node", "ok", "reply", "error"])
 MpsReply.__doc__ = ("One GPU node's answer to Client.mps_command_all: ok and the daemon's reply (str), or "
                     "ok False, reply None and error, the KindmpsError of the node's failure (not raised).")
 
-# The "code" of a failed node in kmps_mps_command_all's document is the kind's name, except for a
-# timeout, named "deadline exceeded" there.
-_REPLY_CODE_ALIASES = {"deadline exceeded": "timeout"}
+# The "code" of a failed node in kmps_mps_command_all's document is the kind's name
+# (kmps_error_kind_name).
 _KIND_CODES = {InvalidArgument: ERR_INVALID, EnvironmentMissing: ERR_ENVIRONMENT}
 
 
 def _reply_error(message, code_name):
     """The exception of a failed node's reply: the class of its kind, and the CLI's exit code."""
-    kind = _REPLY_CODE_ALIASES.get(code_name, code_name)
+    kind = code_name
     cls = _KIND_CLASSES.get(kind, OperationFailed)
     code = next((c for base, c in _KIND_CODES.items() if issubclass(cls, base)), ERR_FAILED)
     return cls(message, code, kind if kind in _KIND_CLASSES else "failed")

@@ -99,7 +99,7 @@ class LibraryTest(unittest.TestCase):
         replies = kindmps._mps_replies("""{"replies": [
             {"node": "a", "ok": true, "reply": "42\\n"},
             {"node": "b", "ok": false, "error": "b: no MPS control daemon", "code": "failed"},
-            {"node": "c", "ok": false, "error": "c: timed out", "code": "deadline exceeded"},
+            {"node": "c", "ok": false, "error": "c: timed out", "code": "timeout"},
             {"node": "d", "ok": false, "error": "d: unknown MPS command", "code": "invalid argument"},
             {"node": "e", "ok": false, "error": "e: ?", "code": "no such kind"}]}""")
         self.assertEqual(replies[0], kindmps.MpsReply("a", True, "42\n", None))
