@@ -50,6 +50,10 @@ for c in "$@"; do
   try "$c"; if bad; then printf '%s' "$out" >&2; fail command $i $rc; fi
   i=$((i+1))
 done
+if [ $# -gt 0 ]; then
+  try get_default_active_thread_percentage; if bad; then printf '%s' "$out" >&2; fail readback $rc; fi
+  say threads $out
+fi
 if [ -z "$uid" ]; then
   say server none
 else
@@ -108,6 +112,8 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
     if (i < commands.size()) command = commands[i];
   } else if (step == "list") {
     command = "get_server_list";
+  } else if (step == "readback") {
+    command = "get_default_active_thread_percentage";
   } else if (step == "start") {
     command = fmt::format("start_server -uid {}", mps.server_uid);
   }
@@ -182,11 +188,25 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
       report.cdi = std::string(words[1]);
     } else if (words[0] == "plugin") {
       report.device_plugin = true;
+    } else if (words[0] == "threads" && words.size() == 2) {
+      report.threads = std::string(words[1]);
     }
   });
   KMPS_RETURN_IF_ERROR(failed);
   if (mounts == std::string::npos) {
     return ProtocolError(fmt::format("node {}: the MPS setup ended early: {}", node, OneLine(result.out + result.err)));
+  }
+  // Enforcement checked, not assumed: the daemon's own answer after the settings were sent.
+  const auto& want = config.mps.default_active_thread_percentage;
+  if (want) {
+    char* end = nullptr;
+    double got = report.threads.empty() ? -1 : std::strtod(report.threads.c_str(), &end);
+    if (report.threads.empty() || *end != '\0' || std::abs(got - *want) > 1e-6) {
+      return Failed(fmt::format("node {}: the MPS control daemon reports default active thread percentage '{}' "
+                                "after set_default_active_thread_percentage {} (settings apply to servers started "
+                                "after them: kindmps-api up --recreate starts afresh)",
+                                node, report.threads, *want));
+    }
   }
   report.shm_bytes = ParseShmBytes(std::string_view(result.out).substr(mounts + kMounts.size()));
   if (!report.shm_bytes) return Failed(fmt::format("node {} has no sized /dev/shm mount in /proc/mounts", node));

@@ -32,6 +32,7 @@ struct PrepareReport {
   bool pipe_socket = false;
   std::string cdi;               // "written", "kept", or "" (none asked for)
   bool device_plugin = false;    // the kindmps device plugin's socket is there
+  std::string threads;           // get_default_active_thread_percentage after the settings, if any
   std::optional<uint64_t> shm_bytes;  // from /proc/mounts after the work
 };
 

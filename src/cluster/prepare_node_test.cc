@@ -113,6 +113,20 @@ TEST(ParsePrepareResult, AFailedSettingNamesItsCommand) {
   EXPECT_EQ(unknown.status().code(), Code::kInvalidArgument);
 }
 
+TEST(ParsePrepareResult, TheThreadPercentageIsReadBackFromTheDaemon) {
+  config::ClusterConfig c = Config();
+  c.mps.default_active_thread_percentage = 50;
+  auto same = ParsePrepareResult("w-worker", Reported("kmps: daemon started\nkmps: threads 50.0\n"), c,
+                                 std::chrono::seconds(20));
+  EXPECT_TRUE(same.ok()) << same.status().message();
+  auto other = ParsePrepareResult("w-worker", Reported("kmps: daemon started\nkmps: threads 100.0\n"), c,
+                                  std::chrono::seconds(20));
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("reports default active thread percentage '100.0'"), std::string::npos)
+      << other.status().message();
+  EXPECT_FALSE(ParsePrepareResult("w-worker", Reported("kmps: daemon started\n"), c, std::chrono::seconds(20)).ok());
+}
+
 TEST(ParsePrepareResult, AScriptThatEndsEarlyOrCannotRunIsAnError) {
   EXPECT_EQ(ParsePrepareResult("n", {0, "kmps: daemon started\n", ""}, Config(), std::chrono::seconds(20)).status().code(),
             Code::kProtocol);
