@@ -54,7 +54,7 @@ floor() {
 }
 us() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); }
 fresh_ours() {  # our share of an up that recreates the cluster, in microseconds
-  "$cli" up "${up_flags[@]}" --recreate --json | /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["timings"]["oursMs"] * 1000))'
+  "$cli" up "${up_flags[@]}" --recreate --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["timings"]["oursMs"] * 1000))'
 }
 floor >/dev/null; "$cli" status --name "$name" >/dev/null
 f=(); fresh=(); again=(); st=()
