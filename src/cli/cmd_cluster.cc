@@ -64,15 +64,17 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
     for (const auto& p : s.problems) fmt::print("  {}\n", p);
     return;
   }
-  fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {}\n", "NODE", "ROLE", "RUNNING", "GPU", "SHM",
-             "MPS CONTROL", "SERVERS", "PIPE");
+  fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {:<8} {:<9} {}\n", "NODE", "ROLE", "RUNNING", "GPU",
+             "SHM", "MPS CONTROL", "SERVERS", "CLIENTS", "ACCESS", "PIPE");
   for (const auto& n : s.nodes) {
     std::string control = n.mps.control ? fmt::format("pid {}", n.mps.control->pid) : "-";
     std::string servers;
     for (const auto& sv : n.mps.servers) servers += (servers.empty() ? "" : ",") + std::to_string(sv.pid);
-    fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {}\n", n.node.name, n.node.role,
+    std::string clients = n.mps.control ? std::to_string(n.daemon.client_count()) : "-";
+    fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {:<8} {:<9} {}\n", n.node.name, n.node.role,
                n.node.running ? "yes" : "no", n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-",
-               control, servers.empty() ? "-" : servers, n.pipe_socket ? "socket" : "-");
+               control, servers.empty() ? "-" : servers, clients, n.node.gpu ? n.mps_access() : "-",
+               n.pipe_socket ? "socket" : "-");
   }
   for (const auto& n : s.nodes) {
     for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);

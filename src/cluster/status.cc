@@ -14,11 +14,53 @@ namespace kmps::cluster {
 namespace {
 constexpr std::string_view kSeparator = "--kmps-pipe--\n";
 // $1: the pipe directory, $2 the CDI spec, $3 the device plugin's socket. Prints /proc/mounts, a
-// separator, then a line each for what exists: the control socket, the spec, the plugin.
-constexpr const char* kProbeScript =
-    "cat /proc/mounts; printf -- '--kmps-pipe--\\n'; [ -S \"$1/control\" ] && echo socket; "
-    "[ -f \"$2\" ] && echo cdi; [ -S \"$3\" ] && echo plugin; true";
+// separator, then a line each for what exists: the control socket, the spec, the plugin; and,
+// where a control socket is, what the daemon says (each command bounded): its default active
+// thread percentage and, per server, the PIDs of its clients in the daemon's PID namespace.
+constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pipe--\n'
+[ -f "$2" ] && echo cdi; [ -S "$3" ] && echo plugin
+[ -S "$1/control" ] || exit 0
+echo socket
+command -v nvidia-cuda-mps-control >/dev/null 2>&1 || exit 0
+q() {
+  if command -v timeout >/dev/null 2>&1; then printf '%s\n' "$1" | timeout -s KILL 5 nvidia-cuda-mps-control 2>/dev/null
+  else printf '%s\n' "$1" | nvidia-cuda-mps-control 2>/dev/null; fi
+}
+t=$(q get_default_active_thread_percentage) && echo "threads $t"
+for s in $(q get_server_list); do
+  case $s in *[!0-9]*) continue ;; esac
+  echo "server $s" $(q "get_client_list $s")
+done
+exit 0)sh";
 }  // namespace
+
+void ParseDaemonLine(std::string_view line, DaemonView& view) {
+  auto words = [](std::string_view rest) {
+    std::vector<std::string_view> out;
+    for (size_t b = rest.find_first_not_of(' '); b != std::string_view::npos; b = rest.find_first_not_of(' ', b)) {
+      size_t e = rest.find(' ', b);
+      out.push_back(rest.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+      b = e;
+    }
+    return out;
+  };
+  if (line.substr(0, 8) == "threads ") {
+    std::string_view v = Trim(line.substr(8));
+    if (!v.empty() && v.find_first_not_of("0123456789.") == std::string_view::npos) view.default_threads = std::string(v);
+  } else if (line.substr(0, 7) == "server ") {
+    auto w = words(line.substr(7));
+    if (w.empty()) return;
+    auto pid = ParseInteger<int>(w[0]);
+    if (!pid) return;
+    DaemonView::Server server{*pid, {}};
+    for (size_t i = 1; i < w.size(); ++i) {
+      auto c = ParseInteger<int>(w[i]);
+      if (!c) return;  // not a client list: ignore the line
+      server.clients.push_back(*c);
+    }
+    view.servers.push_back(std::move(server));
+  }
+}
 
 bool ClusterStatus::healthy() const {
   if (!problems.empty() || nodes.empty()) return false;
@@ -44,6 +86,10 @@ nlohmann::json ClusterStatus::ToJson() const {
     for (const auto& s : n.mps.servers) servers.push_back({{"pid", s.pid}, {"ppid", s.ppid}});
     nlohmann::json control = {{"running", n.mps.control.has_value()}};
     control["pid"] = n.mps.control ? nlohmann::json(n.mps.control->pid) : nlohmann::json(nullptr);
+    control["defaultActiveThreadPercentage"] =
+        n.daemon.default_threads ? nlohmann::json(*n.daemon.default_threads) : nlohmann::json(nullptr);
+    nlohmann::json clients = nlohmann::json::array();
+    for (const auto& ds : n.daemon.servers) clients.push_back({{"server", ds.pid}, {"clients", ds.clients}});
     jnodes.push_back({{"name", n.node.name},
                       {"role", n.node.role},
                       {"running", n.node.running},
@@ -51,7 +97,7 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"shmBytes", n.shm_bytes ? nlohmann::json(*n.shm_bytes) : nlohmann::json(nullptr)},
                       {"pipeSocket", n.pipe_socket},
                       {"mpsAccess", n.node.gpu ? nlohmann::json(n.mps_access()) : nlohmann::json(nullptr)},
-                      {"mps", {{"control", control}, {"servers", servers}}},
+                      {"mps", {{"control", control}, {"servers", servers}, {"clients", clients}}},
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
   }
@@ -96,6 +142,7 @@ void ReadProcessesInto(node::Node& node, NodeStatus& s) {
 void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig& config) {
   node::Command probe;
   probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
+  probe.env = mps::MpsEnvironment(config.mps);
   probe.timeout = std::chrono::seconds(20);
   auto r = node.Run(probe);
   if (r.ok() && r->exit_code == 0) {
@@ -107,6 +154,7 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
         if (line == "socket") s.pipe_socket = true;
         if (line == "cdi") s.cdi_spec = true;
         if (line == "plugin") s.device_plugin = true;
+        ParseDaemonLine(line, s.daemon);
       });
     }
   } else {
@@ -140,6 +188,7 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
       s.pipe_socket = probe.pipe_socket;
       s.cdi_spec = probe.cdi_spec;
       s.device_plugin = probe.device_plugin;
+      s.daemon = probe.daemon;
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }
   }

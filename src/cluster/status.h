@@ -16,6 +16,26 @@
 
 namespace kmps::cluster {
 
+// What a node's MPS control daemon says of itself (read by status where a control socket is).
+// Client PIDs are in the daemon's PID namespace: a client in a Pod (a PID namespace of its own)
+// shows as 0 there, so a client cannot be traced back to its Pod from the daemon.
+struct DaemonView {
+  std::optional<std::string> default_threads;  // get_default_active_thread_percentage, e.g. "100.0"
+  struct Server {
+    int pid = 0;               // get_server_list (the node's PID namespace)
+    std::vector<int> clients;  // get_client_list <pid>
+  };
+  std::vector<Server> servers;
+  size_t client_count() const {
+    size_t n = 0;
+    for (const auto& s : servers) n += s.clients.size();
+    return n;
+  }
+};
+
+// Pure: one probe line ("threads 50.0", "server 452 0 0") into `view`; other lines are ignored.
+void ParseDaemonLine(std::string_view line, DaemonView& view);
+
 struct NodeStatus {
   node::NodeInfo node;
   std::optional<uint64_t> shm_bytes;
@@ -23,6 +43,7 @@ struct NodeStatus {
   bool cdi_spec = false;       // kindmps's CDI spec is in the node (cdi_spec.h)
   bool device_plugin = false;  // and the kindmps device plugin is registered with kubelet
   mps::MpsProcesses mps;
+  DaemonView daemon;
   std::vector<std::string> problems;  // empty when healthy
   bool healthy() const { return problems.empty(); }
   // How Pods reach MPS here: "cdi" (kindmps-api pod --access cdi: the spec and the plugin are

@@ -52,6 +52,41 @@ TEST(ReadNodeStatus, StaleSocketWithoutDaemonIsUnhealthy) {
   EXPECT_NE(s.problems[0].find("no MPS control daemon"), std::string::npos);
 }
 
+TEST(ReadNodeStatus, TheDaemonsOwnViewComesFromTheSameProbe) {
+  testing::FakeNode node("demo-control-plane");
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
+  node.handler = [](const node::Command& e) -> StatusOr<node::CommandResult> {
+    EXPECT_EQ(e.env[0], "CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps");  // the commands reach this cluster's daemon
+    return node::CommandResult{
+        0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\nthreads 50.0\nserver 452 0 0 17\n", ""};
+  };
+  NodeStatus s = ReadNodeStatus(node, Config());
+  EXPECT_EQ(s.daemon.default_threads, "50.0");
+  ASSERT_EQ(s.daemon.servers.size(), 1u);
+  EXPECT_EQ(s.daemon.servers[0].pid, 452);
+  EXPECT_EQ(s.daemon.servers[0].clients, (std::vector<int>{0, 0, 17}));
+  EXPECT_EQ(s.daemon.client_count(), 3u);
+  ClusterStatus cs;
+  cs.nodes.push_back(s);
+  auto j = cs.ToJson();
+  EXPECT_EQ(j["nodes"][0]["mps"]["control"]["defaultActiveThreadPercentage"], "50.0");
+  EXPECT_EQ(j["nodes"][0]["mps"]["clients"][0]["server"], 452);
+  EXPECT_EQ(j["nodes"][0]["mps"]["clients"][0]["clients"].size(), 3u);
+}
+
+TEST(ParseDaemonLine, TakesOnlyWhatTheDaemonSaidInFull) {
+  DaemonView v;
+  ParseDaemonLine("threads Cannot find MPS control daemon process", v);
+  ParseDaemonLine("server 12 Cannot", v);
+  ParseDaemonLine("server x", v);
+  ParseDaemonLine("something else", v);
+  EXPECT_FALSE(v.default_threads.has_value());
+  EXPECT_TRUE(v.servers.empty());
+  ParseDaemonLine("server 7", v);  // a server without clients
+  ASSERT_EQ(v.servers.size(), 1u);
+  EXPECT_TRUE(v.servers[0].clients.empty());
+}
+
 TEST(JudgeNode, SmallShmAndMissingServerAreProblems) {
   NodeStatus s;
   s.node = {"demo-worker", "worker", true, true};

@@ -144,6 +144,9 @@ for i in 1 2 3; do
 done
 eq "the node's daemon logged three new clients" "$(docker exec "$gpu" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log)" \
   "$((before + 3))"
+expect 0 "status --json while they run" -- "$cli" status --name "$name" --json
+clients=$(json 'sum(len(c["clients"]) for n in d["nodes"] if n["gpu"] for c in n["mps"]["clients"])' <<<"$out")
+if [ "${clients:-0}" -ge 3 ]; then ok "status counts the Pods' clients ($clients) from the daemon"; else bad "status counts $clients clients"; fi
 eq "the Pod has no hostPath volume" "$(kubectl get pod mps-cdi-1 -o jsonpath='{.spec.volumes[*].hostPath.path}')" ""
 eq "the Pod is not privileged" "$(kubectl get pod mps-cdi-1 -o jsonpath='{.spec.containers[0].securityContext.privileged}')" ""
 eq "its limit reached its environment" \
