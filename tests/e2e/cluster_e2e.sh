@@ -80,8 +80,19 @@ single)
   expect 0 "mps get_server_list" -- "$cli" mps "${common[@]}" get_server_list
   # The daemon answers with the server's PID in the node's PID namespace; `top` shows host PIDs.
   if [[ "$out" =~ ^[0-9]+$'\n'?$ ]] && [ -n "$server" ]; then ok "get_server_list names one server"; else bad "get_server_list: '$out'"; fi
+  server_in_node=$(head -1 <<<"$out")
   expect 0 "mps set_default_active_thread_percentage 50" -- "$cli" mps "${common[@]}" set_default_active_thread_percentage 50
   eq "the daemon answers 50.0" "$out" "50.0"
+  expect 0 "status --json after the setting" -- "$cli" status "${common[@]}" --json
+  eq "status reads the setting back from the daemon" \
+    "$(json 'd["nodes"][0]["mps"]["control"]["defaultActiveThreadPercentage"]' <<<"$out")" 50.0
+  eq "status names the daemon's server" "$(json 'd["nodes"][0]["mps"]["clients"][0]["server"]' <<<"$out")" "$server_in_node"
+  eq "without the device plugin, Pods reach MPS by hostPath" "$(json 'd["nodes"][0]["mpsAccess"]' <<<"$out")" hostpath
+  spec=$(docker exec "$node" cat /var/run/cdi/kindmps.json)
+  eq "up wrote the node's CDI spec, one device named after the node" "$(json 'd["devices"][0]["name"]' <<<"$spec")" "$node"
+  eq "its env points at the pipe directory" "$(json 'd["devices"][0]["containerEdits"]["env"][0]' <<<"$spec")" \
+    CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps
+  has "the kind config labels the GPU node" "kindmps.dev/mps: ready" "$(cat "$KMPS_STATE_DIR/$name/kind-config.yaml")"
   expect 2 "an unknown MPS command is a usage error" -- "$cli" mps "${common[@]}" no_such_command
   has "the daemon's reply is shown" "Unknown command" "$err"
   expect 2 "shell text reaches the daemon as data, not as a command" -- "$cli" mps "${common[@]}" 'get_server_list; echo $((6*7))'
