@@ -16,7 +16,7 @@ Status StepRunner::Run(const std::vector<Step>& steps) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     Emit({s.ok() ? ProgressEvent::Kind::kStepDone : ProgressEvent::Kind::kStepFailed, n, total_, step.title,
           s.ok() ? detail : s.message(), ms});
-    if (!s.ok()) return s;
+    if (!s.ok() && !(step.keep_going && step.keep_going(s))) return s;
   }
   return Status::Ok();
 }

@@ -26,12 +26,16 @@ struct Step {
   std::string title;
   // Does the work; may set `detail` (shown when the step is done).
   std::function<Status(std::string& detail)> run;
+  // When set and true for the step's failure (reported as failed all the same), the flow goes on
+  // and the failure is not its result.
+  std::function<bool(const Status&)> keep_going = nullptr;
 };
 
 class StepRunner {
  public:
   explicit StepRunner(ProgressFn progress) : progress_(std::move(progress)) {}
-  // Runs `steps` in order and returns the first failure (the later steps do not run).
+  // Runs `steps` in order and returns the first failure (the later steps do not run), but for a
+  // failure its step's keep_going accepts.
   Status Run(const std::vector<Step>& steps);
   // One line of output during the running step (kind's, a node's note).
   void Line(const std::string& text);

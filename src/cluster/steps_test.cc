@@ -30,6 +30,29 @@ TEST(StepRunner, TotalsComeFromTheListAndTheFirstFailureStopsIt) {
   EXPECT_EQ(events[4].detail, "broke");
 }
 
+TEST(StepRunner, AFailureItsStepAcceptsIsReportedAndTheFlowGoesOn) {
+  std::vector<ProgressEvent> events;
+  StepRunner runner([&](const ProgressEvent& e) { events.push_back(e); });
+  bool second_ran = false;
+  Status seen = Status::Ok();
+  Step first{"first", [](std::string&) { return Failed("would not quit"); }};
+  first.keep_going = [&](const Status& s) {
+    seen = s;
+    return true;
+  };
+  Status s = runner.Run({first, {"second", [&](std::string&) { second_ran = true; return Status::Ok(); }}});
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(second_ran);
+  EXPECT_EQ(seen.message(), "would not quit");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].kind, ProgressEvent::Kind::kStepFailed);  // still reported as failed
+  EXPECT_EQ(events[1].detail, "would not quit");
+  // A step that does not accept its failure ends the flow there.
+  Step strict{"strict", [](std::string&) { return Failed("no"); }};
+  strict.keep_going = [](const Status&) { return false; };
+  EXPECT_EQ(runner.Run({strict, {"never", [](std::string&) { return Failed("ran"); }}}).message(), "no");
+}
+
 TEST(StepRunner, RunsWithoutAProgressCallback) {
   StepRunner runner(nullptr);
   EXPECT_TRUE(runner.Run({{"only", [](std::string&) { return Status::Ok(); }}}).ok());

@@ -237,7 +237,6 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
     KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
   }
   bool listed = false;
-  Status quit = Status::Ok();
   std::vector<Step> flow = {{"Stop the MPS daemons", [&](std::string& detail) -> Status {
                                KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env.provider, config));
                                listed = true;
@@ -252,6 +251,12 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
                                return Status::Ok();
                              }}};
   if (!options.keep_cluster) {
+    // A daemon that will not quit does not keep the cluster alive: deleting the nodes ends it
+    // (once the nodes could be listed at all).
+    flow.front().keep_going = [&](const Status& quit) {
+      if (listed) steps.Line(fmt::format("{}; deleting the cluster anyway", quit.message()));
+      return listed;
+    };
     flow.push_back({"Delete the kind cluster", [&](std::string& detail) -> Status {
                       KMPS_RETURN_IF_ERROR(RunKind(env.host, kind::DeleteClusterArgs(kind, config.name),
                                                    options.kind_timeout, steps,
@@ -259,17 +264,6 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
                       detail = config.name + " deleted";
                       return Status::Ok();
                     }});
-    // A daemon that will not quit does not keep the cluster alive: deleting the nodes ends it.
-    Step& stop = flow.front();
-    stop.run = [&, body = stop.run](std::string& detail) -> Status {
-      quit = body(detail);
-      if (!quit.ok() && listed) {
-        steps.Line(fmt::format("{}; deleting the cluster anyway", quit.message()));
-        detail = "failed; deleting the cluster anyway";
-        return Status::Ok();
-      }
-      return quit;
-    };
   }
   return steps.Run(flow);
 }

@@ -215,5 +215,35 @@ TEST_F(UpTest, DownQuitsTheDaemonsThenDeletesTheCluster) {
   EXPECT_TRUE(world_->nodes.empty());
 }
 
+TEST_F(UpTest, ADaemonThatWillNotQuitDoesNotKeepTheClusterAlive) {
+  ASSERT_TRUE(RunUp().ok());
+  world_->kind_runs.clear();
+  world_->nodes["u-worker"]->handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return node::CommandResult{127, "", "sh: nvidia-cuda-mps-control: not found\n"};
+  };
+  DownOptions o;
+  o.config = config_;
+  o.kind = "/bin/true";
+  std::vector<ProgressEvent> events;
+  Status s = Down(world_->env(), o, [&](const ProgressEvent& e) { events.push_back(e); });
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[1].kind, ProgressEvent::Kind::kStepFailed);  // the quit's failure is reported
+  EXPECT_NE(events[1].detail.find("cannot run in node u-worker"), std::string::npos) << events[1].detail;
+  EXPECT_EQ(events[2].kind, ProgressEvent::Kind::kLine);
+  EXPECT_NE(events[2].detail.find("deleting the cluster anyway"), std::string::npos);
+  EXPECT_EQ(events[4].kind, ProgressEvent::Kind::kStepDone);
+  EXPECT_EQ(events[4].detail, "u deleted");
+  ASSERT_EQ(world_->kind_runs.size(), 1u);
+  EXPECT_TRUE(world_->nodes.empty());
+  // With --keep-cluster the failure is the result.
+  ASSERT_TRUE(RunUp().ok());
+  world_->nodes["u-worker"]->handler = [](const node::Command&) -> StatusOr<node::CommandResult> {
+    return node::CommandResult{127, "", "sh: nvidia-cuda-mps-control: not found\n"};
+  };
+  o.keep_cluster = true;
+  EXPECT_FALSE(Down(world_->env(), o, nullptr).ok());
+}
+
 }  // namespace
 }  // namespace kmps::cluster
