@@ -27,8 +27,7 @@ constexpr const char* kPrepareScript = R"sh(want=$1 t=$2 uid=$3 cdi=$4 spec=$5; 
 pipe=$CUDA_MPS_PIPE_DIRECTORY log=$CUDA_MPS_LOG_DIRECTORY plugin=$KMPS_DEVICE_PLUGIN_SOCKET
 say() { printf 'kmps: %s\n' "$*"; }
 fail() { say "fail $*"; exit 0; }
-run() { if command -v timeout >/dev/null 2>&1; then timeout -s KILL "$t" "$@"; else "$@"; fi; }
-send() { out=$(printf '%s\n' "$1" | run nvidia-cuda-mps-control 2>&1); rc=$?; }
+send() { out=$(kmps_mps "$1" "$t" 2>&1); rc=$?; }
 refused() { case $out in *"Cannot send command to MPS control daemon process"*) return 0;; esac; return 1; }
 try() { n=1; send "$1"; while refused && [ $n -lt 4 ]; do sleep 0.25 2>/dev/null || sleep 1; n=$((n+1)); send "$1"; done; }
 bad() {
@@ -40,7 +39,7 @@ if ! awk -v want="$want" '$2 == "/dev/shm" { cur = -1; n = split($4, o, ","); fo
   say shm resized
 fi
 out=$(mkdir -p "$pipe" "$log" 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail dirs $rc; }
-out=$(run nvidia-cuda-mps-control -d 2>&1); rc=$?
+out=$(kmps_run "$t" nvidia-cuda-mps-control -d 2>&1); rc=$?
 case $out in
   *"An instance of this daemon is already running"*) say daemon running ;;
   *) [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }; say daemon started ;;
@@ -142,7 +141,8 @@ node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std:
   long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
   std::vector<std::string> commands = ControlCommands(config.mps);
   node::Command c;
-  c.argv = {"sh", "-c", kPrepareScript, "kmps-prepare", std::to_string(config.shm_bytes), std::to_string(seconds),
+  static const std::string script = mps::NodeScript(kPrepareScript);
+  c.argv = {"sh", "-c", script, "kmps-prepare", std::to_string(config.shm_bytes), std::to_string(seconds),
             config.mps.start_server ? std::to_string(config.mps.server_uid) : "", kCdiSpecPath, cdi_spec};
   c.argv.insert(c.argv.end(), commands.begin(), commands.end());
   c.env = mps::MpsEnvironment(config.mps);

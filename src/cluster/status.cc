@@ -22,10 +22,7 @@ constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pi
 [ -S "$1/control" ] || exit 0
 echo socket
 command -v nvidia-cuda-mps-control >/dev/null 2>&1 || exit 0
-q() {
-  if command -v timeout >/dev/null 2>&1; then printf '%s\n' "$1" | timeout -s KILL 5 nvidia-cuda-mps-control 2>/dev/null
-  else printf '%s\n' "$1" | nvidia-cuda-mps-control 2>/dev/null; fi
-}
+q() { kmps_mps "$1" 5 2>/dev/null; }
 t=$(q get_default_active_thread_percentage) && echo "threads $t"
 for s in $(q get_server_list); do
   case $s in *[!0-9]*) continue ;; esac
@@ -141,7 +138,8 @@ void ReadProcessesInto(node::Node& node, NodeStatus& s) {
 
 void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig& config) {
   node::Command probe;
-  probe.argv = {"sh", "-c", kProbeScript, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
+  static const std::string script = mps::NodeScript(kProbeScript);
+  probe.argv = {"sh", "-c", script, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
   probe.env = mps::MpsEnvironment(config.mps);
   probe.timeout = std::chrono::seconds(20);
   auto r = node.Run(probe);

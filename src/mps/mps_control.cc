@@ -13,10 +13,7 @@ namespace {
 using std::chrono::milliseconds;
 
 // The fixed shell program; $1 is the command (data), $2 the in-node deadline in seconds.
-constexpr const char* kSendScript =
-    "if command -v timeout >/dev/null 2>&1; then "
-    "printf '%s\\n' \"$1\" | timeout -s KILL \"$2\" nvidia-cuda-mps-control; "
-    "else printf '%s\\n' \"$1\" | nvidia-cuda-mps-control; fi";
+constexpr std::string_view kSendBody = "kmps_mps \"$1\" \"$2\"";
 
 bool Contains(const node::CommandResult& r, std::string_view needle) {
   return r.out.find(needle) != std::string::npos || r.err.find(needle) != std::string::npos;
@@ -44,6 +41,12 @@ StatusOr<bool> PollUntil(Probe probe, milliseconds timeout, milliseconds interva
 
 }  // namespace
 
+std::string NodeScript(std::string_view body) {
+  std::string script(kNodeShellFunctions);
+  script.append(body);
+  return script;
+}
+
 std::vector<std::string> MpsEnvironment(const MpsSettings& settings) {
   return {"CUDA_MPS_PIPE_DIRECTORY=" + settings.pipe_directory,
           "CUDA_MPS_LOG_DIRECTORY=" + settings.log_directory};
@@ -53,7 +56,8 @@ node::Command ControlCommandExec(const MpsSettings& settings, std::string_view c
                                        milliseconds timeout) {
   node::Command exec;
   long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
-  exec.argv = {"sh", "-c", kSendScript, "kmps-mps", std::string(command), std::to_string(seconds)};
+  static const std::string script = NodeScript(kSendBody);
+  exec.argv = {"sh", "-c", script, "kmps-mps", std::string(command), std::to_string(seconds)};
   exec.env = MpsEnvironment(settings);
   // The client's own deadline leaves the node's `timeout` time to fire first.
   exec.timeout = timeout + milliseconds(5000);

@@ -22,6 +22,17 @@ using config::MpsSettings;
 
 inline constexpr std::chrono::milliseconds kDefaultCommandTimeout{20000};
 
+// The shell functions every node-side script of kindmps starts with (the control command here,
+// up's node setup, status's probe), so that the deadline in the node is written once:
+//   kmps_run SECONDS CMD ARGS...   CMD, killed after SECONDS where the node has timeout(1)
+//   kmps_mps COMMAND SECONDS       COMMAND (data, one line) on nvidia-cuda-mps-control's stdin
+inline constexpr std::string_view kNodeShellFunctions =
+    "kmps_run() { if command -v timeout >/dev/null 2>&1; then timeout -s KILL \"$@\"; else shift; \"$@\"; fi; }\n"
+    "kmps_mps() { printf '%s\\n' \"$1\" | kmps_run \"$2\" nvidia-cuda-mps-control; }\n";
+
+// `body` after kNodeShellFunctions.
+std::string NodeScript(std::string_view body);
+
 // Pure: the exec that sends one control command. `command` is passed as data.
 node::Command ControlCommandExec(const MpsSettings& settings, std::string_view command,
                                        std::chrono::milliseconds timeout);
