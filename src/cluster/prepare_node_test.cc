@@ -127,6 +127,21 @@ TEST(ParsePrepareResult, TheThreadPercentageIsReadBackFromTheDaemon) {
   EXPECT_FALSE(ParsePrepareResult("w-worker", Reported("kmps: daemon started\n"), c, std::chrono::seconds(20)).ok());
 }
 
+TEST(ParsePrepareResult, TheSpecAndTheReadBackFailuresAreNamed) {
+  auto spec = ParsePrepareResult("w-worker", {0, "kmps: daemon started\nkmps: fail cdi 1\n", "mkdir: Read-only file system\n"},
+                                 Config(), std::chrono::seconds(20));
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(),
+            "cannot write the CDI spec /var/run/cdi/kindmps.json in node w-worker (exit 1): mkdir: Read-only file system");
+  config::ClusterConfig c = Config();
+  c.mps.default_active_thread_percentage = 50;
+  auto readback = ParsePrepareResult("w-worker", {0, "kmps: fail readback 1\n", "Cannot find MPS control daemon process\n"},
+                                     c, std::chrono::seconds(20));
+  ASSERT_FALSE(readback.ok());
+  EXPECT_EQ(readback.status().code(), Code::kNotFound);
+  EXPECT_NE(readback.status().message().find("no MPS control daemon runs in node w-worker"), std::string::npos);
+}
+
 TEST(ParsePrepareResult, AScriptThatEndsEarlyOrCannotRunIsAnError) {
   EXPECT_EQ(ParsePrepareResult("n", {0, "kmps: daemon started\n", ""}, Config(), std::chrono::seconds(20)).status().code(),
             Code::kProtocol);

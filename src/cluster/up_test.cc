@@ -63,6 +63,7 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
     kind_runs.push_back(c.argv);
     if (c.argv[1] == "delete") nodes.clear();
     if (c.argv[1] == "create") {
+      if (create_makes_nothing) return node::CommandResult{0, "", ""};
       if (create_fails) {
         c.on_line("ERROR: failed to create cluster: boom");
         return node::CommandResult{1, "", ""};
@@ -91,6 +92,7 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
   std::vector<std::vector<std::string>> kind_runs;
   std::map<std::string, std::string> saved;
   bool create_fails = false;
+  bool create_makes_nothing = false;  // kind exits 0 but no node container is there
 };
 
 class UpTest : public ::testing::Test {
@@ -183,6 +185,14 @@ TEST_F(UpTest, AFailedCreateSaysKindsErrorAndStopsThere) {
   EXPECT_NE(DoneTitles().size(), 5u);
   EXPECT_EQ(events_.back().kind, ProgressEvent::Kind::kStepFailed);
   EXPECT_EQ(events_.back().title, "Create the kind cluster");
+}
+
+TEST_F(UpTest, AKindThatExitsZeroButMakesNoNodesIsAFailure) {
+  world_->create_makes_nothing = true;
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailed);
+  EXPECT_EQ(r.status().message(), "kind made no nodes for cluster u");
 }
 
 TEST_F(UpTest, AnUnhealthyClusterIsAResultNotAnError) {

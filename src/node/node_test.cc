@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include "node/host_runner.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -30,6 +32,21 @@ TEST(ParallelFor, RunsEveryItemOnceWithBoundedThreads) {
   EXPECT_LE(peak.load(), static_cast<int>(kMaxParallel));
   EXPECT_GT(peak.load(), 1);
   EXPECT_TRUE(ParallelFor(0, [](size_t) { return Failed("never"); }).empty());
+}
+
+TEST(HostRunner, RunsOnTheHostAndRefusesAnEnvironmentItCannotPass) {
+  HostRunner host;
+  Command c;
+  c.argv = {"/bin/sh", "-c", "echo one; echo two >&2; exit 3"};
+  c.timeout = std::chrono::seconds(10);
+  auto r = host.Run(c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_EQ(r->out, "one\ntwo\n");  // merged, as kind's output is read
+  c.env = {"A=b"};
+  auto refused = host.Run(c);
+  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "the host runner does not take an environment");
 }
 
 }  // namespace
