@@ -252,6 +252,43 @@ TEST_F(MpsEmuTest, ClientStartsServerLazily) {
   EXPECT_THAT(ControlLog(), HasSubstr(": Server already exists\n"));
 }
 
+// As the real daemon on the H200 (docs/gpu-e2e-run/h200-mps-access-probe.log): another uid reaches
+// only `control`, where queries work and quit and settings are refused (exit 0, logged); root
+// with control_privileged masked by /dev/null likewise, except start_server.
+TEST_F(MpsEmuTest, OnlyRootThroughThePrivilegedSocketMayQuitOrChangeSettings) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (setpriv to uid 1000)";
+  if (RunProcess({"sh", "-c", "command -v setpriv && command -v unshare"}).exit_code != 0) GTEST_SKIP() << "no setpriv";
+  StartDaemon();
+  std::error_code ec;
+  fs::permissions(root_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec, ec);
+  EXPECT_EQ(fs::status(pipe_ / "control_privileged").permissions() & fs::perms::others_write, fs::perms::none);
+  const std::vector<std::string> as_1000 = {"setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", kControl};
+  ProcResult r = RunProcess(as_1000, "get_default_active_thread_percentage\n", env_);
+  EXPECT_EQ(r.out, "100.0\n") << "queries work for everyone";
+  r = RunProcess(as_1000, "set_default_active_thread_percentage 10\n", env_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Insufficient privileges for UID 1000. Control deamon settings can only be "
+                               "modified by the user who started it or by the root user."));
+  r = RunProcess(as_1000, "start_server -uid 4242\n", env_);
+  EXPECT_THAT(r.out, HasSubstr("Insufficient privileges for UID 1000."));
+  r = RunProcess(as_1000, "quit\n", env_);
+  EXPECT_EQ(r.out, "Not enough privilege to execute quit command\n");
+  // Root whose control_privileged is /dev/null (what a Pod sees): settings and quit refused.
+  const std::vector<std::string> masked = {
+      "unshare", "-m", "--propagation", "private", "sh", "-c",
+      "mount --bind /dev/null \"$CUDA_MPS_PIPE_DIRECTORY/control_privileged\" && exec \"$0\"", kControl};
+  r = RunProcess(masked, "set_default_active_thread_percentage 10\n", env_);
+  EXPECT_THAT(r.out, HasSubstr("Insufficient privileges for UID 0."));
+  r = RunProcess(masked, "quit\n", env_);
+  EXPECT_EQ(r.out, "Not enough privilege to execute quit command\n");
+  EXPECT_EQ(Control("get_default_active_thread_percentage\n").out, "100.0\n") << "nothing changed";
+  EXPECT_THAT(ControlLog(), HasSubstr("Cmd:quit\n"));
+  EXPECT_THAT(ControlLog(), HasSubstr("Not enough privilege to execute quit command\n"));
+  // Root through the privileged socket may.
+  EXPECT_EQ(Control("set_default_active_thread_percentage 10\n").out, "10.0\n");
+}
+
 TEST_F(MpsEmuTest, QuitLeavesStaleSocketsAndDaemonCanStartAgain) {
   int daemon = StartDaemon();
   ASSERT_EQ(Control("start_server -uid 0\n").exit_code, 0);

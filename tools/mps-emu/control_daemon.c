@@ -36,6 +36,9 @@ struct conn {
   size_t in_len;
   int hung;            /* UI: a hang fault ate a command; never answer again */
   int deferred;        /* UI: the command in `in` waits for a starting server */
+  int privileged;      /* accepted on control_privileged */
+  int peer_uid;        /* SO_PEERCRED of the connecting process */
+  int peer_pid;        /* likewise, in the daemon's PID namespace (0 when it is not there) */
   int uid;             /* CLIENT */
   int pid;             /* CLIENT */
   int waiting;         /* CLIENT: pushed to the pending list */
@@ -408,6 +411,29 @@ static int run_command(int ci, char *line, struct reply *r) {
       break;
   }
 
+  /* Who may change the daemon, as the real one answered on an H200 (driver 580.159.04,
+   * docs/gpu-e2e-run/h200-mps-access-probe.log): settings and quit only through
+   * control_privileged (root, or the daemon's owner: its mode is srwxr-xr-x); start_server from
+   * root or the owner through either socket. A refusal exits 0 and is logged, as every reply. shutdown_server
+   * and terminate_client were not measured: treated as quit. */
+  struct conn *uc = &D.conns[ci];
+  int owner = uc->peer_uid == 0 || uc->peer_uid == (int)geteuid();
+  if (strncmp(cmd, "set_", 4) == 0 && !uc->privileged) {
+    reply_add(r, "Insufficient privileges for UID %d. Control deamon settings can only be modified by the user "
+              "who started it or by the root user.\n", uc->peer_uid);
+    return 0;
+  }
+  if (strcmp(cmd, "start_server") == 0 && !owner) {
+    reply_add(r, "Insufficient privileges for UID %d. Control deamon settings can only be modified by the user "
+              "who started it or by the root user.\n", uc->peer_uid);
+    return 0;
+  }
+  if ((strcmp(cmd, "quit") == 0 || strcmp(cmd, "shutdown_server") == 0 || strcmp(cmd, "terminate_client") == 0) &&
+      !uc->privileged) {
+    reply_add(r, "Not enough privilege to execute %s command\n", cmd);
+    return 0;
+  }
+
   if (strcmp(cmd, "get_server_list") == 0) {
     for (int i = 0; i < MAX_SERVERS; ++i)
       if (D.servers[i].state != S_FREE) reply_add(r, "%d\n", (int)D.servers[i].pid);
@@ -543,14 +569,17 @@ static void on_hello(int ci, const char *line) {
   } else if (sscanf(line, "CLIENT %d %d", &a, &b) == 2) {
     c->kind = C_CLIENT;
     c->uid = a;
-    c->pid = b;
+    /* The pid the kernel gives the daemon, as the real one reports it: the client's pid in the
+     * daemon's PID namespace (a Pod's process as the node sees it), 0 from a sibling namespace. */
+    c->pid = c->peer_pid;
+    (void)b;
     struct server *s = live_server();
     if (s != NULL && s->uid == a && s->state == S_READY) {
-      LOG("NEW CLIENT %d from user %d: Server already exists", b, a);
+      LOG("NEW CLIENT %d from user %d: Server already exists", c->pid, a);
       attach(ci, s);
       return;
     }
-    LOG("NEW CLIENT %d from user %d: Server is not ready, push client to pending list", b, a);
+    LOG("NEW CLIENT %d from user %d: Server is not ready, push client to pending list", c->pid, a);
     c->waiting = 1;
     if (s != NULL && s->uid != a) {
       LOG("Try shutting down server %d, backoff is disabled", (int)s->pid);
@@ -610,11 +639,17 @@ static void on_accept(int lfd) {
   int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
   if (fd < 0) return;
   LOG("Accepting connection...");
+  struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) cred.uid = (uid_t)-1;
   for (int i = 0; i < MAX_CONNS; ++i) {
     if (D.conns[i].kind != C_FREE) continue;
     memset(&D.conns[i], 0, sizeof D.conns[i]);
     D.conns[i].kind = C_NEW;
     D.conns[i].fd = fd;
+    D.conns[i].privileged = lfd == D.listen_fd[1];
+    D.conns[i].peer_uid = (int)cred.uid;
+    D.conns[i].peer_pid = (int)cred.pid;
     return;
   }
   LOG("Too many connections");

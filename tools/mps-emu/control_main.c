@@ -158,9 +158,16 @@ static int relay_reply(int fd) {
 }
 
 static int run_ui(void) {
+  /* As the real utility: the privileged socket where this user may connect to it (root, or the
+   * daemon's owner: it is srwxr-xr-x), else the public one, where the daemon refuses what would
+   * change it (see control_daemon.c). A /dev/null bound over control_privileged falls through. */
   char path[EMU_PATH_MAX];
-  emu_join(path, emu_pipe_dir(), "control");
+  emu_join(path, emu_pipe_dir(), "control_privileged");
   int fd = emu_connect(path);
+  if (fd < 0) {
+    emu_join(path, emu_pipe_dir(), "control");
+    fd = emu_connect(path);
+  }
   if (fd < 0) {
     printf("%s\n", EMU_MSG_NO_DAEMON);
     return 1;
