@@ -22,6 +22,11 @@ std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& 
   mounts.push_back({{"hostPath", config.mps.pipe_directory},
                     {"containerPath", config.mps.pipe_directory},
                     {"options", {"rbind", "rw"}}});
+  // The daemon's privileged socket masked: a root process in the Pod cannot quit the daemon or
+  // change its settings through it (docs/pod.md, measured on an H200).
+  mounts.push_back({{"hostPath", "/dev/null"},
+                    {"containerPath", config::PrivilegedSocketPath(config.mps)},
+                    {"options", {"bind", "ro"}}});
   // The driver libraries where the node has them (kind's extraMounts), never the MPS binaries:
   // a Pod is a client, not a controller of the daemon.
   for (const auto& lib : inventory.libraries) {

@@ -29,13 +29,17 @@ TEST(RenderCdiSpec, OneDeviceNamedAfterTheNodeWithWhatAClientNeeds) {
   EXPECT_EQ(edits["deviceNodes"][0]["type"], "c");
   EXPECT_EQ(edits["deviceNodes"][0]["major"], 195);
   EXPECT_EQ(edits["deviceNodes"][1]["major"], 238);
-  // The pipe directory read-write, the libraries read-only where the node has them; no binary.
-  ASSERT_EQ(edits["mounts"].size(), 2u);
+  // The pipe directory read-write with its privileged socket masked (after it, so on top), the
+  // libraries read-only where the node has them; no binary.
+  ASSERT_EQ(edits["mounts"].size(), 3u);
   EXPECT_EQ(edits["mounts"][0]["containerPath"], "/tmp/nvidia-mps");
   EXPECT_EQ(edits["mounts"][0]["options"][1], "rw");
-  EXPECT_EQ(edits["mounts"][1]["hostPath"], "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
-  EXPECT_EQ(edits["mounts"][1]["containerPath"], "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
-  EXPECT_EQ(edits["mounts"][1]["options"][0], "ro");
+  EXPECT_EQ(edits["mounts"][1]["hostPath"], "/dev/null");
+  EXPECT_EQ(edits["mounts"][1]["containerPath"], "/tmp/nvidia-mps/control_privileged");
+  EXPECT_EQ(edits["mounts"][1]["options"][1], "ro");
+  EXPECT_EQ(edits["mounts"][2]["hostPath"], "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  EXPECT_EQ(edits["mounts"][2]["containerPath"], "/usr/lib/x86_64-linux-gnu/libcuda.so.1");
+  EXPECT_EQ(edits["mounts"][2]["options"][0], "ro");
   EXPECT_EQ(RenderCdiSpec("c-worker", config, inv).find("mps-control"), std::string::npos);
 }
 

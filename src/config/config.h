@@ -20,11 +20,16 @@ struct ExtraMount {
   std::string propagation;  // "", "None", "HostToContainer", "Bidirectional"
 };
 
+// The uid MPS clients run as unless mps.serverUid says otherwise: not root, so that a Pod can
+// neither quit the node's daemon nor change its settings (the daemon takes those only from root
+// or its owner, docs/pod.md), and the one uid every Pod shares, as MPS runs one server per uid.
+inline constexpr int kDefaultServerUid = 1000;
+
 struct MpsSettings {
   std::string pipe_directory = "/tmp/nvidia-mps";
   std::string log_directory = "/var/log/nvidia-mps";
   bool start_server = true;  // `up` runs start_server -uid <server_uid>
-  int server_uid = 0;
+  int server_uid = kDefaultServerUid;
   std::optional<double> default_active_thread_percentage;  // 0 < p <= 100
   // set_default_device_pinned_mem_limit <device> <limit>, e.g. {"0", "2G"}
   struct PinnedLimit {
@@ -33,6 +38,14 @@ struct MpsSettings {
   };
   std::vector<PinnedLimit> pinned_device_memory_limits;
 };
+
+// The daemon's privileged socket in the pipe directory: root's (srwxr-xr-x) and, as a Pod sees
+// the pipe directory, masked with /dev/null (the CDI edits and the hostPath access do it), so that
+// a root process in a Pod still cannot reach it.
+inline constexpr const char* kPrivilegedSocketName = "control_privileged";
+inline std::string PrivilegedSocketPath(const MpsSettings& mps) {
+  return mps.pipe_directory + "/" + kPrivilegedSocketName;
+}
 
 struct ClusterConfig {
   std::string name;            // default: $KIND_CLUSTER_NAME, else workshop-dra

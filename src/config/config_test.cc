@@ -47,7 +47,7 @@ TEST_F(ClusterConfigTest, Defaults) {
   EXPECT_EQ(c.mps.pipe_directory, "/tmp/nvidia-mps");
   EXPECT_EQ(c.mps.log_directory, "/var/log/nvidia-mps");
   EXPECT_TRUE(c.mps.start_server);
-  EXPECT_EQ(c.mps.server_uid, 0);
+  EXPECT_EQ(c.mps.server_uid, 1000);  // not root: a Pod cannot quit the daemon or change it
   EXPECT_EQ(c.driver_root, "/");
   auto empty = ParseClusterConfig(kTypeMeta, "kindmps.yaml");
   ASSERT_TRUE(empty.ok());

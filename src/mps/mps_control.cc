@@ -70,6 +70,9 @@ ReplyKind ClassifyReply(const node::CommandResult& r) {
   if (r.out.rfind("Unknown command", 0) == 0 || r.err.rfind("Unknown command", 0) == 0) {
     return ReplyKind::kUnknownCommand;
   }
+  if (Contains(r, "Insufficient privileges for UID") || Contains(r, "Not enough privilege to execute")) {
+    return ReplyKind::kRefused;
+  }
   return r.exit_code == 0 ? ReplyKind::kOk : ReplyKind::kError;
 }
 
@@ -114,6 +117,10 @@ StatusOr<std::string> ReplyOf(const std::string& node, std::string_view command,
       return NotFound(fmt::format("no MPS control daemon runs in node {} (run kindmps-api up)", node));
     case ReplyKind::kUnknownCommand:
       return InvalidArgument(fmt::format("MPS control daemon in node {}: {}", node, Reply(r)));
+    case ReplyKind::kRefused:
+      return Failed(fmt::format("MPS control daemon in node {} refused '{}': {} (the daemon takes it only "
+                                          "from root or the user who started it)",
+                                          node, command, Reply(r)));
     case ReplyKind::kTransient:
       return Failed(fmt::format("MPS control daemon in node {} refused '{}' {} times: {}", node, command, attempts,
                                 Reply(r)));

@@ -40,7 +40,9 @@ node::Command ControlCommandExec(const MpsSettings& settings, std::string_view c
 std::vector<std::string> MpsEnvironment(const MpsSettings& settings);
 
 // What a reply means.
-enum class ReplyKind { kOk, kNoDaemon, kTransient, kUnknownCommand, kError };
+// kRefused: the daemon took the command from someone who may not change it ("Insufficient
+// privileges for UID 1000. ...", "Not enough privilege to execute quit command"); it exits 0.
+enum class ReplyKind { kOk, kNoDaemon, kTransient, kUnknownCommand, kRefused, kError };
 ReplyKind ClassifyReply(const node::CommandResult& result);
 // Pure: the PIDs of `get_server_list`'s reply.
 std::vector<int> ParseServerList(std::string_view reply);
@@ -53,7 +55,8 @@ struct CommandOptions {
 
 // Sends one command and returns the daemon's reply (stdout). Errors: kNotFound with the node's name
 // when no daemon runs ("Cannot find MPS control daemon process"), kInvalidArgument
-// for an unknown command, kDeadlineExceeded when the daemon does not answer in time.
+// for an unknown command, kFailed when the daemon refuses it to this user,
+// kDeadlineExceeded when the daemon does not answer in time.
 StatusOr<std::string> SendCommand(node::Node& node, const MpsSettings& settings, std::string_view command,
                                   const CommandOptions& options = {});
 

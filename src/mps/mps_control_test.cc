@@ -47,6 +47,25 @@ TEST(ClassifyReply, RecognisesTheRecordedReplies) {
   EXPECT_EQ(ClassifyReply({0, "Cannot send command to MPS control daemon process\n", ""}), ReplyKind::kTransient);
   EXPECT_EQ(ClassifyReply({0, "Unknown command \"help\"\n", ""}), ReplyKind::kUnknownCommand);
   EXPECT_EQ(ClassifyReply({2, "", "boom"}), ReplyKind::kError);
+  // The H200's refusals (exit 0) of a user who may not change the daemon.
+  EXPECT_EQ(ClassifyReply({0, "Not enough privilege to execute quit command\n", ""}), ReplyKind::kRefused);
+  EXPECT_EQ(ClassifyReply({0,
+                           "Insufficient privileges for UID 1000. Control deamon settings can only be modified by "
+                           "the user who started it or by the root user.\n",
+                           ""}),
+            ReplyKind::kRefused);
+}
+
+TEST(SendCommand, ARefusalIsAFailureThatSaysWhy) {
+  FakeNode node;
+  node.handler = [](const Command&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "Not enough privilege to execute quit command\n", ""};
+  };
+  auto r = SendCommand(node, Settings(), "quit");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailed);
+  EXPECT_NE(r.status().message().find("refused 'quit': Not enough privilege"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(SendCommand, RetriesTransientRefusals) {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "config/config.h"
+
 namespace kmps::pod {
 
 StatusOr<AccessMode> ParseAccessMode(std::string_view text) {
@@ -19,6 +21,9 @@ MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<
     case AccessMode::kHostPath:
       a.volumes.push_back({kPipeVolumeName, pipe_directory, "Directory"});
       a.volume_mounts.push_back({kPipeVolumeName, pipe_directory, false});
+      // A client needs `control`; `control_privileged` takes quit and settings from root.
+      a.volumes.push_back({kMaskVolumeName, "/dev/null", "CharDevice"});
+      a.volume_mounts.push_back({kMaskVolumeName, pipe_directory + "/" + config::kPrivilegedSocketName, true});
       break;
     case AccessMode::kCdi:
       // The node's device plugin (kindmps-device-plugin in the kindmps node image) answers the

@@ -56,6 +56,8 @@ enum class AccessMode {
 
 inline constexpr const char* kPipeDirectoryEnv = "CUDA_MPS_PIPE_DIRECTORY";
 inline constexpr const char* kPipeVolumeName = "kindmps-mps-pipe";
+// /dev/null over the daemon's privileged socket (config::kPrivilegedSocketName), with hostPath access.
+inline constexpr const char* kMaskVolumeName = "kindmps-mps-privileged-mask";
 // The extended resource the kindmps device plugin advertises on every node where `up` wrote the
 // CDI spec (kind kindmps.dev/mps, one device per node, named after it).
 inline constexpr const char* kMpsResource = "kindmps.dev/mps";

@@ -13,8 +13,11 @@ using ::testing::IsEmpty;
 TEST(PodMpsAccess, HostPathMountsThePipeDirectoryAtTheSamePath) {
   MpsAccess a = BuildMpsAccess("/run/mps", std::nullopt, AccessMode::kHostPath);
   EXPECT_THAT(a.env, ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/run/mps"}));
-  EXPECT_THAT(a.volumes, ElementsAre(HostPathVolume{"kindmps-mps-pipe", "/run/mps", "Directory"}));
-  EXPECT_THAT(a.volume_mounts, ElementsAre(VolumeMount{"kindmps-mps-pipe", "/run/mps", false}));
+  // The daemon's privileged socket masked with /dev/null, read-only: a client needs only `control`.
+  EXPECT_THAT(a.volumes, ElementsAre(HostPathVolume{"kindmps-mps-pipe", "/run/mps", "Directory"},
+                                     HostPathVolume{"kindmps-mps-privileged-mask", "/dev/null", "CharDevice"}));
+  EXPECT_THAT(a.volume_mounts, ElementsAre(VolumeMount{"kindmps-mps-pipe", "/run/mps", false},
+                                           VolumeMount{"kindmps-mps-privileged-mask", "/run/mps/control_privileged", true}));
   EXPECT_THAT(a.pod_annotations, IsEmpty());
   EXPECT_THAT(a.container_limits, IsEmpty());
   EXPECT_EQ(BuildMpsAccess("/run/mps", "c-worker", AccessMode::kHostPath), a);  // the node does not matter
