@@ -77,6 +77,22 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
                n.pipe_socket ? "socket" : "-");
   }
   for (const auto& n : s.nodes) {
+    std::string pods;
+    for (const auto& sv : n.daemon.servers) {
+      for (int pid : sv.clients) {
+        auto it = n.daemon.client_pods.find(pid);
+        pods += fmt::format("{}{} ({})", pods.empty() ? "" : ", ", pid,
+                            it == n.daemon.client_pods.end() ? "pod unknown" : it->second);
+      }
+    }
+    if (!pods.empty()) fmt::print("  clients of {}: {}\n", n.node.name, pods);
+    if (n.daemon.refused_commands.value_or(0) > 0) {
+      fmt::print("  note: the MPS daemon of {} refused {} control command(s) from a user who may not change it "
+                 "(a Pod?); its control.log in the node says which\n",
+                 n.node.name, *n.daemon.refused_commands);
+    }
+  }
+  for (const auto& n : s.nodes) {
     for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);
   }
 }

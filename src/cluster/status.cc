@@ -13,21 +13,34 @@ namespace kmps::cluster {
 
 namespace {
 constexpr std::string_view kSeparator = "--kmps-pipe--\n";
+constexpr std::string_view kCrictlSeparator = "--kmps-crictl--\n";
 // $1: the pipe directory, $2 the CDI spec, $3 the device plugin's socket. Prints /proc/mounts, a
 // separator, then a line each for what exists: the control socket, the spec, the plugin; and,
 // where a control socket is, what the daemon says (each command bounded): its default active
-// thread percentage and, per server, the PIDs of its clients in the daemon's PID namespace.
+// thread percentage, how often control.log says it refused a command, and, per server, the PIDs
+// of its clients in the daemon's PID namespace with the container id in each one's cgroup; then,
+// where there are such clients and crictl, a second separator and `crictl ps -o json`.
 constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pipe--\n'
 [ -f "$2" ] && echo cdi; [ -S "$3" ] && echo plugin
 [ -S "$1/control" ] || exit 0
 echo socket
+log=${CUDA_MPS_LOG_DIRECTORY:-/var/log/nvidia-mps}/control.log
+[ -f "$log" ] && echo "refused $(grep -c -e 'Insufficient privileges for UID' -e 'Not enough privilege to execute' "$log")"
 command -v nvidia-cuda-mps-control >/dev/null 2>&1 || exit 0
 q() { kmps_mps "$1" 5 2>/dev/null; }
 t=$(q get_default_active_thread_percentage) && echo "threads $t"
+pods=
 for s in $(q get_server_list); do
   case $s in *[!0-9]*) continue ;; esac
-  echo "server $s" $(q "get_client_list $s")
+  c=$(q "get_client_list $s")
+  echo "server $s" $c
+  for p in $c; do
+    case $p in 0 | *[!0-9]*) continue ;; esac
+    id=$(sed -n 's/.*\([0-9a-f]\{64\}\).*/\1/p' "/proc/$p/cgroup" 2>/dev/null | head -n 1)
+    [ -n "$id" ] && echo "client $p $id" && pods=1
+  done
 done
+[ -n "$pods" ] && command -v crictl >/dev/null 2>&1 && printf -- '--kmps-crictl--\n' && kmps_run 5 crictl ps -o json 2>/dev/null
 exit 0)sh";
 }  // namespace
 
@@ -41,7 +54,9 @@ void ParseDaemonLine(std::string_view line, DaemonView& view) {
     }
     return out;
   };
-  if (line.substr(0, 8) == "threads ") {
+  if (line.substr(0, 8) == "refused ") {
+    if (auto n = ParseInteger<int>(Trim(line.substr(8)))) view.refused_commands = *n;
+  } else if (line.substr(0, 8) == "threads ") {
     std::string_view v = Trim(line.substr(8));
     if (!v.empty() && v.find_first_not_of("0123456789.") == std::string_view::npos) view.default_threads = std::string(v);
   } else if (line.substr(0, 7) == "server ") {
@@ -56,6 +71,32 @@ void ParseDaemonLine(std::string_view line, DaemonView& view) {
       server.clients.push_back(*c);
     }
     view.servers.push_back(std::move(server));
+  }
+}
+
+void MapClientPods(const std::vector<std::pair<int, std::string>>& client_containers, std::string_view crictl_json,
+                   DaemonView& view) {
+  if (client_containers.empty()) return;
+  auto j = nlohmann::json::parse(crictl_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("containers") || !j["containers"].is_array()) return;
+  std::map<std::string, std::string> pod_of;  // container id -> namespace/pod
+  for (const auto& c : j["containers"]) {
+    if (!c.is_object() || !c.contains("id") || !c["id"].is_string() || !c.contains("labels") ||
+        !c["labels"].is_object()) {
+      continue;
+    }
+    const auto& labels = c["labels"];
+    auto label = [&](const char* key) {
+      return labels.contains(key) && labels[key].is_string() ? labels[key].get<std::string>() : std::string();
+    };
+    std::string name = label("io.kubernetes.pod.name");
+    if (name.empty()) continue;
+    std::string ns = label("io.kubernetes.pod.namespace");
+    pod_of[c["id"].get<std::string>()] = ns.empty() ? name : ns + "/" + name;
+  }
+  for (const auto& [pid, id] : client_containers) {
+    auto it = pod_of.find(id);
+    if (it != pod_of.end()) view.client_pods[pid] = it->second;
   }
 }
 
@@ -85,8 +126,17 @@ nlohmann::json ClusterStatus::ToJson() const {
     control["pid"] = n.mps.control ? nlohmann::json(n.mps.control->pid) : nlohmann::json(nullptr);
     control["defaultActiveThreadPercentage"] =
         n.daemon.default_threads ? nlohmann::json(*n.daemon.default_threads) : nlohmann::json(nullptr);
+    control["refusedCommands"] =
+        n.daemon.refused_commands ? nlohmann::json(*n.daemon.refused_commands) : nlohmann::json(nullptr);
     nlohmann::json clients = nlohmann::json::array();
-    for (const auto& ds : n.daemon.servers) clients.push_back({{"server", ds.pid}, {"clients", ds.clients}});
+    for (const auto& ds : n.daemon.servers) {
+      nlohmann::json pods = nlohmann::json::array();
+      for (int pid : ds.clients) {
+        auto it = n.daemon.client_pods.find(pid);
+        pods.push_back(it == n.daemon.client_pods.end() ? nlohmann::json(nullptr) : nlohmann::json(it->second));
+      }
+      clients.push_back({{"server", ds.pid}, {"clients", ds.clients}, {"pods", pods}});
+    }
     jnodes.push_back({{"name", n.node.name},
                       {"role", n.node.role},
                       {"running", n.node.running},
@@ -148,12 +198,23 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
     std::string_view mounts = std::string_view(r->out).substr(0, sep);
     s.shm_bytes = ParseShmBytes(mounts);
     if (sep != std::string::npos) {
-      ForEachLine(std::string_view(r->out).substr(sep + kSeparator.size()), [&](std::string_view line) {
+      std::string_view rest = std::string_view(r->out).substr(sep + kSeparator.size());
+      size_t csep = rest.find(kCrictlSeparator);
+      std::string_view crictl = csep == std::string_view::npos ? "" : rest.substr(csep + kCrictlSeparator.size());
+      std::vector<std::pair<int, std::string>> containers;
+      ForEachLine(rest.substr(0, csep), [&](std::string_view line) {
         if (line == "socket") s.pipe_socket = true;
         if (line == "cdi") s.cdi_spec = true;
         if (line == "plugin") s.device_plugin = true;
+        if (line.substr(0, 7) == "client ") {
+          std::string_view w = line.substr(7);
+          size_t sp = w.find(' ');
+          auto pid = ParseInteger<int>(w.substr(0, sp));
+          if (pid && sp != std::string_view::npos) containers.emplace_back(*pid, std::string(w.substr(sp + 1)));
+        }
         ParseDaemonLine(line, s.daemon);
       });
+      MapClientPods(containers, crictl, s.daemon);
     }
   } else {
     s.problems.push_back(fmt::format("node {}: cannot read /proc/mounts: {}", s.node.name,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,10 +18,13 @@
 namespace kmps::cluster {
 
 // What a node's MPS control daemon says of itself (read by status where a control socket is).
-// Client PIDs are in the daemon's PID namespace: a client in a Pod (a PID namespace of its own)
-// shows as 0 there, so a client cannot be traced back to its Pod from the daemon.
+// Client PIDs are in the daemon's PID namespace, the node's: a Pod's process is there (Pods' PID
+// namespaces are children of the node's), and its cgroup names its container, which the node's
+// CRI (crictl) names the Pod of. A client the daemon cannot see (a sibling PID namespace) is 0.
 struct DaemonView {
   std::optional<std::string> default_threads;  // get_default_active_thread_percentage, e.g. "100.0"
+  std::optional<int> refused_commands;         // control.log's refusals of quit and settings
+  std::map<int, std::string> client_pods;      // client pid -> "namespace/pod", where found
   struct Server {
     int pid = 0;               // get_server_list (the node's PID namespace)
     std::vector<int> clients;  // get_client_list <pid>
@@ -33,8 +37,15 @@ struct DaemonView {
   }
 };
 
-// Pure: one probe line ("threads 50.0", "server 452 0 0") into `view`; other lines are ignored.
+// Pure: one probe line ("threads 50.0", "server 452 0 0", "refused 2") into `view`; other lines
+// are ignored.
 void ParseDaemonLine(std::string_view line, DaemonView& view);
+
+// Pure: fills view.client_pods from the probe's "client PID CONTAINER-ID" lines and `crictl ps -o
+// json` of the node (its containers' ids and Kubernetes labels). Text that is not that JSON
+// leaves the map as it was.
+void MapClientPods(const std::vector<std::pair<int, std::string>>& client_containers, std::string_view crictl_json,
+                   DaemonView& view);
 
 struct NodeStatus {
   node::NodeInfo node;

@@ -87,6 +87,32 @@ TEST(ParseDaemonLine, TakesOnlyWhatTheDaemonSaidInFull) {
   EXPECT_TRUE(v.servers[0].clients.empty());
 }
 
+TEST(ParseDaemonLine, CountsTheDaemonsRefusals) {
+  DaemonView v;
+  ParseDaemonLine("refused 2", v);
+  EXPECT_EQ(v.refused_commands, 2);
+  DaemonView none;
+  ParseDaemonLine("refused", none);
+  ParseDaemonLine("refused x", none);
+  EXPECT_FALSE(none.refused_commands.has_value());
+}
+
+TEST(MapClientPods, NamesThePodOfEachClientsContainer) {
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  // The shape of `crictl ps -o json` (crictl v1.34 in the node image).
+  std::string crictl = R"({"containers":[
+    {"id":")" + a + R"(","labels":{"io.kubernetes.pod.name":"trainer","io.kubernetes.pod.namespace":"ml"}},
+    {"id":")" + b + R"(","labels":{"io.kubernetes.pod.name":"notebook","io.kubernetes.pod.namespace":"default"}},
+    {"id":")" + c + R"(","labels":{}}]})";
+  DaemonView v;
+  MapClientPods({{101, a}, {102, b}, {103, c}, {104, std::string(64, 'd')}}, crictl, v);
+  EXPECT_EQ(v.client_pods, (std::map<int, std::string>{{101, "ml/trainer"}, {102, "default/notebook"}}));
+  DaemonView bad;
+  MapClientPods({{101, a}}, "crictl: command failed", bad);
+  MapClientPods({{101, a}}, R"({"containers": {}})", bad);
+  EXPECT_TRUE(bad.client_pods.empty());
+}
+
 TEST(JudgeNode, SmallShmAndMissingServerAreProblems) {
   NodeStatus s;
   s.node = {"demo-worker", "worker", true, true};
