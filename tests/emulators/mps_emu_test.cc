@@ -287,6 +287,22 @@ TEST_F(MpsEmuTest, OnlyRootThroughThePrivilegedSocketMayQuitOrChangeSettings) {
   EXPECT_THAT(ControlLog(), HasSubstr("Not enough privilege to execute quit command\n"));
   // Root through the privileged socket may.
   EXPECT_EQ(Control("set_default_active_thread_percentage 10\n").out, "10.0\n");
+  // shutdown_server: refused for another user's server; the server's own user may (as a uid-1000
+  // Pod stopped the uid-1000 server on the H200).
+  ASSERT_EQ(Control("start_server -uid 0\n").exit_code, 0);
+  std::vector<int> servers = ServerList();
+  ASSERT_EQ(servers.size(), 1u);
+  r = RunProcess(as_1000, "shutdown_server " + std::to_string(servers[0]) + " 0\n", env_);
+  EXPECT_EQ(r.out, "Not enough privilege to execute shutdown_server command\n");
+  EXPECT_EQ(ServerList(), servers);
+}
+
+TEST_F(MpsEmuTest, PinnedLimitsReadBackAsSet) {
+  StartDaemon();
+  EXPECT_EQ(Control("get_default_device_pinned_mem_limit 0\n").out, "") << "nothing while unset";
+  EXPECT_EQ(Control("set_default_device_pinned_mem_limit 0 2G\n").out, "");
+  EXPECT_EQ(Control("get_default_device_pinned_mem_limit 0\n").out, "2G\n");
+  EXPECT_EQ(Control("get_default_device_pinned_mem_limit 1\n").out, "");
 }
 
 TEST_F(MpsEmuTest, QuitLeavesStaleSocketsAndDaemonCanStartAgain) {

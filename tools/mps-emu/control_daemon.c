@@ -29,6 +29,8 @@ enum conn_kind { C_FREE, C_NEW, C_UI, C_CLIENT, C_SERVER };
 enum srv_state { S_FREE, S_STARTING, S_READY, S_STOPPING };
 enum fault { F_NONE, F_DIE, F_HANG, F_REFUSE };
 
+#define MAX_DEVICES 16
+
 struct conn {
   enum conn_kind kind;
   int fd;
@@ -64,6 +66,7 @@ struct daemon_state {
   struct conn conns[MAX_CONNS];
   struct server servers[MAX_SERVERS];
   double default_pct;
+  char pinned[MAX_DEVICES][32]; /* set_default_device_pinned_mem_limit, per device */
   int pending_uid;
   int quitting;
   int quit_conn;
@@ -414,8 +417,9 @@ static int run_command(int ci, char *line, struct reply *r) {
   /* Who may change the daemon, as the real one answered on an H200 (driver 580.159.04,
    * docs/gpu-e2e-run/h200-mps-access-probe.log): settings and quit only through
    * control_privileged (root, or the daemon's owner: its mode is srwxr-xr-x); start_server from
-   * root or the owner through either socket. A refusal exits 0 and is logged, as every reply. shutdown_server
-   * and terminate_client were not measured: treated as quit. */
+   * root or the owner through either socket; shutdown_server also from the server's own user (a
+   * uid-1000 Pod stopped the uid-1000 server: docs/gpu-e2e.md). A refusal exits 0 and is logged,
+   * as every reply. terminate_client was not measured: treated as quit. */
   struct conn *uc = &D.conns[ci];
   int owner = uc->peer_uid == 0 || uc->peer_uid == (int)geteuid();
   if (strncmp(cmd, "set_", 4) == 0 && !uc->privileged) {
@@ -428,8 +432,16 @@ static int run_command(int ci, char *line, struct reply *r) {
               "who started it or by the root user.\n", uc->peer_uid);
     return 0;
   }
-  if ((strcmp(cmd, "quit") == 0 || strcmp(cmd, "shutdown_server") == 0 || strcmp(cmd, "terminate_client") == 0) &&
-      !uc->privileged) {
+  if (strcmp(cmd, "shutdown_server") == 0 && !uc->privileged) {
+    /* The H200 let a uid-1000 Pod shut down the uid-1000 server (its own user's). */
+    pid_t target;
+    struct server *ts = (argc >= 2 && parse_pid(argv[1], &target) == 0) ? server_by_pid(target) : NULL;
+    if (ts == NULL || ts->uid != uc->peer_uid) {
+      reply_add(r, "Not enough privilege to execute %s command\n", cmd);
+      return 0;
+    }
+  }
+  if ((strcmp(cmd, "quit") == 0 || strcmp(cmd, "terminate_client") == 0) && !uc->privileged) {
     reply_add(r, "Not enough privilege to execute %s command\n", cmd);
     return 0;
   }
@@ -502,7 +514,15 @@ static int run_command(int ci, char *line, struct reply *r) {
       reply_add(r, "%.1f\n", v);
     }
   } else if (strcmp(cmd, "set_default_device_pinned_mem_limit") == 0) {
-    if (argc >= 3) LOG("set_default_device_pinned_mem_limit %s %s.", argv[1], argv[2]);
+    if (argc >= 3) {
+      LOG("set_default_device_pinned_mem_limit %s %s.", argv[1], argv[2]);
+      int dev = atoi(argv[1]);
+      if (dev >= 0 && dev < MAX_DEVICES) snprintf(D.pinned[dev], sizeof D.pinned[dev], "%s", argv[2]);
+    }
+  } else if (strcmp(cmd, "get_default_device_pinned_mem_limit") == 0) {
+    /* The limit as it was set ("2G" on the H200), nothing where none is. */
+    int dev = argc >= 2 ? atoi(argv[1]) : -1;
+    if (dev >= 0 && dev < MAX_DEVICES && D.pinned[dev][0] != '\0') reply_add(r, "%s\n", D.pinned[dev]);
   } else if (strcmp(cmd, "quit") == 0) {
     begin_quit(ci);
     return 4;
