@@ -1,5 +1,7 @@
 #include "cluster/prepare_node.h"
 
+#include <cctype>
+
 #include <thread>
 
 #include <fmt/core.h>
@@ -53,6 +55,14 @@ if [ $# -gt 0 ]; then
   try get_default_active_thread_percentage; if bad; then printf '%s' "$out" >&2; fail readback $rc; fi
   say threads $out
 fi
+for c in "$@"; do
+  case $c in
+    "set_default_device_pinned_mem_limit "*)
+      d=${c#set_default_device_pinned_mem_limit }; d=${d%% *}
+      try "get_default_device_pinned_mem_limit $d"; if bad; then printf '%s' "$out" >&2; fail pinned $rc; fi
+      say pinned "$d" $out ;;
+  esac
+done
 if [ -z "$uid" ]; then
   say server none
 else
@@ -113,6 +123,8 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
     command = "get_server_list";
   } else if (step == "readback") {
     command = "get_default_active_thread_percentage";
+  } else if (step == "pinned") {
+    command = "get_default_device_pinned_mem_limit";
   } else if (step == "start") {
     command = fmt::format("start_server -uid {}", mps.server_uid);
   }
@@ -190,6 +202,8 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
       report.device_plugin = true;
     } else if (words[0] == "threads" && words.size() == 2) {
       report.threads = std::string(words[1]);
+    } else if (words[0] == "pinned" && words.size() >= 2) {
+      report.pinned[std::string(words[1])] = words.size() == 3 ? std::string(words[2]) : "";
     }
   });
   KMPS_RETURN_IF_ERROR(failed);
@@ -206,6 +220,22 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
                                 "after set_default_active_thread_percentage {} (settings apply to servers started "
                                 "after them: kindmps-api up --recreate starts afresh)",
                                 node, report.threads, *want));
+    }
+  }
+  // Likewise each pinned-memory limit: the real daemon answers get_default_device_pinned_mem_limit
+  // DEV with the limit as set ("2G", H200, driver 580), nothing where none is set.
+  for (const auto& limit : config.mps.pinned_device_memory_limits) {
+    auto it = report.pinned.find(limit.device);
+    std::string got = it == report.pinned.end() ? "" : it->second;
+    auto upper = [](std::string v) {
+      for (char& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      return v;
+    };
+    if (upper(got) != upper(limit.limit)) {
+      return Failed(fmt::format("node {}: the MPS control daemon reports pinned memory limit '{}' for device {} after "
+                                "set_default_device_pinned_mem_limit {} {} (settings apply to servers started after "
+                                "them: kindmps-api up --recreate starts afresh)",
+                                node, got, limit.device, limit.device, limit.limit));
     }
   }
   report.shm_bytes = ParseShmBytes(std::string_view(result.out).substr(mounts + kMounts.size()));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct PrepareReport {
   std::string cdi;               // "written", "kept", or "" (none asked for)
   bool device_plugin = false;    // the kindmps device plugin's socket is there
   std::string threads;           // get_default_active_thread_percentage after the settings, if any
+  std::map<std::string, std::string> pinned;  // device -> get_default_device_pinned_mem_limit after them
   std::optional<uint64_t> shm_bytes;  // from /proc/mounts after the work
 };
 

@@ -127,6 +127,23 @@ TEST(ParsePrepareResult, TheThreadPercentageIsReadBackFromTheDaemon) {
   EXPECT_FALSE(ParsePrepareResult("w-worker", Reported("kmps: daemon started\n"), c, std::chrono::seconds(20)).ok());
 }
 
+TEST(ParsePrepareResult, ThePinnedLimitsAreReadBackFromTheDaemon) {
+  config::ClusterConfig c = Config();
+  c.mps.pinned_device_memory_limits = {{"0", "2g"}, {"1", "512M"}};
+  // As the H200 answered: the limit as set; case does not matter.
+  auto same = ParsePrepareResult("w-worker", Reported("kmps: daemon started\nkmps: pinned 0 2G\nkmps: pinned 1 512M\n"),
+                                 c, std::chrono::seconds(20));
+  EXPECT_TRUE(same.ok()) << same.status().message();
+  auto unset = ParsePrepareResult("w-worker", Reported("kmps: daemon started\nkmps: pinned 0 2G\nkmps: pinned 1\n"), c,
+                                  std::chrono::seconds(20));
+  ASSERT_FALSE(unset.ok());
+  EXPECT_NE(unset.status().message().find("reports pinned memory limit '' for device 1 after "
+                                          "set_default_device_pinned_mem_limit 1 512M"),
+            std::string::npos)
+      << unset.status().message();
+  EXPECT_FALSE(ParsePrepareResult("w-worker", Reported("kmps: daemon started\n"), c, std::chrono::seconds(20)).ok());
+}
+
 TEST(ParsePrepareResult, TheSpecAndTheReadBackFailuresAreNamed) {
   auto spec = ParsePrepareResult("w-worker", {0, "kmps: daemon started\nkmps: fail cdi 1\n", "mkdir: Read-only file system\n"},
                                  Config(), std::chrono::seconds(20));
