@@ -92,6 +92,7 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
                  n.node.name, *n.daemon.refused_commands);
     }
   }
+  for (const auto& note : s.notes) fmt::print("  note: {}\n", note);
   for (const auto& n : s.nodes) {
     for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);
   }

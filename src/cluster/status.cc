@@ -148,7 +148,7 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
   }
-  return {{"cluster", cluster}, {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}};
+  return {{"cluster", cluster}, {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};
 }
 
 std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterConfig& config) {
@@ -256,6 +256,15 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
   return s;
 }
 
+std::string SharedGpuNote(size_t gpu_nodes) {
+  if (gpu_nodes < 2) return "";
+  return fmt::format("{} GPU nodes share this host's GPUs, each with its own MPS daemon and server: the GPU "
+                     "time-slices between the servers, so Pods on different nodes do not run side by side (on an "
+                     "H200: 3,200 small kernels/s per client instead of 32,000); put the Pods that should share a "
+                     "GPU through MPS on one node",
+                     gpu_nodes);
+}
+
 ClusterStatus NoNodesStatus(const config::ClusterConfig& config) {
   ClusterStatus status;
   status.cluster = config.name;
@@ -273,6 +282,9 @@ ClusterStatus ReadClusterStatus(node::NodeList& nodes, const config::ClusterConf
     status.nodes[i] = ReadNodeStatus(*nodes[i], config);
     return Status::Ok();
   });
+  size_t daemons = 0;
+  for (const auto& n : status.nodes) daemons += n.node.gpu && n.mps.control ? 1 : 0;
+  if (std::string note = SharedGpuNote(daemons); !note.empty()) status.notes.push_back(note);
   return status;
 }
 

@@ -66,6 +66,7 @@ struct ClusterStatus {
   std::string cluster;
   std::vector<NodeStatus> nodes;
   std::vector<std::string> problems;  // cluster-wide (no nodes, ...)
+  std::vector<std::string> notes;     // true and worth knowing, not problems (SharedGpuNote)
   bool healthy() const;
   // Ok when healthy, else kFailed "cluster X is unhealthy: <its first problem>".
   Status AsStatus() const;
@@ -83,6 +84,11 @@ ClusterStatus ReadClusterStatus(node::NodeList& nodes, const config::ClusterConf
 
 // Lists the cluster's nodes and reads them. Fails only when the provider cannot be asked at all.
 StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const config::ClusterConfig& config);
+
+// Pure: the note for `gpu_nodes` GPU nodes of one host, each running its own MPS daemon: every
+// node sees every GPU, so their MPS servers share them, and the GPU time-slices between servers
+// (measured on an H200, docs/gpu-e2e.md). Empty for fewer than two.
+std::string SharedGpuNote(size_t gpu_nodes);
 
 // Pure: the status of a cluster whose provider lists no nodes.
 ClusterStatus NoNodesStatus(const config::ClusterConfig& config);

@@ -97,6 +97,13 @@ TEST(ParseDaemonLine, CountsTheDaemonsRefusals) {
   EXPECT_FALSE(none.refused_commands.has_value());
 }
 
+TEST(SharedGpuNote, OnlyForTwoOrMoreDaemonsOnOneHost) {
+  EXPECT_EQ(SharedGpuNote(0), "");
+  EXPECT_EQ(SharedGpuNote(1), "");
+  EXPECT_NE(SharedGpuNote(2).find("2 GPU nodes share this host's GPUs"), std::string::npos);
+  EXPECT_NE(SharedGpuNote(2).find("time-slices between the servers"), std::string::npos);
+}
+
 TEST(MapClientPods, NamesThePodOfEachClientsContainer) {
   const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
   // The shape of `crictl ps -o json` (crictl v1.34 in the node image).
