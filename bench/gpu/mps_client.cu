@@ -11,7 +11,9 @@
 //
 // Prints one JSON line:
 //   {"label":..,"kernels":..,"seconds":..,"kps":..,"mean_us":..,"p50_us":..,"p90_us":..,
-//    "p99_us":..,"max_us":..,"late_ms":..,"setup_ms":..,"device":..,"ok":true}
+//    "p99_us":..,"max_us":..,"late_ms":..,"setup_ms":..,"device":..,"sms":..,"ok":true}
+// ("sms": the multiprocessors the client is given: under MPS with
+// CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, fewer than the GPU has)
 // Exit 0 on success, 1 on a CUDA error (printed with cudaGetErrorString), 2 on bad usage,
 // 3 if the GPU did not run every launched kernel, 4 if the barrier never opened.
 //
@@ -238,11 +240,12 @@ int main(int argc, char** argv) {
       "{\"label\":%s,\"kernels\":%zu,\"seconds\":%.4f,\"kps\":%.1f,\"mean_us\":%.2f,"
       "\"p50_us\":%.2f,\"p90_us\":%.2f,\"p99_us\":%.2f,\"max_us\":%.2f,\"late_ms\":%.2f,"
       "\"setup_ms\":%.1f,\"blocks\":%d,\"threads\":%d,\"spin_us\":%.2f,\"device\":%s,"
-      "\"ok\":%s}\n",
+      "\"sms\":%d,\"ok\":%s}\n",
       Json(o.label).c_str(), kernels, seconds, kernels / seconds,
       kernels ? sum / kernels : 0.0, Percentile(lat_us, 0.50), Percentile(lat_us, 0.90),
       Percentile(lat_us, 0.99), lat_us.empty() ? 0.0 : lat_us.back(), late_ms, setup_ms,
-      o.blocks, o.threads, o.spin_us, Json(prop.name).c_str(), ok ? "true" : "false");
+      o.blocks, o.threads, o.spin_us, Json(prop.name).c_str(), prop.multiProcessorCount,
+      ok ? "true" : "false");
   std::fflush(stdout);
   if (!ok) {
     std::fprintf(stderr, "mps_client: the GPU ran %llu blocks, %llu were launched\n", blocks_done,

@@ -47,14 +47,7 @@ declare -A RESULT NOTE
 exec > >(trap '' INT TERM; exec tee -a "$OUT/gpu-e2e.log") 2>&1
 TEE_PID=$!
 
-el() { echo $(( ($(date +%s%N) - T0) / 1000000000 )); }
-left() { echo $(( BUDGET - $(el) )); }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-hdr() { echo; echo "=================== [t=$(el)s] $* ==================="; }
-step() { CUR=$1; STEP_T0=$(now_ms); hdr "STEP $1: $2"; }
-pass() { RESULT[$CUR]=PASS; NOTE[$CUR]="${1:-} ($(( $(now_ms) - STEP_T0 )) ms)"; echo ">>> STEP $CUR: PASS ${1:-}"; }
-fail() { RESULT[$CUR]=FAIL; NOTE[$CUR]="$1"; echo ">>> STEP $CUR: FAIL $1"; }
-skip() { RESULT[$CUR]=SKIP; NOTE[$CUR]="$1"; echo ">>> STEP $CUR: SKIP $1"; }
+source "$SRC/tools/device/steps.sh"
 # run [TIMEOUT] CMD...: logs the command, its output, rc and time.
 run() {
   local tmo=60; [[ $1 =~ ^[0-9]+$ ]] && { tmo=$1; shift; }

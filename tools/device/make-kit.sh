@@ -41,19 +41,23 @@ command -v nvcc >/dev/null || PATH=$PATH:/usr/local/cuda/bin
 mkdir -p "$out"
 
 # 1. The Docker engine bundle (slow: ~1.5 min of xz), kept between runs.
-if [ "${KMPS_KIT_REBUILD:-0}" = 1 ] || [ ! -s "$out/docker-bundle.tar.xz" ]; then
-  note "building docker-bundle.tar.xz"
-  bash "$src/tools/device/make-docker-bundle.sh" "$out/docker-bundle.tar.xz" >/dev/null
-fi
-# 2. The docker CLI: the stand-in kind runs it.
-cli=/usr/bin/docker
-[ -x "$cli" ] || die "no Debian docker CLI at $cli (apt-get install docker.io)"
-if [ "${KMPS_KIT_REBUILD:-0}" = 1 ] || [ ! -s "$out/docker.xz" ] || [ "$cli" -nt "$out/docker.xz" ]; then
-  note "compressing $cli"
-  xz -T0 -9 -c "$cli" >"$out/docker.xz.tmp" && mv "$out/docker.xz.tmp" "$out/docker.xz"
+# KMPS_KIT_DOCKER=0: no engine in this kit (tools/device/make-pod-kit.sh carries Docker 26).
+if [ "${KMPS_KIT_DOCKER:-1}" = 1 ]; then
+  if [ "${KMPS_KIT_REBUILD:-0}" = 1 ] || [ ! -s "$out/docker-bundle.tar.xz" ]; then
+    note "building docker-bundle.tar.xz"
+    bash "$src/tools/device/make-docker-bundle.sh" "$out/docker-bundle.tar.xz" >/dev/null
+  fi
+  # 2. The docker CLI: the stand-in kind runs it.
+  cli=/usr/bin/docker
+  [ -x "$cli" ] || die "no Debian docker CLI at $cli (apt-get install docker.io)"
+  if [ "${KMPS_KIT_REBUILD:-0}" = 1 ] || [ ! -s "$out/docker.xz" ] || [ "$cli" -nt "$out/docker.xz" ]; then
+    note "compressing $cli"
+    xz -T0 -9 -c "$cli" >"$out/docker.xz.tmp" && mv "$out/docker.xz.tmp" "$out/docker.xz"
+  fi
+
+  # 3. Our binaries, their libraries, the stand-in kind, the CUDA programs.
 fi
 
-# 3. Our binaries, their libraries, the stand-in kind, the CUDA programs.
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/libexec" "$stage/bench"
 strip --strip-unneeded -o "$stage/bin/kindmps-api" "$api"
@@ -106,7 +110,7 @@ rm -rf "$chk"; [ -z "$missing" ] || die "kit's kindmps-api: $missing"
   echo "stand-in kind: $([ -f "$fake_kind_dir/kind" ] && echo "$fake_kind_dir/kind" || echo MISSING)"
   echo "libraries: $(cd "$stage/lib" && echo *)"
   echo "bench: $(cd "$stage/bench" && echo *)"
-  (cd "$out" && for f in docker-bundle.tar.xz docker.xz kmps.tar.xz; do
+  (cd "$out" && for f in docker-bundle.tar.xz docker.xz kmps.tar.xz; do [ -f "$f" ] || continue
      printf '%10d  %s  %s\n' "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -c1-16)" "$f"; done)
 } >"$out/MANIFEST.txt"
 cat "$out/MANIFEST.txt"
