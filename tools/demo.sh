@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 tools/setup-docker.sh >/dev/null
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKMPS_WERROR=ON >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 export PATH=$PWD/build/src/cli:$PATH
 work=$(mktemp -d /tmp/kmps-demo.XXXXXX)

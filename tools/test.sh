@@ -2,7 +2,8 @@
 # Runs every test: installs what is missing, starts the Docker engines (Debian 12's 20.10 for the
 # fast suite and the API-1.41 cassettes, trixie's 26 for real kind), builds real kind and the node
 # image (cached outside the clone; a cold build is about 20 minutes here), builds kindmps-api twice
-# (plain, and with ASan+UBSan) and runs the whole ctest suite on each build. The real-cluster
+# (plain, and with ASan+UBSan; both with KMPS_WERROR=ON) and runs the whole ctest suite on each
+# build, and builds the library and CLI as a user's plain Release build would. The real-cluster
 # suite (label k8s) runs on the plain build only.
 # Env: KMPS_K8S=0 leaves the real-cluster suite out (it is then reported as skipped).
 set -euo pipefail
@@ -24,12 +25,17 @@ if [ "${KMPS_K8S:-1}" != 0 ]; then
   export KMPS_K8S_REQUIRE=1    # the real-cluster suite fails rather than skips
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKMPS_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs")
 
+# What a user's plain `cmake -DCMAKE_BUILD_TYPE=Release` builds (no -Werror: KMPS_WERROR is off
+# there) must build: the library and the CLI, -O3, with Debian 12's GCC.
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DKMPS_BUILD_TESTS=OFF -DKMPS_BUILD_BENCH=OFF >/dev/null
+cmake --build build-release -j "$jobs"
+
 if [ "${KMPS_SKIP_SANITIZERS:-0}" != 1 ]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKMPS_SANITIZE=ON -DKMPS_BUILD_BENCH=OFF >/dev/null
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKMPS_SANITIZE=ON -DKMPS_BUILD_BENCH=OFF -DKMPS_WERROR=ON >/dev/null
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" -LE k8s)

@@ -69,7 +69,7 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
   for (const auto& n : s.nodes) {
     std::string control = n.mps.control ? fmt::format("pid {}", n.mps.control->pid) : "-";
     std::string servers;
-    for (const auto& sv : n.mps.servers) servers += (servers.empty() ? "" : ",") + std::to_string(sv.pid);
+    for (const auto& sv : n.mps.servers) servers += fmt::format("{}{}", servers.empty() ? "" : ",", sv.pid);
     std::string clients = n.mps.control ? std::to_string(n.daemon.client_count()) : "-";
     fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {:<8} {:<9} {}\n", n.node.name, n.node.role,
                n.node.running ? "yes" : "no", n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-",
@@ -169,7 +169,7 @@ int RunStatus(const ClusterFlags& f) {
 
 int RunMps(const ClusterFlags& f) {
   std::string command;
-  for (const auto& part : f.command) command += (command.empty() ? "" : " ") + part;
+  for (const auto& part : f.command) command += fmt::format("{}{}", command.empty() ? "" : " ", part);
   if (command.empty()) return Report(InvalidArgument("mps needs a command, e.g. kindmps-api mps get_server_list"));
   return WithApi([&](cluster::Api& api) {
     auto replies = api.Mps({f.name, f.node, f.all, command});

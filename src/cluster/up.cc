@@ -76,7 +76,7 @@ Status RemoveWhatCreateLeft(Env& env, const UpOptions& options, const std::strin
     return interrupted ? Then(created, "it left no node container; run kindmps-api up again") : created;
   }
   std::string names;
-  for (const auto& n : *left) names += (names.empty() ? "" : ", ") + n;
+  for (const auto& n : *left) names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
   // kind delete would fail on a kubeconfig lock too: then the containers are left, and said so.
   if (Status locked = kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete); !locked.ok()) {
     std::string why = fmt::format("it left {} node container{} ({}), kept: {}", left->size(),

@@ -70,7 +70,7 @@ TempDir::~TempDir() {
 
 Status RunCommand(const std::vector<std::string>& argv) {
   std::string cmd;
-  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + ShellQuote(a);
+  for (const auto& a : argv) cmd += fmt::format("{}{}", cmd.empty() ? "" : " ", ShellQuote(a));
   ProcResult r = RunProcess(argv, "", {}, std::chrono::minutes(5));
   if (r.exit_code != 0) {
     return Failed(fmt::format("{} failed ({}): {}", cmd, r.timed_out ? "timed out" : fmt::format("exit {}", r.exit_code),
