@@ -25,7 +25,7 @@ std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& 
   // The daemon's privileged socket masked: a root process in the Pod cannot quit the daemon or
   // change its settings through it (docs/pod.md, measured on an H200).
   mounts.push_back({{"hostPath", "/dev/null"},
-                    {"containerPath", config::PrivilegedSocketPath(config.mps)},
+                    {"containerPath", config::PrivilegedSocketPath(config.mps.pipe_directory)},
                     {"options", {"bind", "ro"}}});
   // The driver libraries where the node has them (kind's extraMounts), never the MPS binaries:
   // a Pod is a client, not a controller of the daemon.

@@ -224,13 +224,13 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
   }
   // Likewise each pinned-memory limit: the real daemon answers get_default_device_pinned_mem_limit
   // DEV with the limit as set ("2G", H200, driver 580), nothing where none is set.
+  auto upper = [](std::string v) {
+    for (char& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return v;
+  };
   for (const auto& limit : config.mps.pinned_device_memory_limits) {
     auto it = report.pinned.find(limit.device);
     std::string got = it == report.pinned.end() ? "" : it->second;
-    auto upper = [](std::string v) {
-      for (char& ch : v) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      return v;
-    };
     if (upper(got) != upper(limit.limit)) {
       return Failed(fmt::format("node {}: the MPS control daemon reports pinned memory limit '{}' for device {} after "
                                 "set_default_device_pinned_mem_limit {} {} (settings apply to servers started after "

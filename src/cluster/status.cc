@@ -25,7 +25,7 @@ constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pi
 [ -S "$1/control" ] || exit 0
 echo socket
 log=${CUDA_MPS_LOG_DIRECTORY:-/var/log/nvidia-mps}/control.log
-[ -f "$log" ] && echo "refused $(grep -c -e 'Insufficient privileges for UID' -e 'Not enough privilege to execute' "$log")"
+[ -f "$log" ] && echo "refused $(grep -c -e '@REFUSED_SETTINGS@' -e '@REFUSED_COMMAND@' "$log")"
 command -v nvidia-cuda-mps-control >/dev/null 2>&1 || exit 0
 q() { kmps_mps "$1" 5 2>/dev/null; }
 t=$(q get_default_active_thread_percentage) && echo "threads $t"
@@ -188,7 +188,14 @@ void ReadProcessesInto(node::Node& node, NodeStatus& s) {
 
 void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig& config) {
   node::Command probe;
-  static const std::string script = mps::NodeScript(kProbeScript);
+  // The daemon's refusal lines are counted by the phrases mps::ClassifyReply knows them by.
+  static const std::string script = [] {
+    std::string body(kProbeScript);
+    auto put = [&](std::string_view mark, std::string_view text) { body.replace(body.find(mark), mark.size(), text); };
+    put("@REFUSED_SETTINGS@", mps::kRefusedSettings);
+    put("@REFUSED_COMMAND@", mps::kRefusedCommand);
+    return mps::NodeScript(body);
+  }();
   probe.argv = {"sh", "-c", script, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
   probe.env = mps::MpsEnvironment(config.mps);
   probe.timeout = std::chrono::seconds(20);

@@ -43,8 +43,8 @@ struct MpsSettings {
 // the pipe directory, masked with /dev/null (the CDI edits and the hostPath access do it), so that
 // a root process in a Pod still cannot reach it.
 inline constexpr const char* kPrivilegedSocketName = "control_privileged";
-inline std::string PrivilegedSocketPath(const MpsSettings& mps) {
-  return mps.pipe_directory + "/" + kPrivilegedSocketName;
+inline std::string PrivilegedSocketPath(const std::string& pipe_directory) {
+  return pipe_directory + "/" + kPrivilegedSocketName;
 }
 
 struct ClusterConfig {

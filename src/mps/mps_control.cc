@@ -70,7 +70,7 @@ ReplyKind ClassifyReply(const node::CommandResult& r) {
   if (r.out.rfind("Unknown command", 0) == 0 || r.err.rfind("Unknown command", 0) == 0) {
     return ReplyKind::kUnknownCommand;
   }
-  if (Contains(r, "Insufficient privileges for UID") || Contains(r, "Not enough privilege to execute")) {
+  if (Contains(r, kRefusedSettings) || Contains(r, kRefusedCommand)) {
     return ReplyKind::kRefused;
   }
   return r.exit_code == 0 ? ReplyKind::kOk : ReplyKind::kError;

@@ -39,6 +39,12 @@ node::Command ControlCommandExec(const MpsSettings& settings, std::string_view c
 // The environment every MPS exec gets.
 std::vector<std::string> MpsEnvironment(const MpsSettings& settings);
 
+// How the daemon begins its refusals of a user who may not change it (exit 0; H200, driver 580):
+// "Insufficient privileges for UID 1000. Control deamon settings can only be modified by ..."
+// for settings and start_server, "Not enough privilege to execute quit command" for quit.
+inline constexpr std::string_view kRefusedSettings = "Insufficient privileges for UID";
+inline constexpr std::string_view kRefusedCommand = "Not enough privilege to execute";
+
 // What a reply means.
 // kRefused: the daemon took the command from someone who may not change it ("Insufficient
 // privileges for UID 1000. ...", "Not enough privilege to execute quit command"); it exits 0.

@@ -23,7 +23,7 @@ MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<
       a.volume_mounts.push_back({kPipeVolumeName, pipe_directory, false});
       // A client needs `control`; `control_privileged` takes quit and settings from root.
       a.volumes.push_back({kMaskVolumeName, "/dev/null", "CharDevice"});
-      a.volume_mounts.push_back({kMaskVolumeName, pipe_directory + "/" + config::kPrivilegedSocketName, true});
+      a.volume_mounts.push_back({kMaskVolumeName, config::PrivilegedSocketPath(pipe_directory), true});
       break;
     case AccessMode::kCdi:
       // The node's device plugin (kindmps-device-plugin in the kindmps node image) answers the

@@ -422,14 +422,8 @@ static int run_command(int ci, char *line, struct reply *r) {
    * as every reply. terminate_client was not measured: treated as quit. */
   struct conn *uc = &D.conns[ci];
   int owner = uc->peer_uid == 0 || uc->peer_uid == (int)geteuid();
-  if (strncmp(cmd, "set_", 4) == 0 && !uc->privileged) {
-    reply_add(r, "Insufficient privileges for UID %d. Control deamon settings can only be modified by the user "
-              "who started it or by the root user.\n", uc->peer_uid);
-    return 0;
-  }
-  if (strcmp(cmd, "start_server") == 0 && !owner) {
-    reply_add(r, "Insufficient privileges for UID %d. Control deamon settings can only be modified by the user "
-              "who started it or by the root user.\n", uc->peer_uid);
+  if ((strncmp(cmd, "set_", 4) == 0 && !uc->privileged) || (strcmp(cmd, "start_server") == 0 && !owner)) {
+    reply_add(r, EMU_MSG_NO_SETTINGS, uc->peer_uid);
     return 0;
   }
   if (strcmp(cmd, "shutdown_server") == 0 && !uc->privileged) {
@@ -437,12 +431,12 @@ static int run_command(int ci, char *line, struct reply *r) {
     pid_t target;
     struct server *ts = (argc >= 2 && parse_pid(argv[1], &target) == 0) ? server_by_pid(target) : NULL;
     if (ts == NULL || ts->uid != uc->peer_uid) {
-      reply_add(r, "Not enough privilege to execute %s command\n", cmd);
+      reply_add(r, EMU_MSG_NO_COMMAND, cmd);
       return 0;
     }
   }
   if ((strcmp(cmd, "quit") == 0 || strcmp(cmd, "terminate_client") == 0) && !uc->privileged) {
-    reply_add(r, "Not enough privilege to execute %s command\n", cmd);
+    reply_add(r, EMU_MSG_NO_COMMAND, cmd);
     return 0;
   }
 

@@ -16,6 +16,11 @@
 #define EMU_MSG_NO_DAEMON "Cannot find MPS control daemon process"
 #define EMU_MSG_RUNNING "An instance of this daemon is already running"
 #define EMU_MSG_REFUSED "Cannot send command to MPS control daemon process"
+/* The real daemon's refusals of a user who may not change it (H200, driver 580): printf formats
+ * taking the uid and the command. */
+#define EMU_MSG_NO_SETTINGS \
+  "Insufficient privileges for UID %d. Control deamon settings can only be modified by the user who started it or by the root user.\n"
+#define EMU_MSG_NO_COMMAND "Not enough privilege to execute %s command\n"
 
 /* Wire protocol (private to the emulator): a connection starts with one hello line,
  * "UI", "CLIENT <uid> <pid>" or "SERVER <pid> <uid>". A UI then sends one command a
