@@ -157,6 +157,14 @@ TEST(ParsePrepareResult, TheSpecAndTheReadBackFailuresAreNamed) {
   ASSERT_FALSE(readback.ok());
   EXPECT_EQ(readback.status().code(), Code::kNotFound);
   EXPECT_NE(readback.status().message().find("no MPS control daemon runs in node w-worker"), std::string::npos);
+  config::ClusterConfig p = Config();
+  p.mps.pinned_device_memory_limits = {{"0", "2G"}};
+  auto pinned = ParsePrepareResult("w-worker", {0, "kmps: fail pinned 1\n", "Unknown command \"get_default_device_pinned_mem_limit 0\"\n"},
+                                   p, std::chrono::seconds(20));
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_EQ(pinned.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(pinned.status().message(),
+            "MPS control daemon in node w-worker: Unknown command \"get_default_device_pinned_mem_limit 0\"");
 }
 
 TEST(ParsePrepareResult, AScriptThatEndsEarlyOrCannotRunIsAnError) {
