@@ -2,16 +2,56 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <regex>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "common/number.h"
+
 namespace kmps::config {
 
-bool IsValidClusterName(const std::string& name) {
-  static const std::regex re("^[a-z0-9.-]+$");
-  return !name.empty() && std::regex_match(name, re);
+std::string ClusterNameProblem(const std::string& name) {
+  if (name.empty()) return "a cluster name is needed";
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) {
+      return "expected lower-case letters, digits, '.' and '-' (kind's ^[a-z0-9.-]+$)";
+    }
+  }
+  if (name[0] == '-' || name[0] == '.') return "must not begin with '-' or '.'";
+  if (name.size() > kMaxClusterNameLength) {
+    return fmt::format("is {} characters, more than {}: kind's first node, <name>-control-plane, must be a valid "
+                       "hostname (63 characters at most)",
+                       name.size(), kMaxClusterNameLength);
+  }
+  return "";
+}
+
+std::string ShmSizeProblem(uint64_t bytes) {
+  if (bytes > kMaxShmBytes) {
+    return fmt::format("{} bytes is more than the {} bytes (4T) a /dev/shm may have here", bytes, kMaxShmBytes);
+  }
+  return "";
+}
+
+std::string PinnedDeviceProblem(const std::string& device) {
+  std::optional<uint64_t> n = ParseCount(device, kMaxGpus - 1);
+  if (!n || std::to_string(*n) != device) {
+    return fmt::format("expected a GPU number from 0 to {}, got \"{}\"", kMaxGpus - 1, device);
+  }
+  return "";
+}
+
+std::string PinnedLimitProblem(const std::string& limit) {
+  std::string_view digits(limit);
+  char unit = digits.empty() ? 0 : digits.back();
+  if (unit == 'M' || unit == 'G') digits.remove_suffix(1);
+  std::optional<uint64_t> n = unit == 'M' || unit == 'G' ? ParseCount(digits, kMaxPinnedLimitMiB) : std::nullopt;
+  if (n && unit == 'G' && *n > kMaxPinnedLimitMiB / 1024) n.reset();
+  if (!n || *n == 0) {
+    return fmt::format("expected a size like 512M or 2G, more than 0 and at most {}G, got \"{}\"",
+                       kMaxPinnedLimitMiB / 1024, limit);
+  }
+  return "";
 }
 
 ClusterConfig DefaultClusterConfig() {
@@ -41,11 +81,19 @@ bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const 
 }
 
 Status ValidateClusterConfig(const ClusterConfig& config) {
-  if (!IsValidClusterName(config.name)) {
-    return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: expected ^[a-z0-9.-]+$", config.name));
+  if (std::string why = ClusterNameProblem(config.name); !why.empty()) {
+    return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: {}", config.name, why));
   }
   if (config.workers < 0 || config.workers > kMaxWorkers) {
     return InvalidArgument(fmt::format("workers: expected 0 to {}, got {}", kMaxWorkers, config.workers));
+  }
+  if (std::string why = ShmSizeProblem(config.shm_bytes); !why.empty()) {
+    return InvalidArgument(fmt::format("shmSize {}: {}", config.shm_size, why));
+  }
+  for (const auto& l : config.mps.pinned_device_memory_limits) {
+    for (const std::string& why : {PinnedDeviceProblem(l.device), PinnedLimitProblem(l.limit)}) {
+      if (!why.empty()) return InvalidArgument(fmt::format("mps.pinnedDeviceMemoryLimits: {}", why));
+    }
   }
   std::vector<std::string> nodes = NodeNames(config);
   for (const auto& g : config.gpu_nodes) {

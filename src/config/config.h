@@ -75,8 +75,34 @@ inline constexpr const char* kDefaultConfigFile = "kindmps.yaml";
 
 inline constexpr int kMaxWorkers = 100;
 
-// kind's rule for cluster names: ^[a-z0-9.-]+$.
-bool IsValidClusterName(const std::string& name);
+// The longest cluster name: kind names its first node <name>-control-plane, which Docker makes the
+// node's hostname, and a hostname label holds at most 63 characters.
+inline constexpr size_t kMaxClusterNameLength = 63 - sizeof("-control-plane") + 1;
+
+// Why `name` cannot name a cluster, "" when it can: kind's rule (^[a-z0-9.-]+$), at most
+// kMaxClusterNameLength characters, and neither a leading '-' (it would read as a flag) nor a
+// leading '.' (".." would lead out of the state directory). Every command checks its name
+// with it, through ValidateClusterConfig or cluster::LoadSavedConfig.
+std::string ClusterNameProblem(const std::string& name);
+
+
+// The largest /dev/shm asked for: 4 TiB, more memory than any host this runs on has (a tmpfs
+// takes any size; a size past the host's memory only fails later, in a Pod).
+inline constexpr uint64_t kMaxShmBytes = 4ull << 40;
+// Why `bytes` cannot be /dev/shm's size, "" when it can.
+std::string ShmSizeProblem(uint64_t bytes);
+
+// The most GPUs a host has (and one more than the device numbers MPS takes).
+inline constexpr uint64_t kMaxGpus = 64;
+// The largest pinned device memory limit: 1 TiB, more than any GPU has.
+inline constexpr uint64_t kMaxPinnedLimitMiB = 1ull << 20;
+
+// Why `device` cannot be a pinnedDeviceMemoryLimits device, "" when it can: a GPU's number as
+// MPS takes it, 0 to kMaxGpus - 1, without leading zeros.
+std::string PinnedDeviceProblem(const std::string& device);
+// Why `limit` cannot be a pinned device memory limit, "" when it can: a whole number of M or G,
+// more than zero and at most kMaxPinnedLimitMiB MiB, e.g. 512M or 2G.
+std::string PinnedLimitProblem(const std::string& limit);
 
 // The node container names kind gives a cluster: <name>-control-plane, <name>-worker, -worker2...
 std::vector<std::string> NodeNames(const ClusterConfig& config);
@@ -85,8 +111,8 @@ bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const 
 // The role kind gives node `node_name` of `config`: "control-plane" or "worker".
 std::string NodeRole(const ClusterConfig& config, const std::string& node_name);
 
-// Checks what only the whole config can tell: the cluster name (kind's ^[a-z0-9.-]+$), the
-// worker count, and that every gpuNodes entry names a node or a role of this cluster.
+// Checks what only the whole config can tell: the cluster name (ClusterNameProblem, e.g. one
+// from $KIND_CLUSTER_NAME), the worker count, the pinned limits (for configs not read from YAML), and that every gpuNodes entry names a node or a role of this cluster.
 Status ValidateClusterConfig(const ClusterConfig& config);
 
 }  // namespace kmps::config

@@ -2,7 +2,11 @@
 #include "config/decode.h"
 #include "config/overrides.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -132,13 +136,36 @@ TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
   EXPECT_EQ(ErrorOf("mps:\n  startServer: yes\n" + kTypeMeta),
             "kindmps.yaml:2:16: mps.startServer: expected true or false, got yes");
   EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 150\n" + kTypeMeta),
-            "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a percentage in (0, 100], got 150");
+            "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a number from 0 to 100, got 150");
+  // One grammar for numbers: no NaN, infinity, sign or exponent anywhere.
+  for (const char* bad : {".nan", ".inf", "-.inf", "+50", "-0", "5e1", "0x10"}) {
+    EXPECT_THAT(ErrorOf(std::string("mps:\n  defaultActiveThreadPercentage: ") + bad + "\n" + kTypeMeta),
+                HasSubstr("expected a number from 0 to 100, got " + std::string(bad)));
+  }
+  EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 0\n" + kTypeMeta),
+            "kindmps.yaml:2:34: mps.defaultActiveThreadPercentage: expected a percentage in (0, 100], got 0");
+  EXPECT_EQ(ErrorOf("workers: +2\n" + kTypeMeta), "kindmps.yaml:1:10: workers: expected a non-negative integer, got +2");
+  EXPECT_EQ(ErrorOf("mps:\n  serverUid: 99999999999999999999\n" + kTypeMeta),
+            "kindmps.yaml:2:14: mps.serverUid: expected at most 2147483647, got 99999999999999999999");
+  EXPECT_EQ(ErrorOf("shmSize: 9e\n" + kTypeMeta),
+            "kindmps.yaml:1:10: shmSize: expected a size like 8g, 512m, 64Mi or a byte count, got \"9e\"");
+  EXPECT_EQ(ErrorOf("shmSize: 8388608t\n" + kTypeMeta),
+            "kindmps.yaml:1:10: shmSize: 9223372036854775808 bytes is more than the 4398046511104 bytes (4T) a "
+            "/dev/shm may have here");
+  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 64, limit: 2G}\n" + kTypeMeta),
+            "kindmps.yaml:3:16: mps.pinnedDeviceMemoryLimits[0].device: expected a GPU number from 0 to 63, got \"64\"");
+  EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: \"0; reboot\", limit: 2G}\n" + kTypeMeta),
+            "kindmps.yaml:3:16: mps.pinnedDeviceMemoryLimits[0].device: expected a GPU number from 0 to 63, got "
+            "\"0; reboot\"");
   EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 2GB}\n" + kTypeMeta),
-            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got \"2GB\"");
+            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, more than 0 "
+            "and at most 1024G, got \"2GB\"");
   // Digits too many for a 64-bit number: the same error (std::stoull used to throw here).
   EXPECT_EQ(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 99999999999999999999999M}\n" + kTypeMeta),
-            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, got "
-            "\"99999999999999999999999M\"");
+            "kindmps.yaml:3:26: mps.pinnedDeviceMemoryLimits[0].limit: expected a size like 512M or 2G, more than 0 "
+            "and at most 1024G, got \"99999999999999999999999M\"");
+  EXPECT_THAT(ErrorOf("mps:\n  pinnedDeviceMemoryLimits:\n    - {device: 0, limit: 1025G}\n" + kTypeMeta),
+              HasSubstr("at most 1024G, got \"1025G\""));
   EXPECT_EQ(ErrorOf("gpuNodes: worker\n" + kTypeMeta),
             "kindmps.yaml:1:11: gpuNodes: expected a list of strings, got \"worker\"");
   EXPECT_EQ(ErrorOf("extraMounts:\n  - hostPath: /a\n    containerPath: rel\n" + kTypeMeta),
@@ -149,7 +176,15 @@ TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
             "kindmps.yaml:2:52: extraMounts[0].propagation: expected None, HostToContainer or "
             "Bidirectional, got \"Always\"");
   EXPECT_EQ(ErrorOf("name: Lab_1\n" + kTypeMeta),
-            "kindmps.yaml:1:7: name: expected a cluster name matching ^[a-z0-9.-]+$, got \"Lab_1\"");
+            "kindmps.yaml:1:7: name \"Lab_1\": expected lower-case letters, digits, '.' and '-' (kind's ^[a-z0-9.-]+$)");
+  EXPECT_EQ(ErrorOf("name: -x\n" + kTypeMeta), "kindmps.yaml:1:7: name \"-x\": must not begin with '-' or '.'");
+  EXPECT_EQ(ErrorOf("name: ..\n" + kTypeMeta), "kindmps.yaml:1:7: name \"..\": must not begin with '-' or '.'");
+  EXPECT_THAT(ErrorOf("name: " + std::string(50, 'a') + "\n" + kTypeMeta),
+              HasSubstr("is 50 characters, more than 49: kind's first node, <name>-control-plane, must be a valid "
+                        "hostname"));
+  // A second document would be lost: it is refused where it starts.
+  EXPECT_EQ(ErrorOf(kTypeMeta + "name: a\n---\n" + kTypeMeta + "name: b\n"),
+            "kindmps.yaml:5:1: a second YAML document (after ---): a kindmps.yaml holds one config");
   EXPECT_EQ(ErrorOf("name: a\nname: b\n" + kTypeMeta), "kindmps.yaml:2:1: duplicate key \"name\" in the config");
   EXPECT_EQ(ErrorOf("apiVersion: v1\nkind: Config\n"),
             "kindmps.yaml:1:13: apiVersion: expected kindmps.dev/v1alpha1, got \"v1\"");
@@ -186,11 +221,34 @@ TEST_F(ClusterConfigTest, ApiVersionAndKindAreRequired) {
   EXPECT_EQ(wrong.status().message(), "<options>:1:10: kind: expected Config, got \"Cluster\"");
 }
 
-TEST_F(ClusterConfigTest, MissingFileIsInvalidArgument) {
+TEST_F(ClusterConfigTest, AMissingFileIsNotFoundAndAGivenOneInvalidArgument) {
   auto r = LoadClusterConfig("/nonexistent/kindmps.yaml");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
   EXPECT_THAT(r.status().message(), HasSubstr("/nonexistent/kindmps.yaml"));
+  // --config names a file that must be there: exit 2.
+  auto given = LoadConfigWithOverrides("/nonexistent/kindmps.yaml", {});
+  ASSERT_FALSE(given.ok());
+  EXPECT_EQ(given.status().code(), Code::kInvalidArgument);
+}
+
+// Whatever stands where kindmps.yaml is looked for counts: a directory is exit 2, not skipped.
+TEST_F(ClusterConfigTest, AConfigPathThatIsNoFileIsAnError) {
+  auto dir = std::filesystem::temp_directory_path() / ("kmps-cfgdir-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "kindmps.yaml");
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  auto found = LoadConfigWithOverrides("", {});
+  std::filesystem::current_path(cwd);
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(found.status().message(), "config file kindmps.yaml: is a directory, not a file");
+  auto big = dir / "big.yaml";
+  std::ofstream(big) << std::string(kMaxConfigFileBytes + 1, '#');
+  auto r = LoadConfigWithOverrides(big.string(), {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("is 1048577 bytes, more than the 1048576"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(NodeNames, FollowKind) {

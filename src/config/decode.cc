@@ -3,14 +3,15 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
-#include <regex>
 #include <sstream>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/file_util.h"
 #include "common/size.h"
+#include "common/number.h"
 #include "common/text.h"
 
 namespace kmps::config {
@@ -95,16 +96,14 @@ class Reader {
     return n.Scalar();
   }
 
+  // Digits only (ParseCount): no sign, exponent or fraction.
   StatusOr<int64_t> Count(const YAML::Node& n, const std::string& what, int64_t max) const {
     std::string expected = "a non-negative integer";
     KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, expected));
-    std::string digits = (!s.empty() && s[0] == '+') ? s.substr(1) : s;
-    if (!IsDigits(digits)) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, s));
-    std::optional<int64_t> value = ParseInteger<int64_t>(digits);
-    if (digits.size() > 12 || !value || *value > max) {
-      return Error(n, fmt::format("{}: expected at most {}, got {}", what, max, s));
-    }
-    return *value;
+    if (s.empty() || !IsDigits(s)) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, s));
+    std::optional<uint64_t> value = ParseCount(s, static_cast<uint64_t>(max));
+    if (!value) return Error(n, fmt::format("{}: expected at most {}, got {}", what, max, s));
+    return static_cast<int64_t>(*value);
   }
 
   StatusOr<bool> Bool(const YAML::Node& n, const std::string& what) const {
@@ -114,11 +113,12 @@ class Reader {
     return Error(n, fmt::format("{}: expected true or false, got {}", what, s));
   }
 
-  StatusOr<double> Number(const YAML::Node& n, const std::string& what) const {
+  // A decimal up to `max` (ParseDecimal): no sign, exponent, NaN or infinity.
+  StatusOr<double> Number(const YAML::Node& n, const std::string& what, double max) const {
     KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, "a number"));
-    static const std::regex re(R"(^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$)");
-    if (!std::regex_match(s, re)) return Error(n, fmt::format("{}: expected a number, got {}", what, s));
-    return std::strtod(s.c_str(), nullptr);
+    std::optional<double> value = ParseDecimal(s, max);
+    if (!value) return Error(n, fmt::format("{}: expected a number from 0 to {}, got {}", what, max, s));
+    return *value;
   }
 
   StatusOr<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& what) const {
@@ -187,8 +187,8 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
           KMPS_ASSIGN_OR_RETURN(int64_t uid, r.Count(v, what, std::numeric_limits<int32_t>::max()));
           mps.server_uid = static_cast<int>(uid);
         } else if (k == "defaultActiveThreadPercentage") {
-          KMPS_ASSIGN_OR_RETURN(double p, r.Number(v, what));
-          if (!(p > 0 && p <= 100)) {
+          KMPS_ASSIGN_OR_RETURN(double p, r.Number(v, what, 100));
+          if (!(p > 0)) {
             return r.Error(v, fmt::format("{}: expected a percentage in (0, 100], got {}", what, v.Scalar()));
           }
           mps.default_active_thread_percentage = p;
@@ -199,18 +199,12 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
             MpsSettings::PinnedLimit limit;
             KMPS_RETURN_IF_ERROR(r.ForEach(
                 v[i], item, {"device", "limit"}, [&](const std::string& lk, const YAML::Node& lv) -> Status {
-                  if (lk == "device") {
-                    KMPS_ASSIGN_OR_RETURN(limit.device, r.String(lv, item + ".device"));
-                  } else {
-                    KMPS_ASSIGN_OR_RETURN(limit.limit, r.String(lv, item + ".limit"));
-                    static const std::regex re("^[0-9]+[MG]$");
-                    // The digits before the unit: zero, or too many for a number, is no size.
-                    if (!std::regex_match(limit.limit, re) ||
-                        ParseInteger<uint64_t>(std::string_view(limit.limit).substr(0, limit.limit.size() - 1))
-                                .value_or(0) == 0) {
-                      return r.Error(lv, fmt::format("{}.limit: expected a size like 512M or 2G, got \"{}\"",
-                                                     item, limit.limit));
-                    }
+                  std::string at = fmt::format("{}.{}", item, lk);
+                  KMPS_ASSIGN_OR_RETURN(std::string value, r.String(lv, at));
+                  (lk == "device" ? limit.device : limit.limit) = value;
+                  if (std::string why = lk == "device" ? PinnedDeviceProblem(value) : PinnedLimitProblem(value);
+                      !why.empty()) {
+                    return r.Error(lv, fmt::format("{}: {}", at, why));
                   }
                   return Status::Ok();
                 }));
@@ -251,15 +245,20 @@ Status CheckTypeMeta(const Reader& r, const YAML::Node& root, bool required) {
 
 StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file, TypeMeta type_meta) {
   ClusterConfig c = DefaultClusterConfig();
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {  // a parser error, or the nesting too deep for yaml-cpp
     return InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
                                        e.mark.column + 1, e.msg));
   }
-  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);  // an empty document: no keys
   Reader r(file);
+  // One config, one document: a second would be lost, so it is refused where it starts.
+  if (documents.size() > 1) {
+    return r.Error(documents[1], "a second YAML document (after ---): a kindmps.yaml holds one config");
+  }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);  // an empty document: no keys
   if (root.IsMap()) KMPS_RETURN_IF_ERROR(CheckTypeMeta(r, root, type_meta == TypeMeta::kRequired));
   Status s = r.ForEach(
       root, "the config",
@@ -270,8 +269,8 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
           // CheckTypeMeta read them.
         } else if (k == "name") {
           KMPS_ASSIGN_OR_RETURN(c.name, r.String(v, k));
-          if (!IsValidClusterName(c.name)) {
-            return r.Error(v, fmt::format("name: expected a cluster name matching ^[a-z0-9.-]+$, got \"{}\"", c.name));
+          if (std::string why = ClusterNameProblem(c.name); !why.empty()) {
+            return r.Error(v, fmt::format("name \"{}\": {}", c.name, why));
           }
         } else if (k == "image") {
           KMPS_ASSIGN_OR_RETURN(c.image, r.String(v, k));
@@ -290,6 +289,7 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
           KMPS_ASSIGN_OR_RETURN(std::string size, r.String(v, k));
           auto bytes = ParseSize(size);
           if (!bytes.ok()) return r.Error(v, "shmSize: " + bytes.status().message());
+          if (std::string why = ShmSizeProblem(*bytes); !why.empty()) return r.Error(v, "shmSize: " + why);
           c.shm_size = size;
           c.shm_bytes = *bytes;
         } else if (k == "mps") {
@@ -306,11 +306,12 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
 }
 
 StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return InvalidArgument(fmt::format("config file {}: cannot be read", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseClusterConfig(text.str(), path);
+  auto text = ReadRegularFile(path, kMaxConfigFileBytes);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return NotFound(fmt::format("config file {} does not exist", path));
+    return InvalidArgument(fmt::format("config file {}", text.status().message()));
+  }
+  return ParseClusterConfig(*text, path);
 }
 
 

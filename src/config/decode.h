@@ -17,7 +17,13 @@ enum class TypeMeta { kRequired, kOptional };
 // "file:1:1: apiVersion is missing; add ..." (kInvalidArgument), a wrong one names both values.
 StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file,
                                            TypeMeta type_meta = TypeMeta::kRequired);
-// Reads and parses a file (TypeMeta::kRequired); a missing file is kInvalidArgument naming it.
+// The largest kindmps.yaml read: far more than any config needs, checked before it is read.
+inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
+// Reads and parses a file (TypeMeta::kRequired) of one YAML document: a second document is an
+// error at its first line, not ignored. A missing file is kNotFound naming it; a directory, FIFO,
+// dangling link, unreadable file or one over kMaxConfigFileBytes is kInvalidArgument saying so
+// (ReadRegularFile).
 StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
 
 }  // namespace kmps::config

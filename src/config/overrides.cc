@@ -1,7 +1,5 @@
 #include "config/overrides.h"
 
-#include <sys/stat.h>
-
 #include <fmt/core.h>
 
 #include "common/size.h"
@@ -11,8 +9,8 @@ namespace kmps::config {
 
 Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
   if (o.name) {
-    if (!IsValidClusterName(*o.name)) {
-      return InvalidArgument(fmt::format("--name \"{}\": expected a cluster name matching ^[a-z0-9.-]+$", *o.name));
+    if (std::string why = ClusterNameProblem(*o.name); !why.empty()) {
+      return InvalidArgument(fmt::format("--name \"{}\": {}", *o.name, why));
     }
     config.name = *o.name;
   }
@@ -35,6 +33,7 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
   if (o.shm_size) {
     auto bytes = ParseSize(*o.shm_size);
     if (!bytes.ok()) return InvalidArgument("--shm-size: " + bytes.status().message());
+    if (std::string why = ShmSizeProblem(*bytes); !why.empty()) return InvalidArgument("--shm-size: " + why);
     config.shm_size = *o.shm_size;
     config.shm_bytes = *bytes;
   }
@@ -44,13 +43,13 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
 StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
                                                 const ConfigOverrides& overrides) {
   ClusterConfig config = DefaultClusterConfig();
-  std::string path = config_path;
-  if (path.empty()) {
-    struct stat st {};
-    if (stat(kDefaultConfigFile, &st) == 0) path = kDefaultConfigFile;
-  }
-  if (!path.empty()) {
-    KMPS_ASSIGN_OR_RETURN(config, LoadClusterConfig(path));
+  // ./kindmps.yaml counts when anything is there: a directory or a FIFO of that name is an error,
+  // not a file to skip.
+  auto loaded = LoadClusterConfig(config_path.empty() ? kDefaultConfigFile : config_path);
+  if (loaded.ok()) {
+    config = *std::move(loaded);
+  } else if (!config_path.empty() || loaded.status().code() != Code::kNotFound) {
+    return InvalidArgument(loaded.status().message());
   }
   KMPS_RETURN_IF_ERROR(ApplyOverrides(config, overrides));
   return config;

@@ -35,7 +35,7 @@ class PodCli : public ::testing::Test {
     c.workers = 2;
     c.gpu_nodes = {"lab-worker"};
     c.mps.server_uid = 1000;
-    ASSERT_TRUE(cluster::SaveState(c, "kind: Cluster\n").ok());
+    ASSERT_TRUE(cluster::SaveState(c).ok());
   }
   void TearDown() override {
     ::unsetenv("KMPS_STATE_DIR");
@@ -105,7 +105,7 @@ TEST_F(PodCli, EveryErrorExits2WithNothingOnStdout) {
   ExpectUsageError("demo --image x --name lab --replicas 3", "a Pod is one replica");
   ExpectUsageError("demo --image x --name lab --kind CronJob", "--kind \"CronJob\": expected Pod, Deployment or Job");
   ExpectUsageError("demo --image x --name lab --access nfs", "--access \"nfs\"");
-  ExpectUsageError("demo --image x --name Lab_1", "--name \"Lab_1\": expected a cluster name");
+  ExpectUsageError("demo --image x --name Lab_1", "--name \"Lab_1\": expected lower-case letters, digits");
   ExpectUsageError("--name lab --patch - --image x", "--image describes a generated manifest");
   ExpectUsageError("--name lab --patch /nonexistent/m.yaml", "--patch /nonexistent/m.yaml: cannot read it");
   ExpectUsageError("--name lab --patch -", "<stdin>:3:16: this container is in flow style",
