@@ -341,7 +341,7 @@ func TestDockerClusterWithoutNodes(t *testing.T) {
 		t.Fatalf("up = %v, %v", doc, err)
 	}
 	if len(events) != 2 || events[0].Kind != StepStarted || events[1].Kind != StepFailed ||
-		events[1].Step != 1 || events[1].Total != 5 || !strings.Contains(events[1].Detail, missingRoot) {
+		events[1].Step != 1 || events[1].Total != 6 || !strings.Contains(events[1].Detail, missingRoot) {
 		t.Fatalf("events %+v", events)
 	}
 

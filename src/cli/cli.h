@@ -19,6 +19,11 @@ struct Context {
 // SIGINT/SIGTERM/SIGHUP/SIGQUIT).
 int Report(const Status& status);
 
+// A flag's value in seconds, checked as every duration is (common/number.h ParseSeconds): more
+// than 0, at most `max`, digits with an optional fraction; "nan", "inf", "-1", "1e3" are usage
+// errors naming the flag.
+CLI::Validator Seconds(double max);
+
 void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps
 void RegisterInspect(CLI::App& app, Context& ctx);  // inspect, config
 void RegisterCluster(CLI::App& app, Context& ctx);  // up, status, mps, down

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "common/interrupt.h"
 #include "common/text.h"
 #include "cluster/api.h"
 #include "docker_api/docker_client.h"
@@ -31,6 +32,7 @@ struct ClusterFlags {
   bool recreate = false;
   bool json = false;
   bool keep_cluster = false;
+  double timeout_s = 0;  // --timeout; 0: the default of the command
   std::string node;
   bool all = false;
   std::vector<std::string> command;
@@ -50,6 +52,10 @@ StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   return config;
 }
 
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
+}
 
 std::string Bytes(std::optional<uint64_t> b) {
   if (!b) return "?";
@@ -93,6 +99,7 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
     }
   }
   for (const auto& note : s.notes) fmt::print("  note: {}\n", note);
+  for (const auto& p : s.problems) fmt::print("  problem: {}\n", p);
   for (const auto& n : s.nodes) {
     for (const auto& p : n.problems) fmt::print("  problem: {}\n", p);
   }
@@ -140,6 +147,8 @@ int RunUp(const ClusterFlags& f) {
     options.config = *config;
     options.kind = f.kind;
     options.recreate = f.recreate;
+    if (f.timeout_s > 0) options.kind_timeout = Millis(f.timeout_s);
+    InterruptWatch interrupts;  // Ctrl-C stops at the next step, saying what it left
     auto result = api.Up(options, Progress(false));
     if (!result.ok()) return Report(result.status());
     const cluster::ClusterStatus& s = result->status;
@@ -192,7 +201,12 @@ int RunMps(const ClusterFlags& f) {
 }
 
 int RunDown(const ClusterFlags& f) {
-  return WithApi([&](cluster::Api& api) { return Report(api.Down({f.name, f.kind, f.keep_cluster}, Progress(false))); });
+  return WithApi([&](cluster::Api& api) {
+    cluster::DownRequest request{f.name, f.kind, f.keep_cluster};
+    if (f.timeout_s > 0) request.kind_timeout = Millis(f.timeout_s);
+    InterruptWatch interrupts;
+    return Report(api.Down(request, Progress(false)));
+  });
 }
 
 }  // namespace
@@ -215,6 +229,8 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_flag("--no-start-server", flags->no_start_server, "Do not start an MPS server");
   up->add_flag("--recreate", flags->recreate, "Delete and recreate an existing cluster");
   up->add_flag("--json", flags->json, "Print the status document as JSON");
+  up->add_option("--timeout", flags->timeout_s, "Deadline of each kind run, in seconds (default 900)")
+      ->check(Seconds(cluster::kMaxTimeoutSeconds));
   up->callback([flags, &ctx] { ctx.exit_code = RunUp(*flags); });
 
   CLI::App* status = app.add_subcommand("status", "Show each node's /dev/shm and MPS daemons; exit 0 when healthy");
@@ -234,6 +250,8 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   name_flag(down);
   down->add_option("--kind", flags->kind, "The kind binary (default: kind on PATH)");
   down->add_flag("--keep-cluster", flags->keep_cluster, "Only quit the MPS daemons");
+  down->add_option("--timeout", flags->timeout_s, "Deadline of kind delete cluster, in seconds (default 300)")
+      ->check(Seconds(cluster::kMaxTimeoutSeconds));
   down->callback([flags, &ctx] { ctx.exit_code = RunDown(*flags); });
 }
 

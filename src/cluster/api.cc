@@ -51,13 +51,26 @@ Status Api::Down(const DownRequest& request, const ProgressFn& progress) {
   options.config = std::move(config);
   options.kind = request.kind.empty() ? "kind" : request.kind;
   options.keep_cluster = request.keep_cluster;
+  options.kind_timeout = request.kind_timeout;
   return cluster::Down(env_, options, progress);
 }
 
 StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
-  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(cluster));
+  std::string name = cluster.empty() ? config::DefaultClusterConfig().name : cluster;
+  KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env_.state.Find(name));
+  config::ClusterConfig config = config::DefaultClusterConfig();
+  config.name = name;
+  if (saved) config = saved->config;
   KMPS_RETURN_IF_ERROR(Reachable());
-  return CollectStatus(env_.provider, config);
+  KMPS_ASSIGN_OR_RETURN(ClusterStatus status, CollectStatus(env_.provider, config));
+  // The cluster is the one saved, node for node: a node removed is a problem, not a smaller cluster.
+  if (saved && !status.nodes.empty()) {
+    std::vector<std::string> names;
+    for (const auto& n : status.nodes) names.push_back(n.node.name);
+    std::vector<std::string> shape = ShapeProblems(names, config);
+    status.problems.insert(status.problems.end(), shape.begin(), shape.end());
+  }
+  return status;
 }
 
 StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {

@@ -23,6 +23,7 @@ struct DownRequest {
   std::string cluster;        // empty: the default name
   std::string kind = "kind";  // name on PATH or a path
   bool keep_cluster = false;
+  std::chrono::milliseconds kind_timeout = kDefaultDownTimeout;
 };
 
 struct MpsRequest {

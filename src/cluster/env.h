@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -18,17 +19,31 @@ namespace kmps::cluster {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  // Saves the kind config and the settings of `config`; returns the kind config's path.
-  virtual StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& kind_config_yaml) = 0;
-  // The settings saved for `cluster` (empty: the default name).
-  virtual StatusOr<config::ClusterConfig> Load(const std::string& cluster) = 0;
+  // Writes the kind config `up` passes to kind; returns its path.
+  virtual StatusOr<std::string> SaveKindConfig(const std::string& cluster, const std::string& kind_config_yaml) = 0;
+  // Records the settings of `config` as the cluster's (once they are true).
+  virtual Status Save(const config::ClusterConfig& config) = 0;
+  // The settings saved for `cluster` and the kind config it was made with, nullopt when none are
+  // (state.h FindSavedConfig).
+  struct Saved {
+    config::ClusterConfig config;
+    std::string kind_config;  // "" when it cannot be read
+  };
+  virtual StatusOr<std::optional<Saved>> Find(const std::string& cluster) = 0;
+  // Removes what is kept for `cluster`.
+  virtual Status Remove(const std::string& cluster) = 0;
+
+  // Find for `cluster` (empty: the default name), else the defaults under that name.
+  StatusOr<config::ClusterConfig> Load(const std::string& cluster);
 };
 
 // The state directory (state.h).
 class FileStateStore : public StateStore {
  public:
-  StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& kind_config_yaml) override;
-  StatusOr<config::ClusterConfig> Load(const std::string& cluster) override;
+  StatusOr<std::string> SaveKindConfig(const std::string& cluster, const std::string& kind_config_yaml) override;
+  Status Save(const config::ClusterConfig& config) override;
+  StatusOr<std::optional<Saved>> Find(const std::string& cluster) override;
+  Status Remove(const std::string& cluster) override;
 };
 
 struct Env {

@@ -41,9 +41,30 @@ if ! awk -v want="$want" '$2 == "/dev/shm" { cur = -1; n = split($4, o, ","); fo
   say shm resized
 fi
 out=$(mkdir -p "$pipe" "$log" 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail dirs $rc; }
-out=$(kmps_run "$t" nvidia-cuda-mps-control -d 2>&1); rc=$?
+start() { out=$(kmps_run "$t" nvidia-cuda-mps-control -d 2>&1); rc=$?; }
+ours() {
+  for p in /proc/[0-9]*; do
+    [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] || continue
+    d=$(tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^CUDA_MPS_PIPE_DIRECTORY=//p')
+    [ "${d:-/tmp/nvidia-mps}" = "$pipe" ] && printf '%s ' "${p#/proc/}"
+  done
+}
+start
 case $out in
-  *"An instance of this daemon is already running"*) say daemon running ;;
+  *"An instance of this daemon is already running"*)
+    if [ -S "$pipe/control" ]; then
+      say daemon running
+    else
+      # Its control socket is gone (deleted): no command reaches it any more, so the daemon of
+      # this pipe directory is stopped (TERM, then KILL) and started again.
+      stale=$(ours)
+      [ -n "$stale" ] && kill $stale 2>/dev/null
+      n=0; while [ -n "$(ours)" ] && [ $n -lt 20 ]; do sleep 0.1 2>/dev/null || sleep 1; n=$((n+1)); done
+      [ -n "$(ours)" ] && kill -9 $(ours) 2>/dev/null && sleep 0.2 2>/dev/null
+      start
+      [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }
+      say daemon restarted
+    fi ;;
   *) [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }; say daemon started ;;
 esac
 i=0
@@ -51,10 +72,8 @@ for c in "$@"; do
   try "$c"; if bad; then printf '%s' "$out" >&2; fail command $i $rc; fi
   i=$((i+1))
 done
-if [ $# -gt 0 ]; then
-  try get_default_active_thread_percentage; if bad; then printf '%s' "$out" >&2; fail readback $rc; fi
-  say threads $out
-fi
+try get_default_active_thread_percentage; if bad; then printf '%s' "$out" >&2; fail readback $rc; fi
+say threads $out
 for c in "$@"; do
   case $c in
     "set_default_device_pinned_mem_limit "*)
@@ -191,7 +210,8 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
     } else if (words[0] == "shm") {
       report.shm_resized = true;
     } else if (words[0] == "daemon" && words.size() == 2) {
-      report.daemon_started = words[1] == "started";
+      report.daemon_started = words[1] == "started" || words[1] == "restarted";
+      report.daemon_restarted = words[1] == "restarted";
     } else if (words[0] == "server" && words.size() == 2) {
       report.server = std::string(words[1]);
     } else if (words[0] == "socket") {
@@ -287,11 +307,17 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   prepared.status.cdi_spec = !report.cdi.empty();
   prepared.status.device_plugin = report.device_plugin;
   prepared.status.mps = processes;
+  // The daemon answered on the pipe directory's socket (the script's read-back), and listed or
+  // started the server the process table shows.
+  if (!report.threads.empty()) prepared.status.daemon.default_threads = report.threads;
+  for (const auto& sv : processes.servers) prepared.status.daemon.servers.push_back({sv.pid, {}});
   prepared.status.problems = JudgeNode(prepared.status, config);
   std::string server = want_server ? fmt::format("server pid {}", processes.servers.front().pid) : "no server requested";
   prepared.note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}", node.name(),
                               *report.shm_bytes >> 20, processes.control->pid,
-                              report.daemon_started ? "started" : "already running", server);
+                              report.daemon_restarted ? "restarted: its control socket was gone"
+                              : report.daemon_started ? "started"
+                                                      : "already running", server);
   return prepared;
 }
 

@@ -29,6 +29,7 @@ std::vector<std::string> ControlCommands(const config::MpsSettings& settings);
 struct PrepareReport {
   bool shm_resized = false;
   bool daemon_started = false;   // false: one was running
+  bool daemon_restarted = false; // one ran without its control socket: stopped and started again
   std::string server;            // "started", "running", "none" (not asked for), "timeout"
   bool pipe_socket = false;
   std::string cdi;               // "written", "kept", or "" (none asked for)

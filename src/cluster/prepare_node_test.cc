@@ -184,7 +184,7 @@ TEST(PrepareNode, OneExecAndOneTopForANodeThatComesUp) {
     node.SetProcesses({{"1", "0", "Ss", "/sbin/init"},
                        {"57", "1", "Ssl", "nvidia-cuda-mps-control -d"},
                        {"64", "57", "Sl", "nvidia-cuda-mps-server"}});
-    return Reported("kmps: shm resized\nkmps: daemon started\nkmps: server started\nkmps: socket\n");
+    return Reported("kmps: shm resized\nkmps: daemon started\nkmps: threads 100.0\nkmps: server started\nkmps: socket\n");
   };
   auto r = PrepareNode(node, Config());
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -194,6 +194,26 @@ TEST(PrepareNode, OneExecAndOneTopForANodeThatComesUp) {
   EXPECT_EQ(r->status.mps.control->pid, 57);
   EXPECT_TRUE(r->status.pipe_socket);
   EXPECT_EQ(r->note, "w-control-plane: /dev/shm 8192 MiB, control daemon pid 57 (started), server pid 64");
+}
+
+// A daemon whose control socket was deleted is stopped and started again by the script, and the
+// note says why.
+TEST(PrepareNode, ADaemonWithoutItsSocketIsRestarted) {
+  FakeNode node("w-control-plane");
+  node.SetProcesses({{"1", "0", "Ss", "/sbin/init"},
+                     {"57", "1", "Ssl", "nvidia-cuda-mps-control -d"},
+                     {"64", "57", "Sl", "nvidia-cuda-mps-server"}});
+  node.handler = [&](const node::Command& c) -> StatusOr<node::CommandResult> {
+    // The script finds this pipe directory's daemon by its environment before it restarts it.
+    EXPECT_NE(c.argv[2].find("CUDA_MPS_PIPE_DIRECTORY="), std::string::npos);
+    EXPECT_NE(c.argv[2].find("say daemon restarted"), std::string::npos);
+    return Reported("kmps: daemon restarted\nkmps: threads 100.0\nkmps: server started\nkmps: socket\n");
+  };
+  auto r = PrepareNode(node, Config());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->status.healthy()) << r->status.problems.front();
+  EXPECT_EQ(r->note, "w-control-plane: /dev/shm 8192 MiB, control daemon pid 57 (restarted: its control socket was "
+                     "gone), server pid 64");
 }
 
 TEST(PrepareNode, AHangingStartServerIsJudgedByTheProcessTable) {

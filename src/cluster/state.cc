@@ -2,12 +2,11 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "cluster/env.h"
 #include "common/file_util.h"
 #include "common/text.h"
 
@@ -154,38 +153,67 @@ std::string StateDir(const std::string& cluster) {
   return fmt::format("{}/.local/state/kindmps/{}", home && *home ? home : "/tmp", cluster);
 }
 
-StatusOr<std::string> SaveState(const config::ClusterConfig& config, const std::string& kind_config_yaml) {
-  fs::path dir = StateDir(config.name);
+std::string KindConfigPath(const std::string& cluster) { return StateDir(cluster) + "/kind-config.yaml"; }
+
+namespace {
+
+// Writes `text` as `file` of the state dir of `cluster`, made if need be.
+StatusOr<std::string> WriteStateFile(const std::string& cluster, const char* file, const std::string& text) {
+  fs::path dir = StateDir(cluster);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Failed(fmt::format("cannot create state directory {}: {}", dir.string(), ec.message()));
-  fs::path kind_config = dir / "kind-config.yaml";
-  KMPS_RETURN_IF_ERROR(WriteFileAtomically(kind_config.string(), kind_config_yaml));
-  KMPS_RETURN_IF_ERROR(WriteFileAtomically((dir / kStateFile).string(), StateDocument(config).dump(2) + "\n"));
-  return kind_config.string();
+  std::string path = (dir / file).string();
+  KMPS_RETURN_IF_ERROR(WriteFileAtomically(path, text));
+  return path;
 }
 
-StatusOr<config::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
+}  // namespace
+
+StatusOr<std::string> SaveKindConfig(const std::string& cluster, const std::string& kind_config_yaml) {
+  return WriteStateFile(cluster, "kind-config.yaml", kind_config_yaml);
+}
+
+Status SaveState(const config::ClusterConfig& config) {
+  return WriteStateFile(config.name, kStateFile, StateDocument(config).dump(2) + "\n").status();
+}
+
+StatusOr<std::optional<config::ClusterConfig>> FindSavedConfig(const std::string& cluster) {
+  if (std::string why = config::ClusterNameProblem(cluster); !why.empty()) {
+    return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: {}", cluster, why));
+  }
   config::ClusterConfig config = config::DefaultClusterConfig();
-  if (!cluster.empty()) config.name = cluster;
-  std::string path = (fs::path(StateDir(config.name)) / kStateFile).string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return config;  // `up` never ran here: the defaults under that name
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  config.name = cluster;
+  std::string path = (fs::path(StateDir(cluster)) / kStateFile).string();
+  const std::string what_to_do = "run kindmps-api up again to rewrite it (or remove the file)";
+  auto text = ReadRegularFile(path, kMaxStateFileBytes);
+  if (!text.ok() && text.status().code() == Code::kNotFound) return std::optional<config::ClusterConfig>();
+  if (!text.ok()) return InvalidArgument(fmt::format("state file {}; {}", text.status().message(), what_to_do));
   auto invalid = [&](const std::string& where_why) {
-    return InvalidArgument(fmt::format("{}{}; run kindmps-api up again to rewrite it (or remove the file)", path,
-                                       where_why));
+    return InvalidArgument(fmt::format("{}{}; {}", path, where_why, what_to_do));
   };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(*text);
   } catch (const json::parse_error& e) {
-    return invalid(":" + JsonParseErrorAt(text, e.byte, e.what()));
+    return invalid(":" + JsonParseErrorAt(*text, e.byte, e.what()));
   }
-  std::string name = config.name;
   if (std::string why = Check(j, config); !why.empty()) return invalid(": " + why);
-  if (config.name != name) return invalid(fmt::format(": holds cluster {}, not {}", config.name, name));
-  return config;
+  if (config.name != cluster) return invalid(fmt::format(": holds cluster {}, not {}", config.name, cluster));
+  if (Status valid = config::ValidateClusterConfig(config); !valid.ok()) return invalid(": " + valid.message());
+  return std::optional<config::ClusterConfig>(std::move(config));
+}
+
+StatusOr<config::ClusterConfig> LoadSavedConfig(const std::string& cluster) {
+  FileStateStore store;
+  return store.Load(cluster);
+}
+
+Status RemoveState(const std::string& cluster) {
+  std::error_code ec;
+  fs::remove_all(StateDir(cluster), ec);
+  if (ec) return Failed(fmt::format("cannot remove state directory {}: {}", StateDir(cluster), ec.message()));
+  return Status::Ok();
 }
 
 }  // namespace kmps::cluster

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -29,7 +30,7 @@ class StateTest : public ::testing::Test {
   std::filesystem::path Saved(const std::string& name) {
     config::ClusterConfig c = config::DefaultClusterConfig();
     c.name = name;
-    EXPECT_TRUE(SaveState(c, "kind: Cluster\n").ok());
+    EXPECT_TRUE(SaveState(c).ok());
     return dir_ / name / "kindmps.json";
   }
   static nlohmann::json Read(const std::filesystem::path& p) { return nlohmann::json::parse(std::ifstream(p)); }
@@ -55,10 +56,13 @@ TEST_F(StateTest, WhatUpSavedIsWhatStatusReads) {
   c.shm_size = "2g";
   c.mps.pipe_directory = "/run/mps";
   c.mps.default_active_thread_percentage = 25;
+  c.workers = 1;
   c.gpu_nodes = {"worker"};
-  auto path = SaveState(c, "kind: Cluster\n");
+  ASSERT_TRUE(SaveState(c).ok());
+  auto path = SaveKindConfig("saved", "kind: Cluster\n");
   ASSERT_TRUE(path.ok()) << path.status().message();
   EXPECT_EQ(*path, (dir_ / "saved" / "kind-config.yaml").string());
+  EXPECT_EQ(*path, KindConfigPath("saved"));
   auto loaded = LoadSavedConfig("saved");
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   EXPECT_EQ(loaded->shm_bytes, 2ull << 30);
@@ -159,6 +163,60 @@ TEST_F(StateTest, AStateFileOfAnotherClusterIsAnError) {
   std::filesystem::create_directories(dir_ / "two");
   std::filesystem::copy_file(path, dir_ / "two" / "kindmps.json");
   EXPECT_EQ(ErrorOf("two"), (dir_ / "two" / "kindmps.json").string() + ": holds cluster one, not two" + kRunUp);
+}
+
+// Whatever stands where the state file should be is one clear line, exit 2: never a crash, a hang
+// (a FIFO) or the defaults in its place.
+TEST_F(StateTest, WhatStandsWhereTheFileShouldBeIsNamed) {
+  std::filesystem::create_directories(dir_ / "isdir" / "kindmps.json");
+  std::filesystem::create_directories(dir_ / "dangling");
+  std::filesystem::create_symlink(dir_ / "nowhere", dir_ / "dangling" / "kindmps.json");
+  std::filesystem::create_directories(dir_ / "fifo");
+  ASSERT_EQ(::mkfifo((dir_ / "fifo" / "kindmps.json").c_str(), 0600), 0);
+  for (auto [cluster, why] : {std::pair{"isdir", "is a directory, not a file"},
+                              std::pair{"dangling", "is a symbolic link to nothing"},
+                              std::pair{"fifo", "is a FIFO, not a file"}}) {
+    std::string file = (dir_ / cluster / "kindmps.json").string();
+    EXPECT_EQ(ErrorOf(cluster), "state file " + file + ": " + why + kRunUp);
+  }
+}
+
+// The name is checked before it becomes a path: nothing outside the state directory is read.
+TEST_F(StateTest, AnInvalidNameIsRefusedBeforeAnyPath) {
+  std::filesystem::create_directories(dir_ / "sub");
+  for (const char* bad : {"..", "../sub", "-x", ".hidden", "UPPER", "a/b", "x\n"}) {
+    auto loaded = LoadSavedConfig(bad);
+    ASSERT_FALSE(loaded.ok()) << bad;
+    EXPECT_EQ(loaded.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(loaded.status().message().rfind("cluster name \"", 0), 0u) << loaded.status().message();
+  }
+  EXPECT_FALSE(LoadSavedConfig(std::string(50, 'a')).ok());
+  EXPECT_TRUE(LoadSavedConfig(std::string(49, 'a')).ok());
+}
+
+// What a config file may not hold, the state file may not either: it is read as strictly.
+TEST_F(StateTest, ValuesAConfigCouldNotHoldAreErrors) {
+  auto path = Saved("bounds");
+  nlohmann::json good = Read(path);
+  nlohmann::json j = good;
+  j["mps"]["pinnedDeviceMemoryLimits"] = {{{"device", "0"}, {"limit", "99999999999999999999999G"}}};
+  Write(path, j.dump(2));
+  EXPECT_NE(ErrorOf("bounds").find("pinnedDeviceMemoryLimits: expected a size like 512M or 2G"), std::string::npos);
+  j = good;
+  j["shmBytes"] = 10'000'000'000'000'000'000ull;
+  Write(path, j.dump(2));
+  EXPECT_NE(ErrorOf("bounds").find("more than the 4398046511104 bytes (4T)"), std::string::npos);
+}
+
+TEST_F(StateTest, RemoveStateRemovesTheDirectory) {
+  Saved("gone");
+  ASSERT_TRUE(SaveKindConfig("gone", "kind: Cluster\n").ok());
+  ASSERT_TRUE(RemoveState("gone").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "gone"));
+  EXPECT_TRUE(RemoveState("gone").ok());  // nothing there: nothing to do
+  auto loaded = LoadSavedConfig("gone");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->mps.pipe_directory, "/tmp/nvidia-mps");
 }
 
 }  // namespace

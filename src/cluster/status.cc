@@ -1,6 +1,9 @@
 #include "cluster/status.h"
 
+#include <algorithm>
+
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cluster/cdi_spec.h"
 #include "cluster/nodes.h"
@@ -153,8 +156,13 @@ nlohmann::json ClusterStatus::ToJson() const {
 
 std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterConfig& config) {
   std::vector<std::string> problems;
+  if (s.node.paused) {
+    problems.push_back(fmt::format("node {} is paused (docker unpause {})", s.node.name, s.node.name));
+    return problems;
+  }
   if (!s.node.running) {
-    problems.push_back(fmt::format("node {} is not running", s.node.name));
+    problems.push_back(fmt::format("node {} is not running (docker start {}, or kindmps-api up --recreate)",
+                                   s.node.name, s.node.name));
     return problems;
   }
   if (!s.node.gpu) return problems;
@@ -164,10 +172,43 @@ std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterCon
     problems.push_back(fmt::format("node {}: /dev/shm is {} bytes, wanted {} ({})", s.node.name, *s.shm_bytes,
                                    config.shm_bytes, config.shm_size));
   }
+  // A daemon counts when it serves this cluster's pipe directory: its control socket is there and
+  // answers (the probe's query through it), as `kindmps-api mps` would find it.
+  const std::string& pipe = config.mps.pipe_directory;
   if (!s.mps.control) {
-    problems.push_back(fmt::format("node {}: no MPS control daemon runs", s.node.name));
-  } else if (config.mps.start_server && s.mps.servers.empty()) {
-    problems.push_back(fmt::format("node {}: no MPS server runs", s.node.name));
+    problems.push_back(fmt::format("node {}: no MPS control daemon runs (kindmps-api up starts one)", s.node.name));
+  } else if (!s.pipe_socket) {
+    problems.push_back(fmt::format("node {}: the MPS control daemon (pid {}) has no control socket {}/control "
+                                   "(deleted, or the daemon serves another pipe directory); kindmps-api up "
+                                   "restarts it",
+                                   s.node.name, s.mps.control->pid, pipe));
+  } else if (!s.daemon.answered()) {
+    problems.push_back(fmt::format("node {}: no MPS control daemon answers on {}/control", s.node.name, pipe));
+  } else if (config.mps.start_server && (s.mps.servers.empty() || s.daemon.servers.empty())) {
+    problems.push_back(fmt::format("node {}: {} (kindmps-api up starts one)", s.node.name,
+                                   s.mps.servers.empty() ? "no MPS server runs"
+                                                         : "the MPS server is not ready: the daemon lists none"));
+  }
+  return problems;
+}
+
+std::vector<std::string> ShapeProblems(const std::vector<std::string>& nodes, const config::ClusterConfig& config) {
+  std::vector<std::string> problems;
+  std::vector<std::string> want = config::NodeNames(config);
+  for (const auto& name : want) {
+    if (std::find(nodes.begin(), nodes.end(), name) == nodes.end()) {
+      problems.push_back(fmt::format("node {} of cluster {} is missing (removed?); kindmps-api up --recreate makes "
+                                     "the cluster again",
+                                     name, config.name));
+    }
+  }
+  for (const auto& n : nodes) {
+    if (std::find(want.begin(), want.end(), n) == want.end()) {
+      problems.push_back(fmt::format("node {} is not one of cluster {}'s {} saved node{} ({}); kindmps-api up "
+                                     "--recreate makes the cluster again",
+                                     n, config.name, want.size(), want.size() == 1 ? "" : "s",
+                                     fmt::join(want, ", ")));
+    }
   }
   return problems;
 }

@@ -30,6 +30,8 @@ struct DaemonView {
     std::vector<int> clients;  // get_client_list <pid>
   };
   std::vector<Server> servers;
+  // Whether the daemon answered on the pipe directory's control socket.
+  bool answered() const { return default_threads.has_value(); }
   size_t client_count() const {
     size_t n = 0;
     for (const auto& s : servers) n += s.clients.size();
@@ -73,8 +75,15 @@ struct ClusterStatus {
   nlohmann::json ToJson() const;
 };
 
-// Pure: the problems of one node given what was read from it.
+// Pure: the problems of one node given what was read from it: paused, stopped; for a GPU node a
+// /dev/shm smaller than wanted, no control daemon, one without its control socket in the pipe
+// directory or not answering there, no server (when one is wanted) or one the daemon does not list
+// yet.
 std::vector<std::string> JudgeNode(const NodeStatus& status, const config::ClusterConfig& config);
+
+// Pure: what keeps the nodes named `nodes` from being the cluster `config` saved: each node of its
+// shape that is missing, each one that is not of it.
+std::vector<std::string> ShapeProblems(const std::vector<std::string>& nodes, const config::ClusterConfig& config);
 
 // Reads one node, judged: a `top` and one exec, at the same time (the exec on a fork of `node`).
 NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config);

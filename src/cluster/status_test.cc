@@ -18,7 +18,8 @@ TEST(ReadNodeStatus, AHealthyGpuNode) {
   node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"}, {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
   node.handler = [](const node::Command& e) -> StatusOr<node::CommandResult> {
     EXPECT_EQ(e.argv[4], "/tmp/nvidia-mps");
-    return node::CommandResult{0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\n", ""};
+    return node::CommandResult{
+        0, "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\nsocket\nthreads 100.0\nserver 64\n", ""};
   };
   NodeStatus s = ReadNodeStatus(node, Config());
   EXPECT_TRUE(s.healthy()) << (s.problems.empty() ? "" : s.problems[0]);
@@ -50,6 +51,51 @@ TEST(ReadNodeStatus, StaleSocketWithoutDaemonIsUnhealthy) {
   EXPECT_FALSE(s.healthy());
   ASSERT_FALSE(s.problems.empty());
   EXPECT_NE(s.problems[0].find("no MPS control daemon"), std::string::npos);
+}
+
+// A daemon counts only where `kindmps-api mps` would reach it: its socket in this cluster's pipe
+// directory, answering. status and mps then never disagree.
+TEST(JudgeNode, ADaemonCountsOnlyWhenItServesThisPipeDirectory) {
+  NodeStatus s;
+  s.node = {"demo-worker", "worker", true, true};
+  s.shm_bytes = 8ull << 30;
+  s.mps.control = mps::MpsProcess{34, 1};
+  s.mps.servers = {mps::MpsProcess{64, 34}};
+  // Its socket deleted, or a daemon of another pipe directory.
+  auto p = JudgeNode(s, Config());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "node demo-worker: the MPS control daemon (pid 34) has no control socket /tmp/nvidia-mps/control "
+                  "(deleted, or the daemon serves another pipe directory); kindmps-api up restarts it");
+  // A socket no daemon answers on.
+  s.pipe_socket = true;
+  p = JudgeNode(s, Config());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "node demo-worker: no MPS control daemon answers on /tmp/nvidia-mps/control");
+  // A server still starting: the process is there, the daemon lists none yet.
+  s.daemon.default_threads = "100.0";
+  p = JudgeNode(s, Config());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "node demo-worker: the MPS server is not ready: the daemon lists none (kindmps-api up starts one)");
+  s.daemon.servers = {{64, {}}};
+  EXPECT_TRUE(JudgeNode(s, Config()).empty());
+}
+
+TEST(JudgeNode, APausedNodeSaysDockerUnpause) {
+  NodeStatus s;
+  s.node = {"demo-worker", "worker", false, true, /*paused=*/true};
+  EXPECT_EQ(JudgeNode(s, Config()), std::vector<std::string>{"node demo-worker is paused (docker unpause demo-worker)"});
+}
+
+TEST(ShapeProblems, NamesEachMissingNodeAndEachStranger) {
+  config::ClusterConfig c = Config();
+  c.workers = 2;
+  EXPECT_TRUE(ShapeProblems({"demo-control-plane", "demo-worker", "demo-worker2"}, c).empty());
+  EXPECT_EQ(ShapeProblems({"demo-control-plane", "demo-worker", "demo-worker3"}, c),
+            (std::vector<std::string>{"node demo-worker2 of cluster demo is missing (removed?); kindmps-api up "
+                                      "--recreate makes the cluster again",
+                                      "node demo-worker3 is not one of cluster demo's 3 saved nodes "
+                                      "(demo-control-plane, demo-worker, demo-worker2); kindmps-api up --recreate "
+                                      "makes the cluster again"}));
 }
 
 TEST(ReadNodeStatus, TheDaemonsOwnViewComesFromTheSameProbe) {
@@ -125,6 +171,8 @@ TEST(JudgeNode, SmallShmAndMissingServerAreProblems) {
   s.node = {"demo-worker", "worker", true, true};
   s.shm_bytes = 64ull << 20;
   s.mps.control = mps::MpsProcess{34, 1};
+  s.pipe_socket = true;
+  s.daemon.default_threads = "100.0";
   auto p = JudgeNode(s, Config());
   ASSERT_EQ(p.size(), 2u);
   EXPECT_NE(p[0].find("/dev/shm is 67108864 bytes"), std::string::npos);
@@ -140,7 +188,7 @@ TEST(JudgeNode, AStoppedNodeIsReportedNotCrashedOn) {
   s.node = {"demo-worker", "worker", false, true};
   auto p = JudgeNode(s, Config());
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0], "node demo-worker is not running");
+  EXPECT_EQ(p[0], "node demo-worker is not running (docker start demo-worker, or kindmps-api up --recreate)");
 }
 
 TEST(JudgeNode, NonGpuNodesOnlyNeedToRun) {

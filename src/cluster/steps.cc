@@ -2,13 +2,24 @@
 
 #include <chrono>
 
+#include <fmt/core.h>
+
+#include "common/interrupt.h"
+#include "kind/kind_runner.h"
+
 namespace kmps::cluster {
 
 Status StepRunner::Run(const std::vector<Step>& steps) {
   total_ = static_cast<int>(steps.size());
   int n = 0;
+  std::string last = "before any step";
   for (const Step& step : steps) {
+    if (int signo = InterruptSignal(); signo != 0) {
+      return Status::Interrupted(signo,
+                                 fmt::format("interrupted ({}) {}: {}", kind::SignalName(signo), last, interrupt_hint_));
+    }
     ++n;
+    last = fmt::format("after step {}/{} ({})", n, total_, step.title);
     Emit({ProgressEvent::Kind::kStepStarted, n, total_, step.title, "", 0});
     auto t0 = std::chrono::steady_clock::now();
     std::string detail;

@@ -35,8 +35,12 @@ class StepRunner {
  public:
   explicit StepRunner(ProgressFn progress) : progress_(std::move(progress)) {}
   // Runs `steps` in order and returns the first failure (the later steps do not run), but for a
-  // failure its step's keep_going accepts.
+  // failure its step's keep_going accepts. A signal an InterruptWatch recorded (common/
+  // interrupt.h) stops the flow before its next step: kCancelled with the signal, "interrupted
+  // (SIGINT) after <step>: <the hint>" (or "before any step").
   Status Run(const std::vector<Step>& steps);
+  // What an interruption's message says is left, and what to do: set as the flow goes.
+  void SetInterruptHint(std::string hint) { interrupt_hint_ = std::move(hint); }
   // One line of output during the running step (kind's, a node's note).
   void Line(const std::string& text);
 
@@ -46,6 +50,7 @@ class StepRunner {
   }
   ProgressFn progress_;
   int total_ = 0;
+  std::string interrupt_hint_ = "nothing was changed";
 };
 
 }  // namespace kmps::cluster

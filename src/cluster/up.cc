@@ -1,12 +1,17 @@
 #include "cluster/up.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "cluster/cdi_spec.h"
 #include "cluster/nodes.h"
 #include "cluster/prepare_node.h"
+#include "cluster/request_diff.h"
+#include "cluster/state.h"
 #include "kind/host_inspect.h"
 #include "kind/host_paths.h"
 #include "kind/kind_failure.h"
@@ -28,7 +33,7 @@ double MsSince(Clock::time_point t0) {
 // Runs `kind <verb> cluster --name <name> ...` (argv) and every process it starts; a non-zero
 // exit is kFailed with kind's informative line, a forwarded signal that stopped it an
 // interruption "interrupted (SIGINT): kind <verb> cluster --name <name> was stopped[; <next>]".
-Status RunKind(node::Commander& host, const std::vector<std::string>& argv, std::chrono::seconds timeout,
+Status RunKind(node::Commander& host, const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                StepRunner& steps, std::string_view next = {}) {
   kind::KindOutput output;  // the whole stream: kind's ERROR line may come long before the end
   node::Command command;
@@ -101,38 +106,109 @@ Status RemoveWhatCreateLeft(Env& env, const UpOptions& options, const std::strin
                             created.message(), deleted.message()));
 }
 
-// The "Create the kind cluster" step: keeps a cluster kind finished, else (re)creates it. kind is
-// only run once it can lock the kubeconfig.
-Status EnsureCluster(Env& env, const UpOptions& options, StepRunner& steps, UpResult& result, node::NodeList& nodes,
-                     std::string& detail) {
+// What `up` does with the cluster of its name, decided before anything changes.
+struct Plan {
+  enum class Action { kCreate, kKeep, kRecreate } action = Action::kCreate;
+  node::NodeList existing;     // the nodes found
+  bool half_made = false;      // for kRecreate: kind did not finish it (else --recreate)
+  std::vector<std::string> live;  // for kKeep: the changes applied to the running nodes
+  std::string kind;            // the kind binary, found (kCreate, kRecreate)
+  bool had_state = false;      // a state was saved for the cluster before this up
+};
+
+// Checks the request against the cluster of its name and what was saved of it; nothing changes.
+// A cluster kind finished is kept when the request only changes what can be applied live (the
+// nodes are then prepared again); otherwise kInvalidArgument naming each difference and
+// --recreate. One with a node of its saved shape missing is kFailed saying so.
+StatusOr<Plan> PlanCluster(Env& env, const UpOptions& options, const std::string& kind_config_yaml) {
   const config::ClusterConfig& config = options.config;
-  KMPS_ASSIGN_OR_RETURN(node::NodeList existing, ListClusterNodes(env.provider, config));
-  if (!existing.empty() && !options.recreate) {
-    KMPS_ASSIGN_OR_RETURN(bool finished, KindFinished(existing));
+  Plan plan;
+  KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env.state.Find(config.name));
+  plan.had_state = saved.has_value();
+  KMPS_ASSIGN_OR_RETURN(plan.existing, ListClusterNodes(env.provider, config));
+  if (!plan.existing.empty() && !options.recreate) {
+    KMPS_ASSIGN_OR_RETURN(bool finished, KindFinished(plan.existing));
     if (finished) {
-      detail = fmt::format("cluster {} exists ({} nodes); kept", config.name, existing.size());
-      nodes = std::move(existing);
-      return Status::Ok();
+      // Made without a saved state (another kindmps-api, the state removed): its shape is what
+      // the request is checked against.
+      const config::ClusterConfig& was = saved ? saved->config : config;
+      std::vector<std::string> listed;
+      for (const auto& n : plan.existing) listed.push_back(n->name());
+      std::vector<std::string> shape = ShapeProblems(listed, was);
+      if (!shape.empty() && saved) return Failed(shape.front());
+      RequestDiff diff =
+          saved ? DiffRequest(saved->config, config, saved->kind_config, kind_config_yaml) : RequestDiff{};
+      if (!shape.empty()) diff.fixed.push_back(shape.front());
+      if (!diff.fixed.empty()) {
+        return InvalidArgument(fmt::format("cluster {} exists, and this up asks for another one: {}; kindmps-api up "
+                                           "--recreate deletes it and creates the one asked for",
+                                           config.name, fmt::join(diff.fixed, "; ")));
+      }
+      plan.action = Plan::Action::kKeep;
+      plan.live = std::move(diff.live);
+      return plan;
     }
-    steps.Line(fmt::format("cluster \"{}\" was left half-made (kind did not finish): deleting and creating it again",
-                           config.name));
+    plan.half_made = true;
   }
-  KMPS_ASSIGN_OR_RETURN(std::string kind, kind::FindExecutable(options.kind));
-  if (!existing.empty()) KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
+  plan.action = plan.existing.empty() ? Plan::Action::kCreate : Plan::Action::kRecreate;
+  KMPS_ASSIGN_OR_RETURN(plan.kind, kind::FindExecutable(options.kind));
+  if (!plan.existing.empty()) KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
   KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kCreate));
-  auto kind_t0 = Clock::now();
-  if (!existing.empty()) {
-    KMPS_RETURN_IF_ERROR(
-        RunKind(env.host, kind::DeleteClusterArgs(kind, config.name), options.kind_timeout, steps, kFinishOrRemove));
+  return plan;
+}
+
+// The "Create the kind cluster" step: keeps the cluster the plan keeps, else (re)creates it and
+// saves its state, which is then true. A first up that fails here leaves no state directory.
+Status EnsureCluster(Env& env, const UpOptions& options, Plan& plan, StepRunner& steps, UpResult& result,
+                     node::NodeList& nodes, std::string& detail) {
+  const config::ClusterConfig& config = options.config;
+  if (plan.action == Plan::Action::kKeep) {
+    detail = fmt::format("cluster {} exists ({} nodes); kept{}{}", config.name, plan.existing.size(),
+                         plan.live.empty() ? "" : "; applying ", fmt::join(plan.live, ", "));
+    nodes = std::move(plan.existing);
+    return Status::Ok();
   }
-  Status created = RunKind(env.host, kind::CreateClusterArgs(kind, config.name, result.kind_config_path, config.image),
+  // What is saved must not outlive the cluster: a first up, or a recreate once the old cluster is
+  // deleted, that fails here removes it.
+  bool deleted = false;
+  auto forget = [&](Status failed) {
+    if (!plan.had_state || deleted) (void)env.state.Remove(config.name);
+    return failed;
+  };
+  auto kind_t0 = Clock::now();
+  if (plan.action == Plan::Action::kRecreate) {
+    steps.Line(fmt::format("cluster \"{}\" {}: deleting and creating it again", config.name,
+                           plan.half_made ? "was left half-made (kind did not finish)" : "exists (--recreate)"));
+    KMPS_RETURN_IF_ERROR(RunKind(env.host, kind::DeleteClusterArgs(plan.kind, config.name), options.kind_timeout,
+                                 steps, kFinishOrRemove));
+    deleted = true;
+  }
+  Status created = RunKind(env.host, kind::CreateClusterArgs(plan.kind, config.name, result.kind_config_path,
+                                                             config.image),
                            options.kind_timeout, steps);
   result.kind_ms = MsSince(kind_t0);
-  if (!created.ok()) return RemoveWhatCreateLeft(env, options, kind, steps, created);
+  if (!created.ok()) return forget(RemoveWhatCreateLeft(env, options, plan.kind, steps, created));
   KMPS_ASSIGN_OR_RETURN(nodes, ListClusterNodes(env.provider, config));
-  if (nodes.empty()) return Failed(fmt::format("kind made no nodes for cluster {}", config.name));
+  if (nodes.empty()) return forget(Failed(fmt::format("kind made no nodes for cluster {}", config.name)));
+  KMPS_RETURN_IF_ERROR(env.state.Save(config));
   result.created = true;
   detail = fmt::format("created in {:.1f} s", result.kind_ms / 1000);
+  return Status::Ok();
+}
+
+// The pinned limits name GPUs by number: each must be a device node of the host.
+Status CheckMpsDevices(const config::ClusterConfig& config, const kind::HostInventory& inventory) {
+  for (const auto& limit : config.mps.pinned_device_memory_limits) {
+    std::string want = "/nvidia" + limit.device;
+    bool found = std::any_of(inventory.devices.begin(), inventory.devices.end(), [&](const kind::HostDevice& d) {
+      return d.path.size() >= want.size() && d.path.compare(d.path.size() - want.size(), want.size(), want) == 0;
+    });
+    if (!found) {
+      return InvalidArgument(fmt::format("mps.pinnedDeviceMemoryLimits: device {} is no GPU of this host (no "
+                                         "{}dev{})",
+                                         limit.device, config.dev_root == "/" ? "/" : config.dev_root + "/", want));
+    }
+  }
   return Status::Ok();
 }
 
@@ -144,7 +220,8 @@ Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInvento
   for (size_t i = 0; i < nodes.size(); ++i) {
     const node::NodeInfo& n = nodes[i]->info();
     if (!n.gpu) continue;
-    if (!n.running) return Failed(fmt::format("node {} is not running (docker start it, or up --recreate)", n.name));
+    if (n.paused) return Failed(fmt::format("node {} is paused (docker unpause {})", n.name, n.name));
+    if (!n.running) return Failed(fmt::format("node {} is not running (docker start {}, or up --recreate)", n.name, n.name));
     gpu.push_back(i);
   }
   if (gpu.empty()) return Failed(fmt::format("cluster {} has no GPU node (see gpuNodes)", config.name));
@@ -187,30 +264,59 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
   auto t0 = Clock::now();
   StepRunner steps(progress);
   kind::HostInventory inventory;
+  std::string kind_config;
+  Plan plan;
   node::NodeList nodes;
-  bool verified = false;
+  bool verified = false, wrote_kind_config = false;
   std::vector<Step> flow = {
       {"Inspect the host's NVIDIA driver",
        [&](std::string& detail) -> Status {
          inventory = kind::InspectHost({config.driver_root, config.dev_root});
          KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
+         KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory));
+         KMPS_RETURN_IF_ERROR(kind::CheckKindConfigHostPaths(config, inventory));
+         KMPS_ASSIGN_OR_RETURN(kind_config, kind::RenderKindConfig(config, inventory));
          detail = fmt::format("{} libraries, {} binaries, {} devices{}", inventory.libraries.size(),
                               inventory.binaries.size(), inventory.devices.size(),
                               inventory.driver_version.empty() ? "" : ", driver " + inventory.driver_version);
          return Status::Ok();
        }},
+      // Every check before the first change: the cluster there, the saved state, kind, the lock.
+      {"Check the cluster against the request",
+       [&](std::string& detail) -> Status {
+         KMPS_ASSIGN_OR_RETURN(plan, PlanCluster(env, options, kind_config));
+         detail = plan.action == Plan::Action::kCreate   ? "none yet: creating it"
+                  : plan.action == Plan::Action::kKeep   ? "exists: keeping it"
+                  : plan.half_made                       ? "left half-made: recreating it"
+                                                         : "exists: recreating it (--recreate)";
+         return Status::Ok();
+       }},
       {"Write the kind config",
        [&](std::string& detail) -> Status {
-         KMPS_RETURN_IF_ERROR(kind::CheckKindConfigHostPaths(config, inventory));
-         KMPS_ASSIGN_OR_RETURN(std::string yaml, kind::RenderKindConfig(config, inventory));
-         KMPS_ASSIGN_OR_RETURN(result.kind_config_path, env.state.Save(config, yaml));
+         if (plan.action == Plan::Action::kKeep) {
+           result.kind_config_path = KindConfigPath(config.name);
+           detail = "kept: " + result.kind_config_path;
+           return Status::Ok();
+         }
+         KMPS_ASSIGN_OR_RETURN(result.kind_config_path, env.state.SaveKindConfig(config.name, kind_config));
+         wrote_kind_config = true;
+         steps.SetInterruptHint("the cluster was not touched; run kindmps-api up again");
          detail = result.kind_config_path;
          return Status::Ok();
        }},
       {"Create the kind cluster",
-       [&](std::string& detail) { return EnsureCluster(env, options, steps, result, nodes, detail); }},
+       [&](std::string& detail) {
+         Status s = EnsureCluster(env, options, plan, steps, result, nodes, detail);
+         steps.SetInterruptHint(std::string(kFinishOrRemove));
+         return s;
+       }},
       {"Start MPS in the GPU nodes",
-       [&](std::string& detail) { return PrepareNodes(config, inventory, nodes, steps, result, detail); }},
+       [&](std::string& detail) -> Status {
+         KMPS_RETURN_IF_ERROR(PrepareNodes(config, inventory, nodes, steps, result, detail));
+         // A kept cluster now has what the request changed live: that is saved.
+         if (plan.action == Plan::Action::kKeep) KMPS_RETURN_IF_ERROR(env.state.Save(config));
+         return Status::Ok();
+       }},
       // An unhealthy cluster is a result, not an error: the caller prints the status and exits 1.
       {"Verify",
        [&](std::string& detail) -> Status {
@@ -221,7 +327,11 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
        }},
   };
   Status s = steps.Run(flow);
-  if (!s.ok() && !verified) return s;
+  if (!s.ok() && !verified) {
+    // A first up stopped before kind made anything leaves no state directory behind.
+    if (wrote_kind_config && !plan.had_state && !result.created) (void)env.state.Remove(config.name);
+    return s;
+  }
   result.total_ms = MsSince(t0);
   return result;
 }
@@ -262,7 +372,8 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
                                                    options.kind_timeout, steps,
                                                    "run kindmps-api down again to remove the rest"));
                       detail = config.name + " deleted";
-                      return Status::Ok();
+                      // Nothing is left for the state to describe.
+                      return env.state.Remove(config.name);
                     }});
   }
   return steps.Run(flow);

@@ -14,11 +14,18 @@
 
 namespace kmps::cluster {
 
+// The deadlines `up` and `down` give kind by default: 15 and 5 minutes.
+inline constexpr std::chrono::milliseconds kDefaultUpTimeout{900'000};
+inline constexpr std::chrono::milliseconds kDefaultDownTimeout{300'000};
+// The longest --timeout taken: a day.
+inline constexpr double kMaxTimeoutSeconds = 86400;
+
 struct UpOptions {
   config::ClusterConfig config;
   std::string kind = "kind";  // name on PATH or a path
   bool recreate = false;
-  std::chrono::seconds kind_timeout{900};
+  // The deadline of each kind run (`up --timeout`); kind's own node waits fit in it.
+  std::chrono::milliseconds kind_timeout = kDefaultUpTimeout;
 };
 
 struct UpResult {
@@ -46,7 +53,7 @@ struct DownOptions {
   config::ClusterConfig config;
   std::string kind = "kind";
   bool keep_cluster = false;
-  std::chrono::seconds kind_timeout{300};
+  std::chrono::milliseconds kind_timeout = kDefaultDownTimeout;  // `down --timeout`
 };
 
 // Checks that kind is there and the kubeconfig unlocked (unless keep_cluster), before anything

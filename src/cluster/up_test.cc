@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 #include "cluster/nodes.h"
+#include "common/interrupt.h"
 #include "support/fake_host.h"
 #include "support/fake_node.h"
 
@@ -28,14 +31,21 @@ std::unique_ptr<FakeNode> GpuReadyNode(const std::string& name, const std::strin
       self->SetProcesses({{"1", "0", "Ss", "/sbin/init"},
                           {"57", "1", "Ssl", "nvidia-cuda-mps-control -d"},
                           {"64", "57", "Sl", "nvidia-cuda-mps-server"}});
-      return node::CommandResult{0, "kmps: daemon started\nkmps: server started\nkmps: socket\nkmps: mounts\n" +
-                                        std::string(kMounts), ""};
+      return node::CommandResult{0, "kmps: daemon started\nkmps: threads 100.0\nkmps: server started\nkmps: socket\n"
+                                    "kmps: mounts\n" + std::string(kMounts), ""};
     }
     if (c.argv.size() > 3 && c.argv[3] == "kmps-mps" && c.argv[4] == "quit") {
       self->SetProcesses({{"1", "0", "Ss", "/sbin/init"}});
       return node::CommandResult{0, "", ""};
     }
-    return node::CommandResult{0, std::string(kMounts) + "--kmps-pipe--\n", ""};  // the status probe
+    // The status probe: the daemon answers on its socket once the setup script ran.
+    bool up;
+    {
+      std::lock_guard<std::mutex> lock(self->mu);
+      up = self->top.processes.size() > 1;
+    }
+    return node::CommandResult{0, std::string(kMounts) + "--kmps-pipe--\n" +
+                                      (up ? "socket\nthreads 100.0\nserver 64\n" : ""), ""};
   };
   return n;
 }
@@ -69,14 +79,30 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
         return node::CommandResult{1, "", ""};
       }
       MakeNodes(/*finished=*/true);
+      if (on_create) on_create();
     }
     return node::CommandResult{0, "", ""};
   }
-  StatusOr<std::string> Save(const config::ClusterConfig& config, const std::string& yaml) override {
-    saved[config.name] = yaml;
-    return "/state/" + config.name + "/kind-config.yaml";
+  StatusOr<std::string> SaveKindConfig(const std::string& cluster, const std::string& yaml) override {
+    kind_configs[cluster] = yaml;
+    return "/state/" + cluster + "/kind-config.yaml";
   }
-  StatusOr<config::ClusterConfig> Load(const std::string&) override { return config_; }
+  Status Save(const config::ClusterConfig& config) override {
+    saved[config.name] = config;
+    return Status::Ok();
+  }
+  StatusOr<std::optional<Saved>> Find(const std::string& cluster) override {
+    auto it = saved.find(cluster);
+    if (it == saved.end()) return std::optional<Saved>();
+    auto yaml = kind_configs.find(cluster);
+    return std::optional<Saved>(Saved{it->second, yaml == kind_configs.end() ? "" : yaml->second});
+  }
+  Status Remove(const std::string& cluster) override {
+    saved.erase(cluster);
+    kind_configs.erase(cluster);
+    ++removed;
+    return Status::Ok();
+  }
 
   void MakeNodes(bool finished) {
     for (const std::string& name : config::NodeNames(config_)) {
@@ -90,9 +116,12 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
   config::ClusterConfig config_;
   std::map<std::string, std::unique_ptr<FakeNode>> nodes;
   std::vector<std::vector<std::string>> kind_runs;
-  std::map<std::string, std::string> saved;
+  std::map<std::string, config::ClusterConfig> saved;     // the state: what Save wrote
+  std::map<std::string, std::string> kind_configs;        // what SaveKindConfig wrote
+  int removed = 0;
   bool create_fails = false;
   bool create_makes_nothing = false;  // kind exits 0 but no node container is there
+  std::function<void()> on_create;    // runs once kind made the nodes
 };
 
 class UpTest : public ::testing::Test {
@@ -139,13 +168,16 @@ TEST_F(UpTest, AFreshClusterIsCreatedPreparedAndVerified) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->created);
   EXPECT_TRUE(r->status.healthy()) << r->status.AsStatus().message();
-  EXPECT_EQ(DoneTitles(), (std::vector<std::string>{"Inspect the host's NVIDIA driver", "Write the kind config",
+  EXPECT_EQ(DoneTitles(), (std::vector<std::string>{"Inspect the host's NVIDIA driver",
+                                                    "Check the cluster against the request", "Write the kind config",
                                                     "Create the kind cluster", "Start MPS in the GPU nodes", "Verify"}));
-  EXPECT_EQ(events_.front().total, 5);
+  EXPECT_EQ(events_.front().total, 6);
   ASSERT_EQ(world_->kind_runs.size(), 1u);
   EXPECT_EQ(world_->kind_runs[0][1], "create");
   EXPECT_EQ(r->kind_config_path, "/state/u/kind-config.yaml");
-  EXPECT_NE(world_->saved["u"].find("kind: Cluster"), std::string::npos);
+  EXPECT_NE(world_->kind_configs["u"].find("kind: Cluster"), std::string::npos);
+  ASSERT_EQ(world_->saved.count("u"), 1u);  // the state, once kind made the cluster
+  EXPECT_EQ(world_->saved["u"].workers, 1);
   // The GPU node: one exec (the setup script) and one top; the other node: as status reads it.
   FakeNode& worker = *world_->nodes["u-worker"];
   ASSERT_EQ(worker.commands.size(), 1u);
@@ -182,9 +214,12 @@ TEST_F(UpTest, AFailedCreateSaysKindsErrorAndStopsThere) {
   auto r = RunUp();
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("boom"), std::string::npos) << r.status().message();
-  EXPECT_NE(DoneTitles().size(), 5u);
+  EXPECT_NE(DoneTitles().size(), 6u);
   EXPECT_EQ(events_.back().kind, ProgressEvent::Kind::kStepFailed);
   EXPECT_EQ(events_.back().title, "Create the kind cluster");
+  // A failed first up leaves no state behind.
+  EXPECT_TRUE(world_->saved.empty());
+  EXPECT_TRUE(world_->kind_configs.empty());
 }
 
 TEST_F(UpTest, AKindThatExitsZeroButMakesNoNodesIsAFailure) {
@@ -193,6 +228,97 @@ TEST_F(UpTest, AKindThatExitsZeroButMakesNoNodesIsAFailure) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kFailed);
   EXPECT_EQ(r.status().message(), "kind made no nodes for cluster u");
+  EXPECT_TRUE(world_->saved.empty());
+  EXPECT_TRUE(world_->kind_configs.empty());
+}
+
+// ---- up on a cluster that exists: the request against what the cluster was made with ----
+
+TEST_F(UpTest, ARequestForAnotherClusterIsRefusedAndNothingChanges) {
+  ASSERT_TRUE(RunUp().ok());
+  world_->kind_runs.clear();
+  config_.workers = 2;
+  config_.mps.pipe_directory = "/run/mps";
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "cluster u exists, and this up asks for another one: workers 1 -> 2; mps.pipeDirectory /tmp/nvidia-mps -> "
+            "/run/mps; kindmps-api up --recreate deletes it and creates the one asked for");
+  EXPECT_TRUE(world_->kind_runs.empty());
+  EXPECT_EQ(world_->saved["u"].workers, 1);  // the state still says what the cluster is
+  EXPECT_EQ(world_->saved["u"].mps.pipe_directory, "/tmp/nvidia-mps");
+}
+
+TEST_F(UpTest, WhatCanBeAppliedLiveIsAppliedAndSaved) {
+  ASSERT_TRUE(RunUp().ok());
+  world_->kind_runs.clear();
+  config_.shm_size = "16g";
+  config_.shm_bytes = 16ull << 30;
+  config_.mps.default_active_thread_percentage = 50;
+  FakeNode& worker = *world_->nodes["u-worker"];
+  worker.handler = [&worker, inner = worker.handler](const node::Command& c) -> StatusOr<node::CommandResult> {
+    auto r = inner(c);
+    if (r.ok() && c.argv.size() > 3 && c.argv[3] == "kmps-prepare") {
+      r->out = "kmps: shm resized\nkmps: daemon running\nkmps: threads 50.0\nkmps: server running\nkmps: socket\n"
+               "kmps: mounts\nshm /dev/shm tmpfs rw,size=16777216k 0 0\n";
+    }
+    return r;
+  };
+  auto r = RunUp();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_FALSE(r->created);
+  EXPECT_TRUE(world_->kind_runs.empty());
+  bool said = false;
+  for (const auto& e : events_) {
+    said = said || (e.kind == ProgressEvent::Kind::kStepDone && e.detail.find("shmSize 8g -> 16g") != std::string::npos &&
+                    e.detail.find("mps.defaultActiveThreadPercentage (unset) -> 50") != std::string::npos);
+  }
+  EXPECT_TRUE(said);
+  // The setup script got the new size and the setting.
+  const node::Command& prepare = worker.commands.back();
+  EXPECT_EQ(prepare.argv[4], std::to_string(16ull << 30));
+  EXPECT_EQ(world_->saved["u"].shm_size, "16g");
+  EXPECT_EQ(world_->saved["u"].mps.default_active_thread_percentage, 50);
+}
+
+TEST_F(UpTest, ANodeOfTheSavedShapeThatIsGoneIsReportedNotKept) {
+  ASSERT_TRUE(RunUp().ok());
+  world_->kind_runs.clear();
+  world_->nodes.erase("u-worker");  // docker rm
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kFailed);
+  EXPECT_EQ(r.status().message(),
+            "node u-worker of cluster u is missing (removed?); kindmps-api up --recreate makes the cluster again");
+  EXPECT_TRUE(world_->kind_runs.empty());
+}
+
+TEST_F(UpTest, AnMpsDeviceTheHostHasNotIsRefusedBeforeKindRuns) {
+  config_.mps.pinned_device_memory_limits = {{"7", "2G"}};
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("device 7 is no GPU of this host"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(world_->kind_runs.empty());
+  EXPECT_TRUE(world_->kind_configs.empty());
+}
+
+// Ctrl-C while a step runs: the step ends (its calls have deadlines), the next does not start,
+// and the one line says what was left.
+TEST_F(UpTest, ASignalStopsTheFlowAtTheNextStepSayingWhatIsLeft) {
+  InterruptWatch watch;
+  world_->on_create = [] { std::raise(SIGINT); };
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kCancelled);
+  EXPECT_EQ(r.status().signal(), SIGINT);
+  EXPECT_EQ(r.status().message(),
+            "interrupted (SIGINT) after step 4/6 (Create the kind cluster): run kindmps-api up again to finish, or "
+            "kindmps-api down to remove it");
+  EXPECT_EQ(ProcessExitCodeFor(r.status()), 130);
+  // The cluster kind made is saved: the next up finds and finishes it.
+  EXPECT_EQ(world_->saved.count("u"), 1u);
 }
 
 TEST_F(UpTest, AnUnhealthyClusterIsAResultNotAnError) {
@@ -223,6 +349,7 @@ TEST_F(UpTest, DownQuitsTheDaemonsThenDeletesTheCluster) {
   ASSERT_EQ(world_->kind_runs.size(), 1u);
   EXPECT_EQ(world_->kind_runs[0][1], "delete");
   EXPECT_TRUE(world_->nodes.empty());
+  EXPECT_TRUE(world_->saved.empty());  // nothing left for a state to describe
 }
 
 TEST_F(UpTest, ADaemonThatWillNotQuitDoesNotKeepTheClusterAlive) {

@@ -12,8 +12,14 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The fixed shell program; $1 is the command (data), $2 the in-node deadline in seconds.
-constexpr std::string_view kSendBody = "kmps_mps \"$1\" \"$2\"";
+// The fixed shell program; $1 is the command (data), $2 the in-node deadline in seconds. Without
+// the pipe directory's control socket the command is not sent: root's client would still reach
+// the daemon through control_privileged, where no Pod can, and `status` calls that daemon
+// unreachable; both say the same.
+constexpr std::string_view kNoSocket = "kmps: no control socket";
+constexpr std::string_view kSendBody =
+    "[ -S \"$CUDA_MPS_PIPE_DIRECTORY/control\" ] || { echo 'kmps: no control socket' >&2; exit 1; }\n"
+    "kmps_mps \"$1\" \"$2\"";
 
 bool Contains(const node::CommandResult& r, std::string_view needle) {
   return r.out.find(needle) != std::string::npos || r.err.find(needle) != std::string::npos;
@@ -65,6 +71,7 @@ node::Command ControlCommandExec(const MpsSettings& settings, std::string_view c
 }
 
 ReplyKind ClassifyReply(const node::CommandResult& r) {
+  if (Contains(r, kNoSocket)) return ReplyKind::kNoSocket;
   if (Contains(r, "Cannot find MPS control daemon process")) return ReplyKind::kNoDaemon;
   if (Contains(r, "Cannot send command to MPS control daemon process")) return ReplyKind::kTransient;
   if (r.out.rfind("Unknown command", 0) == 0 || r.err.rfind("Unknown command", 0) == 0) {
@@ -115,6 +122,10 @@ StatusOr<std::string> ReplyOf(const std::string& node, std::string_view command,
       return r.out;
     case ReplyKind::kNoDaemon:
       return NotFound(fmt::format("no MPS control daemon runs in node {} (run kindmps-api up)", node));
+    case ReplyKind::kNoSocket:
+      return NotFound(fmt::format("node {} has no MPS control socket in its pipe directory (deleted, or the daemon "
+                                  "serves another pipe directory); kindmps-api up restarts the daemon",
+                                  node));
     case ReplyKind::kUnknownCommand:
       return InvalidArgument(fmt::format("MPS control daemon in node {}: {}", node, Reply(r)));
     case ReplyKind::kRefused:

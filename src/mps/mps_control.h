@@ -48,7 +48,8 @@ inline constexpr std::string_view kRefusedCommand = "Not enough privilege to exe
 // What a reply means.
 // kRefused: the daemon took the command from someone who may not change it ("Insufficient
 // privileges for UID 1000. ...", "Not enough privilege to execute quit command"); it exits 0.
-enum class ReplyKind { kOk, kNoDaemon, kTransient, kUnknownCommand, kRefused, kError };
+// kNoSocket: the pipe directory has no control socket, so the command was not sent.
+enum class ReplyKind { kOk, kNoDaemon, kNoSocket, kTransient, kUnknownCommand, kRefused, kError };
 ReplyKind ClassifyReply(const node::CommandResult& result);
 // Pure: the PIDs of `get_server_list`'s reply.
 std::vector<int> ParseServerList(std::string_view reply);

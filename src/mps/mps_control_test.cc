@@ -47,6 +47,12 @@ TEST(ClassifyReply, RecognisesTheRecordedReplies) {
   EXPECT_EQ(ClassifyReply({0, "Cannot send command to MPS control daemon process\n", ""}), ReplyKind::kTransient);
   EXPECT_EQ(ClassifyReply({0, "Unknown command \"help\"\n", ""}), ReplyKind::kUnknownCommand);
   EXPECT_EQ(ClassifyReply({2, "", "boom"}), ReplyKind::kError);
+  // The pipe directory without its control socket: the command was not sent.
+  EXPECT_EQ(ClassifyReply({1, "", "kmps: no control socket\n"}), ReplyKind::kNoSocket);
+  auto no_socket = ReplyOf("w", "get_server_list", {1, "", "kmps: no control socket\n"}, std::chrono::seconds(5));
+  ASSERT_FALSE(no_socket.ok());
+  EXPECT_EQ(no_socket.status().message(), "node w has no MPS control socket in its pipe directory (deleted, or the "
+                                          "daemon serves another pipe directory); kindmps-api up restarts the daemon");
   // The H200's refusals (exit 0) of a user who may not change the daemon.
   EXPECT_EQ(ClassifyReply({0, "Not enough privilege to execute quit command\n", ""}), ReplyKind::kRefused);
   EXPECT_EQ(ClassifyReply({0,

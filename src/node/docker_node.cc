@@ -88,6 +88,7 @@ StatusOr<NodeList> ListDockerNodes(docker::DockerClient& client, const std::stri
     auto role = c.labels.find(kRoleLabel);
     info.role = role == c.labels.end() ? "" : role->second;
     info.running = c.state == "running";
+    info.paused = c.state == "paused";
     // kind's load balancer of HA clusters carries the label but is no Kubernetes node.
     if (info.role == "external-load-balancer") continue;
     KMPS_ASSIGN_OR_RETURN(auto own, client.Clone());

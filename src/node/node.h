@@ -39,6 +39,7 @@ struct NodeInfo {
   std::string role;      // kind's role label: "control-plane", "worker"
   bool running = false;
   bool gpu = false;      // set by the cluster layer from its config
+  bool paused = false;   // docker pause: not running, frozen until docker unpause
 };
 
 // Runs commands somewhere: in a node, or on the host (kind's exec.Cmder).

@@ -345,7 +345,7 @@ static void test_with_docker(void) {
     CHECK(kmps_cluster_up(client, options, on_progress, &log, &text) == KMPS_ERR_ENVIRONMENT);
     CHECK(text == NULL);
     CHECK(log.started == 1 && log.failed == 1);
-    CHECK(log.last_step == 1 && log.last_total == 5);
+    CHECK(log.last_step == 1 && log.last_total == 6);
     CHECK_CONTAINS(log.first_title, "Inspect");
   }
   /* down: kind is missing, which it checks before any step (no daemon is stopped). */

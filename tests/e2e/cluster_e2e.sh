@@ -2,7 +2,7 @@
 # End-to-end tests of up / status / mps / down against the real Docker engine, with the project's
 # stand-in kind and the MPS emulator reaching the nodes through the very mounts that `config`
 # generates from a fake host tree.
-#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs)
+#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening)
 set -uo pipefail
 build=$(realpath "${1:?build dir}")
 scenario=${2:?scenario}
@@ -266,6 +266,74 @@ inputs)
   rm "$lib" && mkdir "$lib"
   expect 3 "a driver file that is a directory" -- "$cli" up "${up_flags[@]}"
   has "names it as such" "$lib is a directory, not a file" "$err"
+  ;;
+hardening)
+  # Issue 13: "healthy" only when true, the state matching the cluster, inputs checked first.
+  w=$name-worker cp=$name-control-plane
+  # Every input is checked before anything changes: no node, no state directory after each.
+  expect 2 "--timeout nan" -- "$cli" up "${up_flags[@]}" --timeout nan
+  expect 2 "--timeout -1" -- "$cli" up "${up_flags[@]}" --timeout=-1
+  expect 2 "a 9.5 EB /dev/shm" -- "$cli" up "${up_flags[@]}" --shm-size 9500p
+  expect 2 "an absurd /dev/shm" -- "$cli" up "${up_flags[@]}" --shm-size 8388608t
+  has "says the bound" "more than the 4398046511104 bytes (4T)" "$err"
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nmps:\n  pinnedDeviceMemoryLimits:\n    - {device: "7", limit: 2G}\n' >"$work/gpu7.yaml"
+  expect 2 "a pinned limit for a GPU the host has not" -- "$cli" up "${up_flags[@]}" --config "$work/gpu7.yaml"
+  has "names the device" "device 7 is no GPU of this host" "$err"
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: a\n---\napiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: b\n' >"$work/two.yaml"
+  expect 2 "a kindmps.yaml of two documents" -- "$cli" up "${up_flags[@]}" --config "$work/two.yaml"
+  has "at the second one" "two.yaml:5:1: a second YAML document" "$err"
+  mkdir -p "$work/cwd/kindmps.yaml"
+  expect 2 "./kindmps.yaml that is a directory" -- sh -c "cd '$work/cwd' && exec '$cli' up --name '$name' --kind '$kind'"
+  has "says so" "config file kindmps.yaml: is a directory, not a file" "$err"
+  for bad in ../x -x .x "$(printf 'a%.0s' $(seq 50))"; do
+    expect 2 "down --name=$bad is refused before kind runs" -- "$cli" down --name="$bad" --kind "$kind"
+  done
+  eq "no node was made" "$(nodes)" 0
+  eq "no state directory was left" "$(ls -A "$KMPS_STATE_DIR" 2>/dev/null | wc -l)" 0
+  expect 1 "a first up that kind fails" -- env KMPS_FAKE_KIND_IMAGE=kmps-no-such-image:none "$cli" up "${up_flags[@]}"
+  eq "leaves no state directory" "$(ls -A "$KMPS_STATE_DIR" 2>/dev/null | wc -l)" 0
+
+  expect 0 "up: two GPU nodes" -- "$cli" up "${up_flags[@]}" --workers 1 --json
+  eq "healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  # A request for another cluster: refused, exit 2, nothing changed.
+  expect 2 "up asking for 2 workers on a 1-worker cluster" -- "$cli" up "${up_flags[@]}" --workers 2
+  has "names the difference and --recreate" "workers 1 -> 2; kindmps-api up --recreate" "$err"
+  eq "the state still says 1 worker" "$(json 'd["workers"]' <"$KMPS_STATE_DIR/$name/kindmps.json")" 1
+  # What can be applied live is applied, and saved.
+  expect 0 "up --shm-size 16g on the running cluster" -- "$cli" up "${up_flags[@]}" --workers 1 --shm-size 16g --json
+  eq "kind not run" "$(json 'd["created"]' <<<"$out")" False
+  eq "/dev/shm is 16 GiB" "$(json 'd["nodes"][1]["shmBytes"]' <<<"$out")" 17179869184
+  eq "the state says 16g" "$(json 'd["shmSize"]' <"$KMPS_STATE_DIR/$name/kindmps.json")" 16g
+  # A deleted control socket: status and mps agree the daemon is unreachable; up restarts it.
+  docker exec "$w" rm /tmp/nvidia-mps/control
+  expect 1 "status with the worker's socket deleted" -- "$cli" status "${common[@]}"
+  has "names the missing socket" "$w: the MPS control daemon (pid [0-9]*) has no control socket /tmp/nvidia-mps/control" "$out"
+  expect 1 "mps on that node fails too" -- "$cli" mps "${common[@]}" --node "$w" get_server_list
+  expect 0 "up repairs it" -- "$cli" up "${up_flags[@]}" --workers 1 --shm-size 16g
+  has "saying it restarted the daemon" "restarted: its control socket was gone" "$err"
+  expect 0 "status is healthy again" -- "$cli" status "${common[@]}"
+  expect 0 "and mps answers" -- "$cli" mps "${common[@]}" --node "$w" get_server_list
+  # A paused node: named as such, with docker's way out.
+  docker pause "$w" >/dev/null
+  expect 1 "status with a paused node" -- "$cli" status "${common[@]}"
+  has "says paused, docker unpause" "node $w is paused (docker unpause $w)" "$out"
+  expect 1 "up with a paused node" -- "$cli" up "${up_flags[@]}" --workers 1 --shm-size 16g
+  has "says so too" "node $w is paused (docker unpause $w)" "$err"
+  docker unpause "$w" >/dev/null
+  # A node removed with docker rm: unhealthy, and up reports it rather than keeping it.
+  docker rm -f "$w" >/dev/null
+  expect 1 "status with the worker removed" -- "$cli" status "${common[@]}"
+  has "names the missing node" "node $w of cluster $name is missing" "$out"
+  expect 1 "up with the worker removed" -- "$cli" up "${up_flags[@]}" --workers 1 --shm-size 16g
+  has "reports it, with --recreate" "node $w of cluster $name is missing (removed?); kindmps-api up --recreate" "$err"
+  # Whatever stands where the state file should be: one line, exit 2, no hang.
+  mv "$KMPS_STATE_DIR/$name/kindmps.json" "$work/state.json"
+  mkfifo "$KMPS_STATE_DIR/$name/kindmps.json"
+  expect 2 "a FIFO where the state file should be" -- timeout 10 "$cli" status "${common[@]}"
+  has "names it" "$KMPS_STATE_DIR/$name/kindmps.json: is a FIFO, not a file" "$err"
+  rm "$KMPS_STATE_DIR/$name/kindmps.json" && mv "$work/state.json" "$KMPS_STATE_DIR/$name/kindmps.json"
+  expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+  eq "removes the state directory" "$(test -e "$KMPS_STATE_DIR/$name" && echo kept || echo gone)" gone
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ constexpr uint64_t k8GiB = 8ull << 30;
 // Host PIDs in the recorded `top` replies (the same in both recordings for the control plane).
 // Each node's table also holds `timeout -s KILL 20 nvidia-cuda-mps-control` wrappers of earlier
 // MPS commands, which must not count as the daemon.
-constexpr int kCpControl = 14952, kCpServer = 15000, kWorkerControl = 14920, kWorkerServer = 14988;
+constexpr int kCpControl = 20678, kCpServer = 20711, kWorkerControl = 20665, kWorkerServer = 20703;
 
 config::ClusterConfig Config(const std::string& name) {
   config::ClusterConfig c;  // the defaults: every node a GPU node, shm 8g, /tmp/nvidia-mps, start_server
@@ -114,6 +114,10 @@ TEST_F(StatusReplayTest, HealthyClusterAsRecorded) {
     ASSERT_TRUE(n->mps.control.has_value());
     ASSERT_EQ(n->mps.servers.size(), 1u);
     EXPECT_EQ(n->mps.servers[0].ppid, n->mps.control->pid);
+    // The daemon answered through its socket and lists its server (by the node's PID namespace,
+    // where the process table has the host's PIDs).
+    EXPECT_EQ(n->daemon.default_threads, "100.0");
+    EXPECT_EQ(n->daemon.servers.size(), 1u);
   }
   EXPECT_EQ(cp.mps.control->pid, kCpControl);
   EXPECT_EQ(cp.mps.servers[0].pid, kCpServer);
@@ -149,7 +153,7 @@ TEST_F(StatusReplayTest, DaemonQuitOnTheWorkerAsRecorded) {
   EXPECT_TRUE(w.pipe_socket);
   EXPECT_FALSE(w.mps.control.has_value());
   EXPECT_THAT(w.mps.servers, IsEmpty());
-  EXPECT_THAT(w.problems, ElementsAre("node kmpsrec-status00-worker: no MPS control daemon runs"));
+  EXPECT_THAT(w.problems, ElementsAre("node kmpsrec-status00-worker: no MPS control daemon runs (kindmps-api up starts one)"));
 
   nlohmann::json j = s.ToJson();
   ExpectSchema(j);
@@ -202,7 +206,7 @@ Cassette DerivedH100StatusCassette(const Cassette& h100) {
   probe.response_raw = ExecStreamResponse(
       ExecFrame(1, "overlay / overlay rw,relatime 0 0\n"
                    "shm /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=8388608k 0 0\n"
-                   "--kmps-pipe--\nsocket\n"));
+                   "--kmps-pipe--\nsocket\nthreads 100.0\nserver 1250\n"));
   c.interactions.push_back(probe);
   c.interactions.push_back(*inspect);
   return c;

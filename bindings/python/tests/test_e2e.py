@@ -72,7 +72,7 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn("totalMs", doc["timings"])
         self.assertTrue(os.path.isfile(doc["kindConfig"]))
         steps = [(e.kind, e.step) for e in events if e.kind != "line"]
-        self.assertEqual(steps, [(k, s) for s in range(1, 6) for k in ("started", "done")])
+        self.assertEqual(steps, [(k, s) for s in range(1, 7) for k in ("started", "done")])
         self.assertTrue(any(e.kind == "line" and e.detail.startswith("kind: ") for e in events))
         node = doc["nodes"][0]
         self.assertEqual(node["shmBytes"], 8 << 30)

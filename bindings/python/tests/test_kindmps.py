@@ -247,7 +247,7 @@ class DockerTest(unittest.TestCase):
         events = []
         with self.assertRaises(kindmps.EnvironmentMissing):
             self.client.up({"name": self.cluster, "driverRoot": MISSING_ROOT}, progress=events.append)
-        self.assertEqual([(e.kind, e.step, e.total) for e in events], [("started", 1, 5), ("failed", 1, 5)])
+        self.assertEqual([(e.kind, e.step, e.total) for e in events], [("started", 1, 6), ("failed", 1, 6)])
         self.assertIn("Inspect", events[0].title)
         self.assertIn(MISSING_ROOT, events[1].detail)
 
