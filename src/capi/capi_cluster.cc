@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include "common/json_text.h"
 #include "capi/capi_client.h"
 #include "capi/capi_internal.h"
 #include "capi/options.h"
@@ -50,7 +51,7 @@ int kmps_cluster_status(kmps_client* client, const char* cluster_or_null, char**
     if (client == nullptr) return NullArgument(fn, "client");
     auto status = cluster::Api(*client->docker).ReadStatus(capi::OrEmpty(cluster_or_null));
     if (!status.ok()) return SetError(status.status());
-    *out_json = CopyString(status->ToJson().dump(2));
+    *out_json = CopyString(JsonText(status->ToJson()));
     return SetError(status->AsStatus());
   });
 }
@@ -69,7 +70,7 @@ int kmps_cluster_up(kmps_client* client, const char* options_json, kmps_progress
     options.recreate = request->recreate;
     auto result = cluster::Api(*client->docker).Up(options, Progress(progress, user_data));
     if (!result.ok()) return SetError(result.status());
-    *out_json = CopyString(result->ToJson().dump(2));
+    *out_json = CopyString(JsonText(result->ToJson()));
     return SetError(result->status.AsStatus());
   });
 }
@@ -116,7 +117,7 @@ int kmps_mps_command_all(kmps_client* client, const char* cluster_or_null, const
     if (!replies.ok()) return SetError(replies.status());
     // "code" is the error kind's name (kmps_error_kind_name), as the bindings know them.
     auto kind_name = [](Code code) -> std::string { return kmps_error_kind_name(capi::KindFor(code)); };
-    *out_json = CopyString(cluster::MpsRepliesToJson(*replies, kind_name).dump(2));
+    *out_json = CopyString(JsonText(cluster::MpsRepliesToJson(*replies, kind_name)));
     return SetError(cluster::FirstFailure(*replies));
   });
 }

@@ -1,4 +1,5 @@
 // kmps_host_inspect and kmps_kind_config: no Docker involved.
+#include "common/json_text.h"
 #include "capi/capi_internal.h"
 #include "capi/options.h"
 #include "kind/host_inspect.h"
@@ -22,7 +23,7 @@ int kmps_host_inspect(const char* driver_root, const char* dev_root, char** out_
     if (driver_root != nullptr && *driver_root != '\0') options.driver_root = driver_root;
     if (dev_root != nullptr && *dev_root != '\0') options.dev_root = dev_root;
     kind::HostInventory inventory = kind::InspectHost(options);
-    char* json = CopyString(inventory.ToJson().dump(2));
+    char* json = CopyString(JsonText(inventory.ToJson()));
     *out_json = json;  // also when incomplete: the document lists what is missing
     return SetError(kind::RequireComplete(inventory));
   });

@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "common/json_text.h"
 #include "cli/cli.h"
 #include "common/interrupt.h"
 #include "common/text.h"
@@ -153,7 +154,7 @@ int RunUp(const ClusterFlags& f) {
     if (!result.ok()) return Report(result.status());
     const cluster::ClusterStatus& s = result->status;
     if (f.json) {
-      fmt::print("{}\n", result->ToJson().dump(2));
+      fmt::print("{}\n", JsonText(result->ToJson()));
     } else {
       PrintStatusTable(s);
       fmt::print("kind config: {}\ntime: {:.1f} s (kind {:.1f} s, kindmps-api {:.1f} s)\n", result->kind_config_path,
@@ -168,7 +169,7 @@ int RunStatus(const ClusterFlags& f) {
     auto s = api.ReadStatus(f.name);
     if (!s.ok()) return Report(s.status());
     if (f.json) {
-      fmt::print("{}\n", s->ToJson().dump(2));
+      fmt::print("{}\n", JsonText(s->ToJson()));
     } else {
       PrintStatusTable(*s);
     }

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "common/json_text.h"
 #include "cli/cli.h"
 #include "common/file_util.h"
 #include "config/config.h"
@@ -81,7 +82,7 @@ int RunInspect(const InspectFlags& f) {
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
   if (int rc = ReportMissing(inv); rc != 0) return rc;
   if (f.json) {
-    fmt::print("{}\n", inv.ToJson().dump(2));
+    fmt::print("{}\n", JsonText(inv.ToJson()));
   } else {
     fmt::print("{}", HumanTable(inv));
   }

@@ -4,6 +4,7 @@
 
 #include "kind/kind_render.h"
 #include "kind/root_fs.h"
+#include "common/json_text.h"
 
 namespace kmps::cluster {
 
@@ -41,7 +42,7 @@ std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& 
                    {{"env", {"CUDA_MPS_PIPE_DIRECTORY=" + config.mps.pipe_directory}},
                     {"deviceNodes", devices},
                     {"mounts", mounts}}}}}}};
-  return spec.dump(2) + "\n";
+  return JsonText(spec) + "\n";
 }
 
 }  // namespace kmps::cluster

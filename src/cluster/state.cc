@@ -9,6 +9,7 @@
 #include "cluster/env.h"
 #include "common/file_util.h"
 #include "common/text.h"
+#include "common/json_text.h"
 
 namespace kmps {
 namespace {
@@ -175,7 +176,7 @@ StatusOr<std::string> SaveKindConfig(const std::string& cluster, const std::stri
 }
 
 Status SaveState(const config::ClusterConfig& config) {
-  return WriteStateFile(config.name, kStateFile, StateDocument(config).dump(2) + "\n").status();
+  return WriteStateFile(config.name, kStateFile, JsonText(StateDocument(config)) + "\n").status();
 }
 
 StatusOr<std::optional<config::ClusterConfig>> FindSavedConfig(const std::string& cluster) {

@@ -78,6 +78,19 @@ TEST(CliInspect, FakeH100HostTableAndJson) {
   EXPECT_EQ(doc["complete"], true);
 }
 
+// Paths may hold any bytes, JSON only UTF-8: such a byte is printed as U+FFFD, never a crash.
+TEST(CliInspect, APathThatIsNotUtf8IsPrintedNotThrownOn) {
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  testing::TempDir dir("kmps-cli-utf8");
+  std::string root = dir.path() + "/\xff";
+  ASSERT_EQ(::mkdir(root.c_str(), 0755), 0);
+  ASSERT_TRUE(testing::H100Layout(root).ok());
+  Result j = Cli("inspect --json --driver-root '" + root + "' --dev-root '" + root + "'");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["driverRoot"], dir.path() + "/\xef\xbf\xbd");
+}
+
 TEST(CliConfig, RendersAndWritesTheKindConfig) {
   if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
   testing::TempDir dir("kmps-cli-cfg");
