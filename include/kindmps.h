@@ -135,7 +135,7 @@ KMPS_API int kmps_host_inspect(const char* driver_root, const char* dev_root, ch
  *
  * `options_json` is a JSON object with the keys of kindmps.yaml (name, workers, image, gpuNodes,
  * shmSize, mps, driverRoot, devRoot, ...); NULL or "" means all defaults (the name defaults to
- * $KIND_CLUSTER_NAME, else workshop-dra). Keys are checked strictly.
+ * $KIND_CLUSTER_NAME, else kind). Keys are checked strictly.
  *
  * Returns KMPS_OK with *out_yaml set. KMPS_ERR_INVALID when the options are not valid JSON or not
  * a valid configuration (the text is "<options>:LINE:COLUMN: what was expected") or out_yaml is
@@ -196,7 +196,7 @@ KMPS_API int kmps_client_exec(kmps_client* client, const char* container, const 
  * Cluster operations (like `kindmps-api status|up|down|mps`)
  *
  * `cluster_or_null` names the kind cluster; NULL or "" means $KIND_CLUSTER_NAME, else
- * workshop-dra. status, down and mps use the settings that `up` saved for the cluster (pipe
+ * kind. status, down and mps use the settings that `up` saved for the cluster (pipe
  * directory, shm size, GPU nodes), as the CLI does.
  * ------------------------------------------------------------------------------------------- */
 

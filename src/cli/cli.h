@@ -12,6 +12,7 @@ namespace kmps::cli {
 // Where a subcommand's callback leaves the process exit code.
 struct Context {
   int exit_code = 0;
+  int verbosity = 0;  // -q: -1 (no progress), -v: 1 (kind's own lines too)
 };
 
 // Prints one line "kindmps-api: <message>" on stderr and returns the process exit code for the
@@ -28,5 +29,8 @@ void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps
 void RegisterInspect(CLI::App& app, Context& ctx);  // inspect, config
 void RegisterCluster(CLI::App& app, Context& ctx);  // up, status, mps, down
 void RegisterPod(CLI::App& app, Context& ctx);      // pod
+// completion bash|zsh|fish, and the man page (`kindmps-api completion man`), from the app's own
+// commands and flags, registered last so that it sees them all.
+void RegisterCompletion(CLI::App& app, Context& ctx);
 
 }  // namespace kmps::cli

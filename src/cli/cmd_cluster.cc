@@ -1,6 +1,7 @@
 // up, status, mps, down.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -34,6 +35,7 @@ struct ClusterFlags {
   bool json = false;
   bool keep_cluster = false;
   double timeout_s = 0;  // --timeout; 0: the default of the command
+  int verbosity = 0;     // Context::verbosity
   std::string node;
   bool all = false;
   std::vector<std::string> command;
@@ -71,17 +73,29 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
     for (const auto& p : s.problems) fmt::print("  {}\n", p);
     return;
   }
-  fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {:<8} {:<9} {}\n", "NODE", "ROLE", "RUNNING", "GPU",
-             "SHM", "MPS CONTROL", "SERVERS", "CLIENTS", "ACCESS", "PIPE");
+  // Columns as wide as what they hold, so that no name breaks the table.
+  std::vector<std::vector<std::string>> rows = {
+      {"NODE", "ROLE", "RUNNING", "GPU", "SHM", "MPS CONTROL", "SERVERS", "CLIENTS", "ACCESS", "PIPE"}};
   for (const auto& n : s.nodes) {
     std::string control = n.mps.control ? fmt::format("pid {}", n.mps.control->pid) : "-";
     std::string servers;
     for (const auto& sv : n.mps.servers) servers += fmt::format("{}{}", servers.empty() ? "" : ",", sv.pid);
     std::string clients = n.mps.control ? std::to_string(n.daemon.client_count()) : "-";
-    fmt::print("{:<32} {:<14} {:<8} {:<5} {:<6} {:<16} {:<12} {:<8} {:<9} {}\n", n.node.name, n.node.role,
-               n.node.running ? "yes" : "no", n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-",
-               control, servers.empty() ? "-" : servers, clients, n.node.gpu ? n.mps_access() : "-",
-               n.pipe_socket ? "socket" : "-");
+    rows.push_back({n.node.name, n.node.role, n.node.paused ? "paused" : n.node.running ? "yes" : "no",
+                    n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-", control,
+                    servers.empty() ? "-" : servers, clients, n.node.gpu ? n.mps_access() : "-",
+                    n.pipe_socket ? "socket" : "-"});
+  }
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += i + 1 == row.size() ? row[i] : fmt::format("{:<{}} ", row[i], width[i]);
+    }
+    fmt::print("{}\n", line);
   }
   for (const auto& n : s.nodes) {
     std::string pods;
@@ -107,9 +121,11 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
 }
 
 // Step progress on stderr: a live line per step on a terminal, plain lines otherwise.
-cluster::ProgressFn Progress(bool quiet_lines) {
+// -q (verbosity -1): none; default: the steps and the nodes' notes; -v: kind's own lines too.
+cluster::ProgressFn Progress(int verbosity) {
+  if (verbosity < 0) return nullptr;
   bool tty = ::isatty(STDERR_FILENO);
-  return [tty, quiet_lines](const cluster::ProgressEvent& e) {
+  return [tty, verbosity](const cluster::ProgressEvent& e) {
     using K = cluster::ProgressEvent::Kind;
     switch (e.kind) {
       case K::kStepStarted:
@@ -124,7 +140,7 @@ cluster::ProgressFn Progress(bool quiet_lines) {
                    e.title, e.elapsed_ms);
         break;
       case K::kLine:
-        if (!quiet_lines) fmt::print(stderr, "    {}\n", e.detail);
+        if (verbosity > 0 || e.detail.rfind("kind: ", 0) != 0) fmt::print(stderr, "    {}\n", e.detail);
         break;
     }
   };
@@ -150,7 +166,7 @@ int RunUp(const ClusterFlags& f) {
     options.recreate = f.recreate;
     if (f.timeout_s > 0) options.kind_timeout = Millis(f.timeout_s);
     InterruptWatch interrupts;  // Ctrl-C stops at the next step, saying what it left
-    auto result = api.Up(options, Progress(false));
+    auto result = api.Up(options, Progress(f.verbosity));
     if (!result.ok()) return Report(result.status());
     const cluster::ClusterStatus& s = result->status;
     if (f.json) {
@@ -165,8 +181,10 @@ int RunUp(const ClusterFlags& f) {
 }
 
 int RunStatus(const ClusterFlags& f) {
+  auto name = config::ResolveClusterName(f.name, f.config_file);
+  if (!name.ok()) return Report(name.status());
   return WithApi([&](cluster::Api& api) {
-    auto s = api.ReadStatus(f.name);
+    auto s = api.ReadStatus(*name);
     if (!s.ok()) return Report(s.status());
     if (f.json) {
       fmt::print("{}\n", JsonText(s->ToJson()));
@@ -181,9 +199,16 @@ int RunMps(const ClusterFlags& f) {
   std::string command;
   for (const auto& part : f.command) command += fmt::format("{}{}", command.empty() ? "" : " ", part);
   if (command.empty()) return Report(InvalidArgument("mps needs a command, e.g. kindmps-api mps get_server_list"));
+  auto name = config::ResolveClusterName(f.name, f.config_file);
+  if (!name.ok()) return Report(name.status());
   return WithApi([&](cluster::Api& api) {
-    auto replies = api.Mps({f.name, f.node, f.all, command});
+    auto replies = api.Mps({*name, f.node, f.all, command});
     if (!replies.ok()) return Report(replies.status());
+    if (f.json) {
+      fmt::print("{}\n", JsonText(cluster::MpsRepliesToJson(*replies)));
+      Status first = cluster::FirstFailure(*replies);
+      return first.ok() ? 0 : ProcessExitCodeFor(first);
+    }
     int exit_code = 0;
     for (const auto& r : *replies) {
       if (!r.reply.ok()) {
@@ -202,11 +227,20 @@ int RunMps(const ClusterFlags& f) {
 }
 
 int RunDown(const ClusterFlags& f) {
+  auto name = config::ResolveClusterName(f.name, f.config_file);
+  if (!name.ok()) return Report(name.status());
   return WithApi([&](cluster::Api& api) {
-    cluster::DownRequest request{f.name, f.kind, f.keep_cluster};
+    cluster::DownRequest request{*name, f.kind, f.keep_cluster};
     if (f.timeout_s > 0) request.kind_timeout = Millis(f.timeout_s);
     InterruptWatch interrupts;
-    return Report(api.Down(request, Progress(false)));
+    Status down = api.Down(request, Progress(f.verbosity));
+    if (f.json) {
+      nlohmann::json j = {{"apiVersion", config::kConfigApiVersion}, {"kind", "DownResult"}, {"cluster", *name},
+                          {"ok", down.ok()}, {"clusterDeleted", down.ok() && !f.keep_cluster}};
+      if (!down.ok()) j["error"] = down.message();
+      fmt::print("{}\n", JsonText(j));
+    }
+    return Report(down);
   });
 }
 
@@ -214,12 +248,16 @@ int RunDown(const ClusterFlags& f) {
 
 void RegisterCluster(CLI::App& app, Context& ctx) {
   auto flags = std::make_shared<ClusterFlags>();
+  // As kind finds the cluster: -n/--name, else $KIND_CLUSTER_NAME, else the config file's name,
+  // else kind.
   auto name_flag = [&](CLI::App* sub) {
-    sub->add_option("--name", flags->name, "Cluster name (default: $KIND_CLUSTER_NAME, else workshop-dra)");
+    sub->add_option("-n,--name", flags->name,
+                    "Cluster name (default: $KIND_CLUSTER_NAME, else the config file's, else kind)");
+    if (sub->get_name() != "up") sub->add_option("--config", flags->config_file, "kindmps.yaml to take the name from");
   };
 
   CLI::App* up = app.add_subcommand("up", "Create the kind cluster (if needed) and start MPS in its GPU nodes");
-  up->add_option("--config", flags->config_file, "kindmps.yaml")->check(CLI::ExistingFile);
+  up->add_option("--config", flags->config_file, "kindmps.yaml (default: ./kindmps.yaml when there)");
   name_flag(up);
   up->add_option("--workers", flags->workers, "Number of worker nodes");
   up->add_option("--image", flags->image, "Node image");
@@ -232,7 +270,10 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_flag("--json", flags->json, "Print the status document as JSON");
   up->add_option("--timeout", flags->timeout_s, "Deadline of each kind run, in seconds (default 900)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
-  up->callback([flags, &ctx] { ctx.exit_code = RunUp(*flags); });
+  up->callback([flags, &ctx] {
+    flags->verbosity = ctx.verbosity;
+    ctx.exit_code = RunUp(*flags);
+  });
 
   CLI::App* status = app.add_subcommand("status", "Show each node's /dev/shm and MPS daemons; exit 0 when healthy");
   name_flag(status);
@@ -243,6 +284,7 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   name_flag(mps);
   mps->add_option("--node", flags->node, "The node (default: the only GPU node)");
   mps->add_flag("--all", flags->all, "Every GPU node");
+  mps->add_flag("--json", flags->json, "Print the replies as JSON (docs/json.md)");
   mps->add_option("command", flags->command, "The MPS command and its arguments")->required();
   mps->prefix_command();
   mps->callback([flags, &ctx] { ctx.exit_code = RunMps(*flags); });
@@ -251,9 +293,13 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   name_flag(down);
   down->add_option("--kind", flags->kind, "The kind binary (default: kind on PATH)");
   down->add_flag("--keep-cluster", flags->keep_cluster, "Only quit the MPS daemons");
+  down->add_flag("--json", flags->json, "Print what was done as JSON (docs/json.md)");
   down->add_option("--timeout", flags->timeout_s, "Deadline of kind delete cluster, in seconds (default 300)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
-  down->callback([flags, &ctx] { ctx.exit_code = RunDown(*flags); });
+  down->callback([flags, &ctx] {
+    flags->verbosity = ctx.verbosity;
+    ctx.exit_code = RunDown(*flags);
+  });
 }
 
 }  // namespace kmps::cli

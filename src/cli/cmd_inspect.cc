@@ -80,10 +80,14 @@ int RunInspect(const InspectFlags& f) {
   auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
-  if (int rc = ReportMissing(inv); rc != 0) return rc;
+  // --json prints its document in any case (`complete: false` and `missing` say what lacks), as
+  // the C and Python APIs return it; the exit code and stderr's lines are as without it.
   if (f.json) {
     fmt::print("{}\n", JsonText(inv.ToJson()));
-  } else {
+    return ReportMissing(inv);
+  }
+  if (int rc = ReportMissing(inv); rc != 0) return rc;
+  {
     fmt::print("{}", HumanTable(inv));
   }
   return 0;
@@ -134,7 +138,7 @@ void RegisterInspect(CLI::App& app, Context& ctx) {
   config->add_option("--config", config_flags->config_path,
                      "kindmps.yaml to read (default ./kindmps.yaml if present)");
   config_flags->name_opt = config->add_option("--name", config_flags->name,
-                                              "Cluster name (default $KIND_CLUSTER_NAME or workshop-dra)");
+                                              "Cluster name (default: $KIND_CLUSTER_NAME, else the file's, else kind)");
   config_flags->workers_opt = config->add_option("--workers", config_flags->workers,
                                                  "Number of worker nodes (default 0)");
   config_flags->image_opt = config->add_option("--image", config_flags->image, "Node image");

@@ -39,13 +39,8 @@ StatusOr<std::string> ReadInput(const std::string& path) {
 
 // Everything is computed first: on any error nothing reaches stdout.
 StatusOr<std::string> PodOutput(const pod::PodFlags& f) {
-  if (!f.cluster.empty()) {
-    config::ClusterConfig check = config::DefaultClusterConfig();
-    config::ConfigOverrides o;
-    o.name = f.cluster;
-    KMPS_RETURN_IF_ERROR(config::ApplyOverrides(check, o));
-  }
-  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, cluster::LoadSavedConfig(f.cluster));
+  KMPS_ASSIGN_OR_RETURN(std::string name, config::ResolveClusterName(f.cluster, ""));
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, cluster::LoadSavedConfig(name));
   if (!f.patch) {
     KMPS_ASSIGN_OR_RETURN(pod::ManifestRequest request, pod::ResolveManifestRequest(f, config));
     return pod::RenderManifest(request);
@@ -73,7 +68,7 @@ void RegisterPod(CLI::App& app, Context& ctx) {
   pod->add_option("NAME", f->name, "Name of the Pod (Deployment, Job), its container and its app label");
   pod->add_option("cmd", f->command, "Command and arguments of the container (after --; default: the image's)");
   pod->add_option("--image", f->image, "Container image (a CUDA program)");
-  pod->add_option("--name", f->cluster, "Cluster name (default: $KIND_CLUSTER_NAME, else workshop-dra)");
+  pod->add_option("--name", f->cluster, "Cluster name (default: $KIND_CLUSTER_NAME, else ./kindmps.yaml's, else kind)");
   pod->add_option("--node", f->node, "Run on this GPU node (default: any node labelled kindmps.dev/mps=ready)");
   CLI::Option* o_threads = pod->add_option("--threads", *threads, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, 1..100");
   CLI::Option* o_pinned =

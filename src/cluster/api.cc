@@ -20,7 +20,7 @@ nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies, const std:
                                         : std::string(CodeName(r.reply.status().code()))}});
     }
   }
-  return {{"replies", out}};
+  return {{"apiVersion", config::kConfigApiVersion}, {"kind", "MpsReplies"}, {"replies", out}};
 }
 
 Status FirstFailure(const std::vector<MpsReply>& replies) {
@@ -28,6 +28,10 @@ Status FirstFailure(const std::vector<MpsReply>& replies) {
     if (!r.reply.ok()) return r.reply.status();
   }
   return Status::Ok();
+}
+
+Status NoSuchCluster(const std::string& name) {
+  return NotFound(fmt::format("no cluster named {} (create it with kindmps-api up -n {})", name, name));
 }
 
 Api::Api(docker::DockerClient& client)
@@ -63,6 +67,7 @@ StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
   if (saved) config = saved->config;
   KMPS_RETURN_IF_ERROR(Reachable());
   KMPS_ASSIGN_OR_RETURN(ClusterStatus status, CollectStatus(env_.provider, config));
+  if (!saved && status.nodes.empty()) return NoSuchCluster(name);
   // The cluster is the one saved, node for node: a node removed is a problem, not a smaller cluster.
   if (saved && !status.nodes.empty()) {
     std::vector<std::string> names;
@@ -80,6 +85,10 @@ StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(request.cluster));
   KMPS_RETURN_IF_ERROR(Reachable());
   KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env_.provider, config));
+  if (nodes.empty()) {
+    KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env_.state.Find(config.name));
+    if (!saved) return NoSuchCluster(config.name);
+  }
   KMPS_ASSIGN_OR_RETURN(std::vector<node::Node*> targets, SelectMpsTargets(nodes, config, request.node, request.all));
   std::vector<MpsReply> replies(targets.size());
   node::ParallelFor(targets.size(), [&](size_t i) {

@@ -41,6 +41,10 @@ struct MpsReply {
 // named by `code_name` (the C API passes its error-kind names; default: CodeName).
 nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies,
                                 const std::function<std::string(Code)>& code_name = nullptr);
+// kNotFound "no cluster named X (create it with kindmps-api up -n X)": neither node containers
+// nor a saved state, which is not the same as an unhealthy cluster.
+Status NoSuchCluster(const std::string& name);
+
 // The first failure among `replies`, else Ok.
 Status FirstFailure(const std::vector<MpsReply>& replies);
 
@@ -54,6 +58,7 @@ class Api {
 
   StatusOr<UpResult> Up(const UpOptions& options, const ProgressFn& progress);
   Status Down(const DownRequest& request, const ProgressFn& progress);
+  // kNotFound (NoSuchCluster) when the cluster has neither node containers nor a saved state.
   StatusOr<ClusterStatus> ReadStatus(const std::string& cluster);
   // The command sent to every chosen node at once; one reply per node, in node order. Errors:
   // the request, the state and the choice of nodes; a node's own failure is in its reply.

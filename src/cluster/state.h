@@ -40,7 +40,7 @@ Status SaveState(const config::ClusterConfig& config);
 // do; never silently replaced by defaults, never a hang.
 StatusOr<std::optional<config::ClusterConfig>> FindSavedConfig(const std::string& cluster);
 
-// FindSavedConfig for `cluster` (empty: the default name, $KIND_CLUSTER_NAME or workshop-dra),
+// FindSavedConfig for `cluster` (empty: the default name, $KIND_CLUSTER_NAME or kind),
 // or the defaults under that name when `up` never saved any here.
 StatusOr<config::ClusterConfig> LoadSavedConfig(const std::string& cluster);
 

@@ -151,7 +151,8 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
   }
-  return {{"cluster", cluster}, {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};
+  return {{"apiVersion", config::kConfigApiVersion}, {"kind", "ClusterStatus"}, {"cluster", cluster},
+          {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};
 }
 
 std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterConfig& config) {

@@ -252,6 +252,7 @@ Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInvento
 
 nlohmann::json UpResult::ToJson() const {
   nlohmann::json j = status.ToJson();
+  j["kind"] = "UpResult";  // the status document, and what up did
   j["kindConfig"] = kind_config_path;
   j["created"] = created;
   j["timings"] = {{"totalMs", total_ms}, {"kindMs", kind_ms}, {"oursMs", total_ms - kind_ms}};

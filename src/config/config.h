@@ -11,7 +11,8 @@
 
 namespace kmps::config {
 
-inline constexpr const char* kDefaultClusterName = "workshop-dra";
+// kind's default cluster name, so that `kindmps-api` and `kind` mean the same cluster unasked.
+inline constexpr const char* kDefaultClusterName = "kind";
 
 struct ExtraMount {
   std::string host_path;
@@ -48,7 +49,7 @@ inline std::string PrivilegedSocketPath(const std::string& pipe_directory) {
 }
 
 struct ClusterConfig {
-  std::string name;            // default: $KIND_CLUSTER_NAME, else workshop-dra
+  std::string name;            // default: $KIND_CLUSTER_NAME, else kind
   std::string image;           // node image; empty: kind's default
   int workers = 0;             // default: the single control-plane node
   // Which nodes get the GPU: empty = all; else node names or roles ("control-plane", "worker").

@@ -45,7 +45,7 @@ std::string ErrorOf(const std::string& text) {
 
 TEST_F(ClusterConfigTest, Defaults) {
   ClusterConfig c = DefaultClusterConfig();
-  EXPECT_EQ(c.name, "workshop-dra");
+  EXPECT_EQ(c.name, "kind");  // kind's default
   EXPECT_EQ(c.workers, 0);
   EXPECT_EQ(c.shm_bytes, 8ull << 30);
   EXPECT_EQ(c.mps.pipe_directory, "/tmp/nvidia-mps");
@@ -55,7 +55,28 @@ TEST_F(ClusterConfigTest, Defaults) {
   EXPECT_EQ(c.driver_root, "/");
   auto empty = ParseClusterConfig(kTypeMeta, "kindmps.yaml");
   ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(empty->name, "workshop-dra");
+  EXPECT_EQ(empty->name, "kind");
+}
+
+// kind's order: --name, then $KIND_CLUSTER_NAME, then the file, then kind.
+TEST_F(ClusterConfigTest, TheNameIsResolvedAsKindResolvesIt) {
+  auto dir = std::filesystem::temp_directory_path() / ("kmps-name-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string file = (dir / "kindmps.yaml").string();
+  std::ofstream(file) << kTypeMeta << "name: from-file\n";
+  ::unsetenv("KIND_CLUSTER_NAME");
+  EXPECT_EQ(*ResolveClusterName("", ""), "kind");
+  EXPECT_EQ(*ResolveClusterName("", file), "from-file");
+  ::setenv("KIND_CLUSTER_NAME", "from-env", 1);
+  EXPECT_EQ(*ResolveClusterName("", file), "from-env");
+  EXPECT_EQ(LoadConfigWithOverrides(file, {})->name, "from-env");
+  EXPECT_EQ(*ResolveClusterName("from-flag", file), "from-flag");
+  ConfigOverrides o;
+  o.name = "from-flag";
+  EXPECT_EQ(LoadConfigWithOverrides(file, o)->name, "from-flag");
+  EXPECT_EQ(ResolveClusterName("Bad_Name", "").status().code(), Code::kInvalidArgument);
+  ::unsetenv("KIND_CLUSTER_NAME");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ClusterConfigTest, KindClusterNameOverridesTheDefaultOnly) {

@@ -1,5 +1,7 @@
 #include "config/overrides.h"
 
+#include <cstdlib>
+
 #include <fmt/core.h>
 
 #include "common/size.h"
@@ -48,6 +50,8 @@ StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
   auto loaded = LoadClusterConfig(config_path.empty() ? kDefaultConfigFile : config_path);
   if (loaded.ok()) {
     config = *std::move(loaded);
+    // kind's order: the environment beats the file's name.
+    if (const char* env = std::getenv("KIND_CLUSTER_NAME"); env != nullptr && *env != '\0') config.name = env;
   } else if (!config_path.empty() || loaded.status().code() != Code::kNotFound) {
     return InvalidArgument(loaded.status().message());
   }
@@ -55,5 +59,18 @@ StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
   return config;
 }
 
+
+StatusOr<std::string> ResolveClusterName(const std::string& flag, const std::string& config_path) {
+  ConfigOverrides o;
+  if (!flag.empty()) {
+    // The flag decides; a kindmps.yaml that happens to be here is not read for it.
+    ClusterConfig named = DefaultClusterConfig();
+    o.name = flag;
+    KMPS_RETURN_IF_ERROR(ApplyOverrides(named, o));
+    return named.name;
+  }
+  KMPS_ASSIGN_OR_RETURN(ClusterConfig config, LoadConfigWithOverrides(config_path, o));
+  return config.name;
+}
 
 }  // namespace kmps::config

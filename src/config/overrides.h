@@ -23,8 +23,14 @@ struct ConfigOverrides {
 Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& overrides);
 
 // What `config` and `up` do: the file at `config_path` (empty: ./kindmps.yaml when it exists,
-// else the defaults), then the overrides, then validation.
+// else the defaults), then the overrides, then validation. The cluster name is resolved as kind
+// resolves it: --name, else $KIND_CLUSTER_NAME, else the file's `name`, else kind.
 StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
                                                 const ConfigOverrides& overrides);
+
+// The cluster `status`, `mps`, `down` and `pod` mean, found as `up` would find it: `flag`
+// (-n/--name) when given, else $KIND_CLUSTER_NAME, else the `name` of the config file
+// (`config_path`, else ./kindmps.yaml), else kind. Validated (ClusterNameProblem).
+StatusOr<std::string> ResolveClusterName(const std::string& flag, const std::string& config_path);
 
 }  // namespace kmps::config

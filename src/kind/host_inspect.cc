@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "config/config.h"
 #include "kind/elf_so.h"
 #include "kind/host_paths.h"
 #include "kind/ld_cache.h"
@@ -327,6 +328,8 @@ HostInventory InspectHost(const InspectOptions& options) {
 
 nlohmann::json HostInventory::ToJson() const {
   nlohmann::json j;
+  j["apiVersion"] = config::kConfigApiVersion;
+  j["kind"] = "HostInventory";
   j["driverRoot"] = driver_root;
   j["devRoot"] = dev_root;
   j["driverVersion"] = driver_version;

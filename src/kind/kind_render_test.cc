@@ -148,7 +148,7 @@ TEST(RenderKindConfig, DuplicateContainerPathIsRejected) {
   ASSERT_FALSE(text.ok());
   EXPECT_EQ(text.status().code(), Code::kInvalidArgument);
   EXPECT_THAT(text.status().message(),
-              HasSubstr("node workshop-dra-control-plane: container path "
+              HasSubstr("node kind-control-plane: container path "
                         "/usr/lib/x86_64-linux-gnu/libcuda.so.1/ is mounted twice"));
 }
 

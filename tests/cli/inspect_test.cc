@@ -53,7 +53,13 @@ TEST(CliInspect, OnAMachineWithoutAGpuSaysWhatIsMissing) {
   EXPECT_THAT(r.err, HasSubstr("hint: "));
   Result json = Cli("inspect --json");
   EXPECT_EQ(json.exit_code, 3);
-  EXPECT_EQ(json.out, "");  // nothing on stdout, even as JSON
+  // The document all the same, saying it is incomplete and what is missing, as the C API does.
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_EQ(doc["apiVersion"], "kindmps.dev/v1alpha1");
+  EXPECT_EQ(doc["kind"], "HostInventory");
+  EXPECT_EQ(doc["complete"], false);
+  EXPECT_FALSE(doc["missing"].empty());
+  EXPECT_THAT(json.err, HasSubstr("missing: library libcuda.so.1"));
   Result config = Cli("config");
   EXPECT_EQ(config.exit_code, 3);
   EXPECT_EQ(config.out, "");

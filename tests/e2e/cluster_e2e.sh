@@ -2,7 +2,7 @@
 # End-to-end tests of up / status / mps / down against the real Docker engine, with the project's
 # stand-in kind and the MPS emulator reaching the nodes through the very mounts that `config`
 # generates from a fake host tree.
-#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening)
+#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening | conventions)
 set -uo pipefail
 build=$(realpath "${1:?build dir}")
 scenario=${2:?scenario}
@@ -332,8 +332,36 @@ hardening)
   expect 2 "a FIFO where the state file should be" -- timeout 10 "$cli" status "${common[@]}"
   has "names it" "$KMPS_STATE_DIR/$name/kindmps.json: is a FIFO, not a file" "$err"
   rm "$KMPS_STATE_DIR/$name/kindmps.json" && mv "$work/state.json" "$KMPS_STATE_DIR/$name/kindmps.json"
-  expect 0 "down" -- "$cli" down "${common[@]}" --kind "$kind"
+  expect 0 "down --json" -- "$cli" down "${common[@]}" --kind "$kind" --json
+  eq "says the cluster was deleted" "$(json 'd["kind"], d["ok"], d["clusterDeleted"]' <<<"$out")" "DownResult True True"
   eq "removes the state directory" "$(test -e "$KMPS_STATE_DIR/$name" && echo kept || echo gone)" gone
+  expect 1 "status of a cluster that is not there" -- "$cli" status "${common[@]}"
+  has "says there is none, and how to make it" "no cluster named $name (create it with kindmps-api up -n $name)" "$err"
+  ;;
+conventions)
+  # Issue 14: kind's and docker's habits. A long name: the table's columns follow it.
+  long=$name-with-a-long-name
+  expect 0 "up -n with a long name" -- "$cli" up -n "$long" --driver-root "$host" --dev-root "$host" --kind "$kind" -q
+  eq "-q: nothing on stderr" "$err" ""
+  expect 0 "status finds it by KIND_CLUSTER_NAME" -- env KIND_CLUSTER_NAME="$long" "$cli" status
+  head=$(sed -n 2p <<<"$out") row=$(sed -n 3p <<<"$out")
+  eq "the columns line up under a long name" "$(awk '{print index($0, "ROLE")}' <<<"$head")" \
+    "$(awk -v n="$long-control-plane" '{print length(n) + 2}' <<<"$row")"
+  has "the role is in its column" "^$long-control-plane control-plane " "$row"
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: %s\n' "$long" >"$work/named.yaml"
+  expect 0 "status finds it by --config" -- "$cli" status --config "$work/named.yaml" --json
+  eq "every document says what it is" "$(json 'd["apiVersion"], d["kind"]' <<<"$out")" "kindmps.dev/v1alpha1 ClusterStatus"
+  expect 0 "mps --json" -- "$cli" mps -n "$long" --json get_server_list
+  eq "the replies document" "$(json 'd["kind"], d["replies"][0]["ok"]' <<<"$out")" "MpsReplies True"
+  expect 2 "an unknown command" -- "$cli" stauts
+  has "is named, with the commands" 'unknown command "stauts" (commands: exec, ps' "$err"
+  expect 0 "help up" -- "$cli" help up
+  has "prints up's help" "Create the kind cluster" "$out"
+  expect 0 "version" -- "$cli" version --json
+  eq "names the library and the Docker API" "$(json 'd["version"] != "", d["dockerApi"]["clientMax"]' <<<"$out")" "True 1.47"
+  for sh in bash zsh fish; do expect 0 "completion $sh" -- "$cli" completion "$sh"; done
+  expect 0 "the bash completion is valid bash" -- bash -n -c "$("$cli" completion bash)"
+  expect 0 "down -n" -- "$cli" down -n "$long" --kind "$kind" -q
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

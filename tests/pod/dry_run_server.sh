@@ -6,7 +6,7 @@
 #
 # KUBECTL is a command (split on blanks, e.g. "kubectl" or "/opt/k8s/kubectl --request-timeout=20s");
 # CLUSTER is the kindmps cluster whose saved state `pod` reads (default: $KIND_CLUSTER_NAME, else
-# workshop-dra). Prints one line per manifest, "ok N - what" or "FAIL N - what: why"; exits 1 if
+# kind). Prints one line per manifest, "ok N - what" or "FAIL N - what: why"; exits 1 if
 # any failed, 2 on bad arguments. Meant to be called from tests/k8s against a cluster `up` made.
 set -u
 if [ $# -lt 3 ]; then
@@ -16,7 +16,7 @@ fi
 read -r -a kubectl <<<"$1"
 kubeconfig=$2
 cli=$3
-cluster=${4:-${KIND_CLUSTER_NAME:-workshop-dra}}
+cluster=${4:-${KIND_CLUSTER_NAME:-kind}}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
