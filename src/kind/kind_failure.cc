@@ -56,9 +56,16 @@ std::string KindOutput::ErrorLine() const {
   return std::string(WithoutOutputPrefix(last_));
 }
 
+std::string QuotedLine(std::string_view line) {
+  std::string safe = TerminalSafe(line);
+  if (safe.size() <= kQuotedLineMax) return safe;
+  safe.erase(Utf8CompleteLength(std::string_view(safe).substr(0, kQuotedLineMax)));
+  return safe + "\u2026";
+}
+
 std::string DescribeKindFailure(const std::string& what, int exit_code, const KindOutput& output) {
-  std::string line = output.ErrorLine();
-  return fmt::format("{} failed (exit {}){}{}", what, exit_code, line.empty() ? "" : ": ", line);
+  std::string line = QuotedLine(output.ErrorLine());
+  return fmt::format("{} failed (exit {}){}{}", TerminalSafe(what), exit_code, line.empty() ? "" : ": ", line);
 }
 
 }  // namespace kmps::kind

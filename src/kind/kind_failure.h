@@ -2,6 +2,7 @@
 // error contract.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -28,7 +29,15 @@ class KindOutput {
   std::string last_;    // the last non-empty line
 };
 
-// "<what> failed (exit N): <the line output picked>", e.g. what = "kind create cluster --name demo".
+// How much of kind's line an error message quotes, in bytes.
+inline constexpr size_t kQuotedLineMax = 500;
+
+// `line` as an error message quotes it: TerminalSafe, and past kQuotedLineMax bytes cut on a
+// character, with "…".
+std::string QuotedLine(std::string_view line);
+
+// "<what> failed (exit N): <the line output picked>", e.g. what = "kind create cluster --name demo":
+// always one line, `what` TerminalSafe and the line as QuotedLine gives it.
 std::string DescribeKindFailure(const std::string& what, int exit_code, const KindOutput& output);
 
 }  // namespace kmps::kind

@@ -144,5 +144,38 @@ TEST(DescribeKindFailure, NamesTheCommandTheExitAndTheReason) {
             "kind delete cluster --name c failed (exit 1)");
 }
 
+TEST(DescribeKindFailure, OneBoundedLineWhateverKindPrinted) {
+  KindOutput output;
+  output.Add("ERROR: failed to create cluster: " + std::string(20'000, 'x') + "\u2713 tail");
+  std::string message = DescribeKindFailure("kind create cluster --name c", 1, output);
+  const std::string prefix = "kind create cluster --name c failed (exit 1): ERROR: failed to create cluster: xxx";
+  EXPECT_EQ(message.substr(0, prefix.size()), prefix);
+  EXPECT_EQ(message.size(), std::string("kind create cluster --name c failed (exit 1): ").size() + kQuotedLineMax +
+                                std::string("\u2026").size());
+  EXPECT_EQ(message.substr(message.size() - 3), "\u2026");
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+TEST(DescribeKindFailure, ControlCharactersAndBinaryAreEscaped) {
+  KindOutput output;
+  output.Add("\x1b[31mERROR: failed to create cluster: \xff\xfe\x01 bad\x1b[0m");
+  output.Add("Command Output: docker: Error response from daemon: no\rpe\n");
+  EXPECT_EQ(DescribeKindFailure("kind create cluster --name c", 1, output),
+            "kind create cluster --name c failed (exit 1): docker: Error response from daemon: no\\x0dpe");
+  KindOutput colour;
+  colour.Add("\x1b[31mpanic: \xff\x01 bad\x1b[0m");
+  EXPECT_EQ(DescribeKindFailure("kind delete cluster --name c\n", 2, colour),
+            "kind delete cluster --name c\\x0a failed (exit 2): \\x1b[31mpanic: \\xff\\x01 bad\\x1b[0m");
+}
+
+TEST(QuotedLine, CutOnACharacterPastTheLimit) {
+  EXPECT_EQ(QuotedLine("short"), "short");
+  std::string exactly(kQuotedLineMax, 'a');
+  EXPECT_EQ(QuotedLine(exactly), exactly);
+  std::string line = std::string(kQuotedLineMax - 1, 'a') + "\u2713\u2713";  // the limit inside a character
+  EXPECT_EQ(QuotedLine(line), std::string(kQuotedLineMax - 1, 'a') + "\u2026");
+  EXPECT_LE(QuotedLine(std::string(10'000, '\x1b')).size(), kQuotedLineMax + 3);  // escapes count too
+}
+
 }  // namespace
 }  // namespace kmps::kind

@@ -23,6 +23,7 @@
 #include <fmt/core.h>
 
 #include "common/fd.h"
+#include "common/text.h"
 
 extern char** environ;
 
@@ -73,6 +74,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds kGroupPoll{50};       // how often a group is looked at once its leader is gone
 constexpr milliseconds kLongestPoll{1000};
 constexpr milliseconds kAfterKill{5000};     // KILL sent: how long a process the kernel holds is waited for
+constexpr size_t kReadChunk = 64 * 1024;      // a pipe's capacity: one read empties it
 
 int ExitCodeOf(int wstatus) {
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
@@ -230,34 +232,71 @@ int OpenPidfd(pid_t pid) {
 #endif
 }
 
-// The child's output, split into lines for on_line and the tail.
+// The child's output, split into lines for on_line and the tail: each chunk read is scanned
+// once, a line that lies whole in it goes out from there, and only the start of a line that
+// continues in the next chunk is kept, at most max_line bytes of it.
 class Lines {
  public:
-  Lines(const std::function<void(std::string_view)>& on_line, size_t tail_lines, std::deque<std::string>& tail)
-      : on_line_(on_line), tail_lines_(tail_lines), tail_(tail) {}
+  Lines(const std::function<void(std::string_view)>& on_line, size_t tail_lines, std::deque<std::string>& tail,
+        size_t max_line)
+      : on_line_(on_line), tail_lines_(tail_lines), tail_(tail), max_line_(std::max<size_t>(max_line, 1)) {}
   void Add(const char* data, size_t n) {
-    pending_.append(data, n);
-    size_t nl;
-    while ((nl = pending_.find('\n')) != std::string::npos) {
-      Emit(std::string_view(pending_).substr(0, nl));
-      pending_.erase(0, nl + 1);
+    std::string_view chunk(data, n);
+    while (!chunk.empty()) {
+      size_t nl = chunk.find('\n');
+      std::string_view part = chunk.substr(0, nl);
+      if (nl == std::string_view::npos) {
+        Keep(part);
+        return;
+      }
+      if (pending_.empty() && cut_ == 0 && part.size() <= max_line_) {
+        Emit(part, 0);  // whole in this chunk: no copy
+      } else {
+        Keep(part);
+        Emit(pending_, cut_);
+        pending_.clear();
+        cut_ = 0;
+      }
+      chunk.remove_prefix(nl + 1);
     }
   }
   void Finish() {
-    if (!pending_.empty()) Emit(pending_);
+    if (!pending_.empty() || cut_ != 0) Emit(pending_, cut_);
     pending_.clear();
+    cut_ = 0;
   }
 
  private:
-  void Emit(std::string_view line) {
-    if (on_line_) on_line_(line);
-    tail_.emplace_back(line);
+  // Part of a line that goes on in the next chunk: held up to max_line_, the rest only counted.
+  void Keep(std::string_view part) {
+    if (cut_ != 0) {
+      cut_ += part.size();
+      return;
+    }
+    size_t room = max_line_ - pending_.size();
+    if (part.size() <= room) {
+      pending_.append(part);
+      return;
+    }
+    pending_.append(part.substr(0, room));
+    size_t keep = Utf8CompleteLength(pending_);  // cut on a character
+    cut_ = part.size() - room + (pending_.size() - keep);
+    pending_.erase(keep);
+  }
+  void Emit(std::string_view line, size_t cut) {
+    if (cut == 0 && !line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF
+    std::string shown = TerminalSafe(line);
+    if (cut != 0) shown += CutMark(cut);
+    if (on_line_) on_line_(shown);
+    tail_.push_back(std::move(shown));
     if (tail_.size() > tail_lines_) tail_.pop_front();
   }
   const std::function<void(std::string_view)>& on_line_;
   size_t tail_lines_;
   std::deque<std::string>& tail_;
-  std::string pending_;
+  size_t max_line_;
+  std::string pending_;  // the start of the line under way, at most max_line_ bytes
+  size_t cut_ = 0;       // bytes of it dropped past max_line_
 };
 
 }  // namespace
@@ -291,6 +330,8 @@ bool ProcessGroupAlive(pid_t pgid) {
   return alive;
 }
 
+std::string CutMark(size_t bytes_cut) { return fmt::format(" \u2026 [{} bytes cut]", bytes_cut); }
+
 std::string SignalName(int signo) {
   switch (signo) {
     case SIGINT: return "SIGINT";
@@ -320,13 +361,14 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
   UniqueFd pidfd(OpenPidfd(pid));
 
   ProcessResult result;
-  Lines lines(on_line, tail_lines, result.tail);
+  Lines lines(on_line, tail_lines, result.tail, limits.max_line_bytes);
   bool pipe_open = true, reaped = false, exit_known = false, group_gone = false;
   int wstatus = 0;
   int interrupted_by = 0;                         // the first signal forwarded
   bool termed = false, exited_before_deadline = false, killed = false;
-  Clock::time_point kill_at{}, give_up_at{}, gone_at{};
-  char buf[4096];
+  bool leftovers_termed = false;                  // TERM leftover_grace after the child exited
+  Clock::time_point kill_at{}, give_up_at{}, gone_at{}, leftovers_at{}, next_group_look{};
+  std::vector<char> buf(kReadChunk);
   for (;;) {
     struct pollfd p[3];
     nfds_t n = 0;
@@ -336,8 +378,9 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
     bool watch_child = !reaped && pidfd.get() >= 0;
     if (watch_child) p[n++] = {pidfd.get(), POLLIN, 0};
     milliseconds wait = watch_child ? kLongestPoll : kGroupPoll;
-    bool stopping = termed || interrupted_by != 0;
+    bool stopping = termed || leftovers_termed || interrupted_by != 0;
     if (!stopping) wait = std::min(wait, deadline.Remaining());
+    if (!stopping && reaped) wait = std::min(wait, Until(leftovers_at));
     if (stopping && !killed) wait = std::min(wait, Until(kill_at));
     int ready = ::poll(p, n, static_cast<int>(wait.count()));
     if (ready < 0) ready = 0;  // EINTR: a signal, which the wake-up pipe holds
@@ -347,32 +390,41 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
         if (!group_gone) ::kill(-pgid, s);
         if (interrupted_by == 0) {
           interrupted_by = s;
-          if (!termed) kill_at = Clock::now() + limits.interrupt_grace;
+          if (!termed && !leftovers_termed) kill_at = Clock::now() + limits.interrupt_grace;
         }
       }
     }
     if (out_i >= 0 && p[out_i].revents != 0) {
-      ssize_t got = ::read(read_end.get(), buf, sizeof buf);
-      if (got > 0) lines.Add(buf, static_cast<size_t>(got));
+      ssize_t got = ::read(read_end.get(), buf.data(), buf.size());
+      if (got > 0) lines.Add(buf.data(), static_cast<size_t>(got));
       if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) pipe_open = false;
     }
     if (!reaped) {
       pid_t w = ::waitpid(pid, &wstatus, WNOHANG);
       exit_known = w == pid;
       reaped = exit_known || (w < 0 && errno == ECHILD);  // ECHILD: SIGCHLD ignored, the kernel reaped it
+      if (reaped) leftovers_at = Clock::now() + limits.leftover_grace;
     }
     auto now = Clock::now();
-    if (reaped && !group_gone && !ProcessGroupAlive(pgid)) {
-      group_gone = true;
-      gone_at = now;
+    // /proc is read at most every kGroupPoll, not once per read while output flows.
+    if (reaped && !group_gone && now >= next_group_look) {
+      next_group_look = now + kGroupPoll;
+      if (!ProcessGroupAlive(pgid)) {
+        group_gone = true;
+        gone_at = now;
+      }
     }
     // Done once the group is gone and the pipe closed, or held only by a process outside it.
     if (group_gone && (!pipe_open || now - gone_at >= limits.output_grace)) break;
     if (group_gone) continue;  // only output is waited for: nothing left to stop
-    stopping = termed || interrupted_by != 0;
+    stopping = termed || leftovers_termed || interrupted_by != 0;
     if (!stopping && deadline.Expired()) {
       termed = true;
       exited_before_deadline = reaped;
+      ::kill(-pgid, SIGTERM);
+      kill_at = now + limits.term_grace;
+    } else if (!stopping && reaped && now >= leftovers_at) {
+      leftovers_termed = true;  // the child is done; what it left running is not waited for longer
       ::kill(-pgid, SIGTERM);
       kill_at = now + limits.term_grace;
     } else if (stopping && !killed && now >= kill_at) {
@@ -384,9 +436,9 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
     }
   }
   for (int i = 0; pipe_open && i < 64; ++i) {  // what came last, while a process outside holds the pipe
-    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+    ssize_t got = ::read(read_end.get(), buf.data(), buf.size());
     if (got <= 0) break;
-    lines.Add(buf, static_cast<size_t>(got));
+    lines.Add(buf.data(), static_cast<size_t>(got));
   }
   lines.Finish();
   if (!reaped) exit_known = ::waitpid(pid, &wstatus, WNOHANG) == pid;
@@ -407,6 +459,8 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
                           argv[0], left)
             : fmt::format("{} did not finish in time and was stopped{}", argv[0], left));
   }
+  result.stopped_leftovers = leftovers_termed;
+  result.leftovers_outlived_kill = leftovers_termed && !group_gone;
   result.exit_code = exit_known ? ExitCodeOf(wstatus) : -1;
   return result;
 }

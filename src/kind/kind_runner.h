@@ -25,22 +25,41 @@ std::vector<std::string> DeleteClusterArgs(const std::string& kind, const std::s
 StatusOr<std::string> FindExecutable(const std::string& name_or_path);
 
 struct ProcessResult {
-  int exit_code = -1;              // 128+N when killed by signal N
-  std::deque<std::string> tail;    // the last lines of output
+  int exit_code = -1;              // the child's; 128+N when killed by signal N
+  std::deque<std::string> tail;    // the last lines of output, as on_line got them
+  // The child had exited, but processes of its group were still there leftover_grace later:
+  // they got TERM, then KILL (term_grace); exit_code is still the child's.
+  bool stopped_leftovers = false;
+  bool leftovers_outlived_kill = false;  // and one of them was still there after KILL
 };
 
-// How long RunProcess gives a process group to end after it was asked to.
+// How long RunProcess gives a process group to end after it was asked to, and how much of a
+// line it keeps.
 struct RunLimits {
   std::chrono::milliseconds interrupt_grace{10'000};  // after a forwarded signal, then KILL
-  std::chrono::milliseconds term_grace{5'000};        // after TERM at the deadline, then KILL
+  std::chrono::milliseconds term_grace{5'000};        // after TERM (deadline, leftovers), then KILL
   std::chrono::milliseconds output_grace{300};        // pipe held open once the group is gone
+  std::chrono::milliseconds leftover_grace{10'000};   // the group, once the child has exited; then TERM
+  size_t max_line_bytes = 64 * 1024;                  // of one line; the rest of it is cut
 };
+
+// The mark a line cut at RunLimits::max_line_bytes ends with: " … [N bytes cut]".
+std::string CutMark(size_t bytes_cut);
 
 // Runs argv[0] in a process group of its own, stdin /dev/null, stdout and stderr merged into
 // `on_line`, one line at a time. It returns once the child has exited AND every process of its
 // group is gone (kind's `docker run` children outlive a failed kind), reading output while it
 // flows; a pipe still held open by a process outside the group is left after output_grace.
-//   * Past the deadline the whole group gets TERM, then KILL: kDeadlineExceeded.
+//   * What on_line gets is safe for a terminal (TerminalSafe: control characters, ANSI escapes
+//     and bytes that are not UTF-8 as "\xHH"), without a CR ending the line, and at most
+//     max_line_bytes of each line (cut on a character) before its CutMark; the rest of a longer
+//     line is read and dropped, never held. Memory stays bounded whatever the child prints, and
+//     the work is linear in it.
+//   * Once the child has exited, the rest of its group gets leftover_grace to end (a `docker run`
+//     of kind's finishing), then TERM, then KILL term_grace later: the child's exit code, with
+//     stopped_leftovers (unless the deadline or a signal came first).
+//   * Past the deadline the whole group gets TERM, then KILL: kDeadlineExceeded, also while the
+//     child keeps printing.
 //   * SIGINT, SIGTERM, SIGHUP or SIGQUIT delivered to this process meanwhile is forwarded to the
 //     group (the group is not the terminal's foreground group, so Ctrl-C reaches only us; its
 //     handler has SA_ONSTACK | SA_RESTART, as a Go host process requires); once the group is gone,

@@ -2,15 +2,19 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace kmps::kind {
 namespace {
@@ -151,6 +155,7 @@ void ExpectTheGrandchildIsWaitedFor(const std::string& script, Output& out) {
   EXPECT_GE(took, 2.0);
   EXPECT_LT(took, 20.0);
   EXPECT_FALSE(GroupAlive(out.Pgid()));
+  EXPECT_FALSE(r->stopped_leftovers);  // within the leftover grace
   std::printf("returned after %.2f s (grandchild: 2 s)\n", took);
 }
 
@@ -166,6 +171,156 @@ TEST(RunProcess, AGrandchildHoldingTheOutputIsReadUntilItIsGone) {
   ExpectTheGrandchildIsWaitedFor("echo $$; (sleep 2; echo late) & echo early; exit 3", out);
   EXPECT_EQ(out.lines.size(), 3u);
   EXPECT_TRUE(out.Has("early") && out.Has("late"));
+}
+
+// RunProcess of `sh -c script` with `limits`, and how long it took.
+struct Timed {
+  StatusOr<ProcessResult> r = Failed("not run");
+  double took = 0;
+};
+Timed RunTimed(const std::string& script, Output& out, const RunLimits& limits) {
+  auto t0 = Clock::now();
+  Timed t;
+  t.r = RunProcess({"/bin/sh", "-c", script}, Deadline::In(20s), out.Fn(), 20, limits);
+  t.took = SecondsSince(t0);
+  return t;
+}
+
+// kind exits while a process of its own group lives on holding the output pipe (a shell's
+// `sleep 1000 &`): RunProcess gives it leftover_grace (0.3 s here), then TERM, then KILL
+// term_grace later, and returns kind's exit code.
+TEST(RunProcess, ALeftoverOfTheChildsGroupIsStoppedAfterTheGrace) {
+  struct Case {
+    const char* script;
+    std::chrono::milliseconds term_grace;
+    double at_least, below;  // seconds
+  };
+  for (const Case& c : {Case{"echo $$; sleep 1000 & echo bye; exit 3", 2s, 0.3, 2.0},  // TERM ends it
+                        Case{"echo $$; (trap '' TERM; exec sleep 1000) & echo bye; exit 3", 500ms, 0.8, 4.0}}) {
+    Output out;
+    RunLimits limits;
+    limits.leftover_grace = 300ms;
+    limits.term_grace = c.term_grace;
+    auto [r, took] = RunTimed(c.script, out, limits);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->exit_code, 3) << c.script;
+    EXPECT_TRUE(r->stopped_leftovers) << c.script;
+    EXPECT_FALSE(r->leftovers_outlived_kill) << c.script;
+    EXPECT_TRUE(out.Has("bye")) << c.script;
+    EXPECT_GE(took, c.at_least) << c.script;
+    EXPECT_LT(took, c.below) << c.script;
+    EXPECT_FALSE(GroupAlive(out.Pgid())) << c.script;
+    std::printf("%s: returned after %.2f s (leftover grace 0.3 s)\n", c.script, took);
+  }
+}
+
+// A grandchild that left the group (a session of its own) and holds the pipe is no leftover: it
+// is left, untouched, output_grace after the group is gone.
+TEST(RunProcess, AGrandchildOutsideTheGroupHoldingThePipeIsLeftAfterTheOutputGrace) {
+  Output out;
+  RunLimits limits;
+  limits.output_grace = 300ms;
+  limits.leftover_grace = 20s;
+  auto [r, took] = RunTimed("setsid sh -c 'echo $$; exec sleep 30' & sleep 0.2; exit 4", out, limits);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 4);
+  EXPECT_FALSE(r->stopped_leftovers);
+  EXPECT_LT(took, 3.0);
+  ASSERT_GT(out.Pgid(), 0);
+  EXPECT_EQ(::kill(out.Pgid(), 0), 0);  // still there: not ours to stop
+  ::kill(out.Pgid(), SIGKILL);
+}
+
+// KiB of peak RSS of this process so far.
+long PeakRssKib() {
+  struct rusage ru = {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+// One line of $KMPS_LONG_LINE_MB MiB (64 unless set; 300 measures the case): it is cut
+// at max_line_bytes, the rest read and dropped, in linear time and bounded memory.
+TEST(RunProcess, AHugeLineIsCutAndNeverHeld) {
+  const char* mb_env = std::getenv("KMPS_LONG_LINE_MB");
+  const size_t mb = mb_env != nullptr ? std::strtoul(mb_env, nullptr, 10) : 64;
+  const size_t bytes = mb << 20;
+  std::vector<std::string> lines;
+  long rss0 = PeakRssKib();
+  auto t0 = Clock::now();
+  std::string script = "head -c " + std::to_string(bytes) + " /dev/zero | tr '\\0' x; echo; echo after";
+  auto r = RunProcess({"/bin/sh", "-c", script}, Deadline::In(60s), [&](std::string_view l) { lines.emplace_back(l); });
+  double took = SecondsSince(t0);
+  long grew_kib = PeakRssKib() - rss0;
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  RunLimits limits;
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], std::string(limits.max_line_bytes, 'x') + CutMark(bytes - limits.max_line_bytes));
+  EXPECT_EQ(lines[1], "after");
+  EXPECT_EQ(r->tail.front(), lines[0]);
+  EXPECT_LT(grew_kib, 16 * 1024) << "peak RSS grew by " << grew_kib << " KiB";
+  if (mb <= 64) {
+    EXPECT_LT(took, 5.0);
+  }
+  std::printf("%zu MiB line in %.2f s, peak RSS grew by %ld KiB\n", mb, took, grew_kib);
+}
+
+TEST(RunProcess, ManyShortLinesAllArrive) {
+  size_t count = 0;
+  std::string first, last;
+  auto t0 = Clock::now();
+  auto r = RunProcess({"/bin/sh", "-c", "seq 1 300000"}, Deadline::In(60s), [&](std::string_view l) {
+    if (count++ == 0) first = l;
+    last = l;
+  });
+  double took = SecondsSince(t0);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(count, 300000u);
+  EXPECT_EQ(first, "1");
+  EXPECT_EQ(last, "300000");
+  EXPECT_EQ(r->tail.size(), 20u);
+  EXPECT_EQ(r->tail.back(), "300000");
+  EXPECT_LT(took, 10.0);
+  std::printf("300000 lines in %.2f s\n", took);
+}
+
+TEST(RunProcess, ALineIsCutOnACharacterAndALineAtTheLimitIsNot) {
+  std::vector<std::string> lines;
+  RunLimits limits;
+  limits.max_line_bytes = 5;
+  auto r = RunProcess({"/bin/sh", "-c", "printf 'abcd\\342\\234\\223xyz\\n12345\\n123456\\nend'"}, Deadline::In(20s),
+                      [&](std::string_view l) { lines.emplace_back(l); }, 20, limits);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(lines, (std::vector<std::string>{"abcd" + CutMark(6), "12345", "12345" + CutMark(1), "end"}));
+  EXPECT_EQ(CutMark(6), " \u2026 [6 bytes cut]");
+}
+
+TEST(RunProcess, ControlCharactersAndBinaryOutputAreEscaped) {
+  std::vector<std::string> lines;
+  std::string script = "printf '\\033[31mred\\033[0m\\n\\377\\376\\001 \\342\\234\\223\\tok\\ndos\\r\\n'";
+  auto r = RunProcess({"/bin/sh", "-c", script}, Deadline::In(20s), [&](std::string_view l) { lines.emplace_back(l); });
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(lines, (std::vector<std::string>{"\\x1b[31mred\\x1b[0m", "\\xff\\xfe\\x01 \u2713\tok", "dos"}));
+  EXPECT_EQ(std::vector<std::string>(r->tail.begin(), r->tail.end()), lines);
+}
+
+// The deadline holds while the child prints without end, in lines or in one line.
+TEST(RunProcess, TheDeadlineStopsAChildThatNeverStopsPrinting) {
+  for (const char* script : {"exec yes", "yes | tr -d '\\n'"}) {
+    size_t count = 0, longest = 0;
+    auto t0 = Clock::now();
+    auto r = RunProcess({"/bin/sh", "-c", script}, Deadline::In(500ms), [&](std::string_view l) {
+      ++count;
+      longest = std::max(longest, l.size());
+    });
+    double took = SecondsSince(t0);
+    ASSERT_FALSE(r.ok()) << script;
+    EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << script;
+    EXPECT_LT(took, 3.0) << script;
+    EXPECT_GT(count, 0u) << script;
+    EXPECT_LE(longest, RunLimits{}.max_line_bytes + CutMark(size_t{1} << 40).size()) << script;
+    std::printf("%s: stopped after %.2f s (deadline 0.5 s), %zu lines\n", script, took, count);
+  }
 }
 
 TEST(RunProcess, TheDeadlineKillsTheWholeGroup) {

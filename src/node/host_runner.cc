@@ -1,5 +1,7 @@
 #include "node/host_runner.h"
 
+#include <fmt/core.h>
+
 #include "kind/kind_runner.h"
 
 namespace kmps::node {
@@ -7,14 +9,18 @@ namespace kmps::node {
 StatusOr<CommandResult> HostRunner::Run(const Command& command) {
   if (!command.env.empty()) return InvalidArgument("the host runner does not take an environment");
   CommandResult result;
+  size_t dropped = 0;  // captured lines past kMaxCaptured
   auto on_line = [&](std::string_view line) {
     if (command.on_line) {
       command.on_line(line);
-    } else {
+    } else if (dropped == 0 && result.out.size() + line.size() < kMaxCaptured) {
       result.out.append(line).push_back('\n');
+    } else {
+      ++dropped;
     }
   };
   KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(command.argv, Deadline::In(command.timeout), on_line));
+  if (dropped != 0) result.out += fmt::format("\u2026 [{} more line{} cut]\n", dropped, dropped == 1 ? "" : "s");
   result.exit_code = r.exit_code;
   return result;
 }

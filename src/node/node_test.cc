@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 
 namespace kmps::node {
@@ -34,11 +35,16 @@ TEST(ParallelFor, RunsEveryItemOnceWithBoundedThreads) {
   EXPECT_TRUE(ParallelFor(0, [](size_t) { return Failed("never"); }).empty());
 }
 
+Command Shell(const std::string& script) {
+  Command c;
+  c.argv = {"/bin/sh", "-c", script};
+  c.timeout = std::chrono::seconds(20);
+  return c;
+}
+
 TEST(HostRunner, RunsOnTheHostAndRefusesAnEnvironmentItCannotPass) {
   HostRunner host;
-  Command c;
-  c.argv = {"/bin/sh", "-c", "echo one; echo two >&2; exit 3"};
-  c.timeout = std::chrono::seconds(10);
+  Command c = Shell("echo one; echo two >&2; exit 3");
   auto r = host.Run(c);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->exit_code, 3);
@@ -47,6 +53,17 @@ TEST(HostRunner, RunsOnTheHostAndRefusesAnEnvironmentItCannotPass) {
   auto refused = host.Run(c);
   EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(refused.status().message(), "the host runner does not take an environment");
+}
+
+TEST(HostRunner, CapturedOutputIsBounded) {
+  HostRunner host;
+  auto r = host.Run(Shell("head -c 3000000 /dev/zero | tr '\\0' '\\n'; echo last"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_LE(r->out.size(), HostRunner::kMaxCaptured + 64);
+  EXPECT_EQ(r->out.substr(0, 3), "\n\n\n");
+  const std::string kEnd = "more lines cut]\n";
+  EXPECT_EQ(r->out.substr(r->out.size() - kEnd.size()), kEnd) << r->out.substr(r->out.size() - 64);
 }
 
 }  // namespace
