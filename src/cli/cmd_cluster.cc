@@ -270,6 +270,11 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_flag("--json", flags->json, "Print the status document as JSON");
   up->add_option("--timeout", flags->timeout_s, "Deadline of each kind run, in seconds (default 900)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
+  auto verbosity_flags = [&ctx](CLI::App* sub) {
+    sub->add_flag_callback("-q,--quiet", [&ctx] { ctx.verbosity = -1; }, "No progress on stderr, only errors");
+    sub->add_flag_callback("-v,--verbose", [&ctx] { ctx.verbosity = 1; }, "kind's own output lines in the progress too");
+  };
+  verbosity_flags(up);
   up->callback([flags, &ctx] {
     flags->verbosity = ctx.verbosity;
     ctx.exit_code = RunUp(*flags);
@@ -296,6 +301,7 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   down->add_flag("--json", flags->json, "Print what was done as JSON (docs/json.md)");
   down->add_option("--timeout", flags->timeout_s, "Deadline of kind delete cluster, in seconds (default 300)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
+  verbosity_flags(down);
   down->callback([flags, &ctx] {
     flags->verbosity = ctx.verbosity;
     ctx.exit_code = RunDown(*flags);

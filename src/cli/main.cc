@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
   CLI::App app{"kindmps-api: NVIDIA MPS GPU sharing inside local kind clusters", "kindmps-api"};
   app.set_version_flag("--version", std::string("kindmps-api ") + KMPS_VERSION);
   app.require_subcommand(1);
-  app.fallthrough();  // -q and -v after the command too, as kind's global flags
   kmps::cli::Context ctx;
+  // Before the command, as kind's global flags; `up` and `down` take them after it too.
   app.add_flag_callback("-q,--quiet", [&] { ctx.verbosity = -1; }, "No progress on stderr, only errors");
   app.add_flag_callback("-v,--verbose", [&] { ctx.verbosity = 1; }, "kind's own output lines in the progress too");
   kmps::cli::RegisterExec(app, ctx);

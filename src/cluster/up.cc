@@ -120,7 +120,29 @@ struct Plan {
 // A cluster kind finished is kept when the request only changes what can be applied live (the
 // nodes are then prepared again); otherwise kInvalidArgument naming each difference and
 // --recreate. One with a node of its saved shape missing is kFailed saying so.
-StatusOr<Plan> PlanCluster(Env& env, const UpOptions& options, const std::string& kind_config_yaml) {
+// Where the MPS control binary is in a GPU node kindmps-api made (its driver mounts).
+std::string MpsBinaryInNode(const kind::HostInventory& inventory) {
+  for (const auto& m : kind::GpuMounts(inventory)) {
+    std::string_view p = m.container_path;
+    if (p.size() >= 24 && p.substr(p.size() - 24) == "/nvidia-cuda-mps-control") return m.container_path;
+  }
+  return "";
+}
+
+// Why the finished cluster of `nodes`, with no state saved, is not one kindmps-api made: a GPU
+// node without the driver mounts (kind's own `kind create cluster`, say); "" when it is one.
+StatusOr<std::string> NotOurs(const node::NodeList& nodes, const std::string& mps_binary) {
+  if (mps_binary.empty()) return std::string();
+  for (const auto& n : nodes) {
+    if (!n->info().gpu) continue;
+    KMPS_ASSIGN_OR_RETURN(bool mounted, n->PathExists(mps_binary));
+    if (!mounted) return fmt::format("its node {} has no NVIDIA driver mounts ({} is not there)", n->name(), mps_binary);
+  }
+  return std::string();
+}
+
+StatusOr<Plan> PlanCluster(Env& env, const UpOptions& options, const std::string& kind_config_yaml,
+                           const kind::HostInventory& inventory) {
   const config::ClusterConfig& config = options.config;
   Plan plan;
   KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env.state.Find(config.name));
@@ -136,6 +158,14 @@ StatusOr<Plan> PlanCluster(Env& env, const UpOptions& options, const std::string
       for (const auto& n : plan.existing) listed.push_back(n->name());
       std::vector<std::string> shape = ShapeProblems(listed, was);
       if (!shape.empty() && saved) return Failed(shape.front());
+      if (!saved) {
+        KMPS_ASSIGN_OR_RETURN(std::string why, NotOurs(plan.existing, MpsBinaryInNode(inventory)));
+        if (!why.empty()) {
+          return InvalidArgument(fmt::format("cluster {} exists but was not made by kindmps-api: {}; kindmps-api up "
+                                             "--recreate deletes it and makes it with the GPU passed through",
+                                             config.name, why));
+        }
+      }
       RequestDiff diff =
           saved ? DiffRequest(saved->config, config, saved->kind_config, kind_config_yaml) : RequestDiff{};
       if (!shape.empty()) diff.fixed.push_back(shape.front());
@@ -285,7 +315,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
       // Every check before the first change: the cluster there, the saved state, kind, the lock.
       {"Check the cluster against the request",
        [&](std::string& detail) -> Status {
-         KMPS_ASSIGN_OR_RETURN(plan, PlanCluster(env, options, kind_config));
+         KMPS_ASSIGN_OR_RETURN(plan, PlanCluster(env, options, kind_config, inventory));
          detail = plan.action == Plan::Action::kCreate   ? "none yet: creating it"
                   : plan.action == Plan::Action::kKeep   ? "exists: keeping it"
                   : plan.half_made                       ? "left half-made: recreating it"

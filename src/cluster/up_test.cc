@@ -108,7 +108,9 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
     for (const std::string& name : config::NodeNames(config_)) {
       std::string role = config::NodeRole(config_, name);
       nodes[name] = GpuReadyNode(name, role);
-      if (finished && role == "control-plane") nodes[name]->paths = {kKubeadmAdminConf};
+      // What kindmps-api's kind config mounts into a GPU node.
+      if (!foreign && config::IsGpuNode(config_, name, role)) nodes[name]->paths.insert("/usr/bin/nvidia-cuda-mps-control");
+      if (finished && role == "control-plane") nodes[name]->paths.insert(kKubeadmAdminConf);
     }
   }
   Env env() { return {*this, *this, *this}; }
@@ -122,6 +124,7 @@ class FakeWorld : public node::Provider, public node::Commander, public StateSto
   bool create_fails = false;
   bool create_makes_nothing = false;  // kind exits 0 but no node container is there
   std::function<void()> on_create;    // runs once kind made the nodes
+  bool foreign = false;               // MakeNodes as kind alone makes them: no driver mounts
 };
 
 class UpTest : public ::testing::Test {
@@ -197,6 +200,20 @@ TEST_F(UpTest, AFinishedClusterIsKeptAndKindNotRun) {
   EXPECT_FALSE(r->created);
   EXPECT_TRUE(world_->kind_runs.empty());
   EXPECT_TRUE(r->status.healthy());
+}
+
+// `kind create cluster` by hand, or another tool: no state saved, no driver mounts in the nodes.
+TEST_F(UpTest, AClusterKindmpsDidNotMakeIsNamedAsSuch) {
+  world_->foreign = true;
+  world_->MakeNodes(/*finished=*/true);
+  auto r = RunUp();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "cluster u exists but was not made by kindmps-api: its node u-worker has no NVIDIA driver mounts "
+            "(/usr/bin/nvidia-cuda-mps-control is not there); kindmps-api up --recreate deletes it and makes it with "
+            "the GPU passed through");
+  EXPECT_TRUE(world_->kind_runs.empty());
 }
 
 TEST_F(UpTest, AHalfMadeClusterIsDeletedAndMadeAgain) {
