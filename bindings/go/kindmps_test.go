@@ -318,19 +318,20 @@ func TestDockerClusterWithoutNodes(t *testing.T) {
 	defer c.Close()
 	cluster := fmt.Sprintf("kmps-capi-go-none-%d", os.Getpid())
 
+	// No node and no saved state: not found, which is not "unhealthy", and no document.
 	doc, err := c.Status(cluster)
-	if !errors.Is(err, ErrFailed) || doc == nil || doc["healthy"] != false || doc["cluster"] != cluster {
+	if !errors.Is(err, ErrNotFound) || doc != nil || !strings.Contains(err.Error(), "no cluster named "+cluster) {
 		t.Fatalf("status = %v, %v", doc, err)
 	}
-	if _, err := c.MpsCommand(cluster, "", "get_server_list"); !errors.Is(err, ErrFailed) ||
-		!strings.Contains(err.Error(), "no GPU node") {
+	if _, err := c.MpsCommand(cluster, "", "get_server_list"); !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), "no cluster named") {
 		t.Fatalf("mps: %v", err)
 	}
 	if _, err := c.MpsCommand(cluster, "kmps-nonode", "get_server_list"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("mps on a missing node: %v", err)
 	}
-	if replies, err := c.MpsCommandAll(cluster, "get_server_list"); replies != nil || !errors.Is(err, ErrFailed) ||
-		!strings.Contains(err.Error(), "no GPU node") {
+	if replies, err := c.MpsCommandAll(cluster, "get_server_list"); replies != nil || !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), "no cluster named") {
 		t.Fatalf("mps all = %v, %v", replies, err)
 	}
 

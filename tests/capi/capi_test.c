@@ -320,20 +320,21 @@ static void test_with_docker(void) {
     CHECK(r == NULL);
   }
 
-  /* A cluster without nodes: unhealthy, and the document still comes back. */
+  /* A cluster that is not there (no node, no saved state): not found, which is not "unhealthy";
+     the error names it and how to make it, and no document comes back. */
   CHECK(kmps_cluster_status(client, cluster, &text) == KMPS_ERR_FAILED);
-  CHECK(kmps_last_error_kind() == KMPS_ERROR_FAILED);
-  CHECK_CONTAINS(text, "\"healthy\": false");
-  CHECK_CONTAINS(text, cluster);
-  kmps_free(text);
-  text = NULL;
+  CHECK(kmps_last_error_kind() == KMPS_ERROR_NOT_FOUND);
+  CHECK_CONTAINS(kmps_last_error(), "no cluster named kmps-capi-none");
+  CHECK_CONTAINS(kmps_last_error(), "kindmps-api up -n");
+  CHECK(text == NULL);
   CHECK(kmps_mps_command(client, cluster, NULL, "get_server_list", &text) == KMPS_ERR_FAILED);
-  CHECK_CONTAINS(kmps_last_error(), "no GPU node");
+  CHECK(kmps_last_error_kind() == KMPS_ERROR_NOT_FOUND);
+  CHECK_CONTAINS(kmps_last_error(), "no cluster named");
   CHECK(kmps_mps_command(client, cluster, "kmps-nonode", "get_server_list", &text) == KMPS_ERR_FAILED);
   CHECK(kmps_last_error_kind() == KMPS_ERROR_NOT_FOUND);
   CHECK(text == NULL);
   CHECK(kmps_mps_command_all(client, cluster, "get_server_list", &text) == KMPS_ERR_FAILED);
-  CHECK_CONTAINS(kmps_last_error(), "no GPU node");
+  CHECK_CONTAINS(kmps_last_error(), "no cluster named");
   CHECK(text == NULL);
 
   /* up stops at its first step when the driver is missing; the callback sees it, with user data. */

@@ -119,7 +119,7 @@ single)
   expect 0 "down quits MPS and deletes the cluster" -- "$cli" down "${common[@]}" --kind "$kind"
   eq "no node containers remain" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$name | wc -l)" 0
   expect 1 "status of a deleted cluster" -- "$cli" status "${common[@]}"
-  has "it says why" "no node containers" "$out$err"
+  has "it says there is none" "no cluster named $name (create it with kindmps-api up -n $name)" "$err"
   ;;
 multi)
   expect 0 "up creates a 3-node cluster" -- "$cli" up "${up_flags[@]}" --workers 2 --json

@@ -108,7 +108,10 @@ class EndToEndTest(unittest.TestCase):
         status = self.client.status(self.name)
         self.assertFalse(status["healthy"])
         self.client.down(self.name, kind=self.kind)
-        self.assertEqual(self.client.status(self.name)["nodes"], [])
+        # Deleted, and its state with it: no such cluster, which is not "unhealthy".
+        with self.assertRaises(kindmps.NotFound) as gone:
+            self.client.status(self.name)
+        self.assertIn("no cluster named " + self.name, str(gone.exception))
 
 
 if __name__ == "__main__":

@@ -229,19 +229,20 @@ class DockerTest(unittest.TestCase):
             t.join()
         self.assertEqual(results, [f"{i}\n".encode() for i in range(4)])
 
-    def test_status_of_a_cluster_without_nodes(self):
-        s = self.client.status(self.cluster)
-        self.assertFalse(s["healthy"])
-        self.assertEqual(s["cluster"], self.cluster)
-        with self.assertRaises(kindmps.OperationFailed) as cm:
+    def test_status_of_a_cluster_that_is_not_there(self):
+        # No node and no saved state: not found, which is not "unhealthy".
+        with self.assertRaises(kindmps.NotFound) as cm:
+            self.client.status(self.cluster)
+        self.assertIn("no cluster named " + self.cluster, str(cm.exception))
+        with self.assertRaises(kindmps.NotFound) as cm:
             self.client.mps_command("get_server_list", cluster=self.cluster)
-        self.assertIn("no GPU node", str(cm.exception))
+        self.assertIn("no cluster named", str(cm.exception))
         with self.assertRaises(kindmps.NotFound):
             self.client.mps_command("get_server_list", cluster=self.cluster, node="kmps-nonode")
         # Nothing sent: raised, not a list.
-        with self.assertRaises(kindmps.OperationFailed) as cm:
+        with self.assertRaises(kindmps.NotFound) as cm:
             self.client.mps_command_all("get_server_list", cluster=self.cluster)
-        self.assertIn("no GPU node", str(cm.exception))
+        self.assertIn("no cluster named", str(cm.exception))
 
     def test_up_reports_progress_and_stops_without_a_driver(self):
         events = []
