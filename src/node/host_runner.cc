@@ -19,7 +19,14 @@ StatusOr<CommandResult> HostRunner::Run(const Command& command) {
       ++dropped;
     }
   };
-  KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r, kind::RunProcess(command.argv, Deadline::In(command.timeout), on_line));
+  KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r,
+                        kind::RunProcess(command.argv, Deadline::In(command.timeout), on_line, 20, limits_));
+  // Said where the output goes, so that `up` shows it on a line of its own.
+  if (r.stopped_leftovers) {
+    on_line(fmt::format("{} exited; processes it started were still running {} s later and were stopped{}",
+                        command.argv.front(), std::chrono::duration<double>(limits_.leftover_grace).count(),
+                        r.leftovers_outlived_kill ? " (one outlived SIGKILL)" : ""));
+  }
   if (dropped != 0) result.out += fmt::format("\u2026 [{} more line{} cut]\n", dropped, dropped == 1 ? "" : "s");
   result.exit_code = r.exit_code;
   return result;

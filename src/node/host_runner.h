@@ -1,21 +1,27 @@
 // Commands on the host (kind itself): a process of its own group, no shell, stdin /dev/null,
-// signals forwarded (kind::RunProcess, with its default limits).
+// signals forwarded (kind::RunProcess).
 #pragma once
 
 #include <cstddef>
 
+#include "kind/kind_runner.h"
 #include "node/node.h"
 
 namespace kmps::node {
 
 class HostRunner : public Commander {
  public:
+  explicit HostRunner(kind::RunLimits limits = {}) : limits_(limits) {}
   // Output captured (without on_line): the first lines up to this many bytes, then one line
   // "… [N more lines cut]".
   static constexpr size_t kMaxCaptured = 1 << 20;
   // With on_line, output is streamed; otherwise captured (merged into `out`). Either way each
-  // line is as kind::RunProcess hands it on: terminal-safe and cut at its line limit.
+  // line is as kind::RunProcess hands it on: terminal-safe and cut at its line limit; when the
+  // processes the command left were stopped (RunLimits::leftover_grace), a last line says so.
   StatusOr<CommandResult> Run(const Command& command) override;
+
+ private:
+  kind::RunLimits limits_;
 };
 
 }  // namespace kmps::node

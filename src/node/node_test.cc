@@ -66,5 +66,16 @@ TEST(HostRunner, CapturedOutputIsBounded) {
   EXPECT_EQ(r->out.substr(r->out.size() - kEnd.size()), kEnd) << r->out.substr(r->out.size() - 64);
 }
 
+// kind exits while a process it started goes on: stopped after the grace, and said so on a line.
+TEST(HostRunner, SaysWhenItStoppedWhatTheCommandLeft) {
+  kind::RunLimits limits;
+  limits.leftover_grace = std::chrono::milliseconds(200);
+  HostRunner host(limits);
+  auto r = host.Run(Shell("sleep 30 & echo started"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->out, "started\n/bin/sh exited; processes it started were still running 0.2 s later and were stopped\n");
+}
+
 }  // namespace
 }  // namespace kmps::node
