@@ -1,3 +1,3 @@
-module kindmps.dev/kindmps
+module github.com/kindmps/kindmps-api/bindings/go
 
 go 1.19

@@ -1,8 +1,9 @@
 // Package kindmps is the Go binding of libkindmps, the C ABI of kindmps-api: NVIDIA MPS in kind
 // clusters through the Docker Engine API.
 //
-// Build with the library and header where cgo finds them (pkg-config kindmps, or
-// CGO_CFLAGS=-I<prefix>/include CGO_LDFLAGS=-L<prefix>/lib).
+// cgo finds the library and header through pkg-config (kindmps.pc): an install into /usr or
+// /usr/local (cmake --install, the kindmps-api .deb) needs nothing more, another prefix needs
+// PKG_CONFIG_PATH=<prefix>/lib/pkgconfig (and the library on the loader's path at run time).
 //
 // Errors are *Error values with the CLI's exit code and a kind; compare them with errors.Is
 // against ErrNotFound, ErrUnavailable, ErrTimeout, ... Results that the library returns together
@@ -14,7 +15,7 @@
 package kindmps
 
 /*
-#cgo LDFLAGS: -lkindmps
+#cgo pkg-config: kindmps
 #include <stdint.h>
 #include <stdlib.h>
 #include <kindmps.h>

@@ -5,27 +5,13 @@
 # usage: install_consumers.sh BUILD_DIR TEST_SOURCE_DIR [EXTRA_FLAGS]
 set -euo pipefail
 build=$1 src=$2 extra=${3:-}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kmps-capi-install.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-prefix=$tmp/prefix
-
-cmake --install "$build" --prefix "$prefix" >/dev/null
-pc=$(find "$prefix" -name kindmps.pc)
-[ -n "$pc" ] || { echo "no kindmps.pc installed under $prefix"; exit 1; }
-libdir=$(dirname "$(dirname "$pc")")
+# shellcheck source=../install/common.sh
+. "$(dirname "$0")/../install/common.sh"
+kmps_install "$build" capi-install
 for f in "$prefix/include/kindmps.h" "$libdir/libkindmps.so" "$libdir/libkindmps.so.0" \
          "$libdir/cmake/kindmps/kindmpsConfig.cmake" "$libdir/cmake/kindmps/kindmpsConfigVersion.cmake"; do
   [ -e "$f" ] || { echo "not installed: $f"; exit 1; }
 done
-
-# Fails unless executable $1 loads libkindmps.so.0 from the installed tree.
-loads_installed() {
-  local got
-  got=$(ldd "$1" | awk '$1 == "libkindmps.so.0" {print $3}')
-  if [ -z "$got" ] || [ "$(realpath "$got")" != "$(realpath "$libdir/libkindmps.so.0")" ]; then
-    echo "$1 does not load the installed library:"; ldd "$1"; exit 1
-  fi
-}
 
 # 1. pkg-config
 export PKG_CONFIG_PATH=$libdir/pkgconfig
@@ -35,7 +21,7 @@ echo "pkg-config: kindmps $(pkg-config --modversion kindmps): $(pkg-config --cfl
 gcc -std=c99 -Wall -Wextra -Werror -pedantic $extra "$src/capi_test.c" -o "$tmp/consumer_pc" \
   $(pkg-config --cflags --libs kindmps) -Wl,-rpath,"$(pkg-config --variable=libdir kindmps)" -pthread
 # It must load the installed library, not the build tree's.
-loads_installed "$tmp/consumer_pc"
+kmps_loads_installed "$tmp/consumer_pc"
 "$tmp/consumer_pc"
 
 # 2. find_package(kindmps)
@@ -54,6 +40,6 @@ CMAKE
 cmake -S "$tmp/cmake-consumer" -B "$tmp/cmake-consumer/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" >/dev/null
 cmake --build "$tmp/cmake-consumer/build" >/dev/null
-loads_installed "$tmp/cmake-consumer/build/consumer_cmake"
+kmps_loads_installed "$tmp/cmake-consumer/build/consumer_cmake"
 "$tmp/cmake-consumer/build/consumer_cmake"
 echo "install consumers ok"

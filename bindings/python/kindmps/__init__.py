@@ -1,7 +1,7 @@
 """Python bindings of libkindmps (the C ABI of kindmps-api), through ctypes.
 
     import kindmps
-    print(kindmps.version())
+    print(kindmps.__version__, kindmps.version())   # the package's and the library's
     inventory = kindmps.host_inspect()              # dict, as `kindmps-api inspect --json`
     with kindmps.Client() as client:                # DOCKER_HOST, else /var/run/docker.sock
         r = client.exec("node", ["sh", "-c", "echo hi"])
@@ -10,9 +10,11 @@
         for r in client.mps_command_all("get_server_list", cluster="my-cluster"):
             print(r.node, r.reply if r.ok else r.error)
 
-The library is found through $KINDMPS_LIBRARY (a path), else the dynamic loader
-(ctypes.util.find_library), else a build tree next to this package (build/src/capi), else
-libkindmps.so.0 on LD_LIBRARY_PATH.
+The library is found, in this order, through $KINDMPS_LIBRARY (a path, never second-guessed),
+else pkg-config (`pkg-config --variable=libdir kindmps`, so PKG_CONFIG_PATH alone finds an
+installed prefix), else the dynamic loader's cache (ctypes.util.find_library), else the standard
+library directories (/usr/local/lib, /usr/lib/<multiarch>, /usr/lib, ...), else a build tree next
+to this package (build/src/capi), else libkindmps.so.0 on LD_LIBRARY_PATH.
 
 Errors raise KindmpsError subclasses, one per error kind (InvalidArgument, NotFound, Conflict,
 Unavailable, PermissionDenied, Timeout, EnvironmentMissing, OperationFailed, ...); each carries
@@ -27,11 +29,17 @@ import ctypes
 import ctypes.util
 import json
 import os
+import shutil
+import subprocess
+import sysconfig
 import threading
 from collections import namedtuple
 
+from ._version import __version__
+
 __all__ = [
-    "version", "host_inspect", "kind_config", "Client", "ExecResult", "ProgressEvent", "MpsReply",
+    "__version__", "version", "host_inspect", "kind_config", "Client", "ExecResult", "ProgressEvent",
+    "MpsReply",
     "KindmpsError", "InvalidArgument", "NotFound", "Conflict", "BadRequest", "ServerError",
     "EnvironmentMissing", "Unavailable", "PermissionDenied", "Timeout", "ProtocolError",
     "OperationFailed", "ClusterUnhealthy", "Cancelled", "InternalError",
@@ -141,20 +149,62 @@ _lib_handle = None
 _lib_lock = threading.Lock()
 
 
+_SONAME = "libkindmps.so.0"
+
+
+def _pkg_config_libdir():
+    """The libdir of kindmps.pc (None without pkg-config or the .pc), and what was asked, for the
+    message when nothing loads."""
+    exe = shutil.which("pkg-config")
+    if not exe:
+        return None, "pkg-config: not on PATH"
+    try:
+        p = subprocess.run([exe, "--variable=libdir", "kindmps"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, f"pkg-config: {e}"
+    libdir = p.stdout.strip()
+    if p.returncode != 0 or not libdir:
+        return None, "pkg-config: no kindmps (PKG_CONFIG_PATH=%s)" % os.environ.get("PKG_CONFIG_PATH", "")
+    return libdir, None
+
+
+def _standard_dirs():
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    dirs = ["/usr/local/lib"]
+    if multiarch:
+        dirs += [f"/usr/local/lib/{multiarch}", f"/usr/lib/{multiarch}"]
+    return dirs + ["/usr/local/lib64", "/usr/lib64", "/usr/lib"]
+
+
 def _candidates():
+    """The paths to try, in order, and notes on the places that gave none."""
     env = os.environ.get("KINDMPS_LIBRARY")
     if env:
-        return [env]  # an explicit choice is never second-guessed
-    found = []
+        return [env], []  # an explicit choice is never second-guessed
+    found, notes = [], []
+    libdir, note = _pkg_config_libdir()
+    if libdir:
+        found.append(os.path.join(os.path.normpath(libdir), _SONAME))
+    else:
+        notes.append(note)
     name = ctypes.util.find_library("kindmps")
     if name:
         found.append(name)
+    else:
+        notes.append("the loader's cache: no libkindmps")
+    dirs = _standard_dirs()
+    standard = [os.path.join(d, _SONAME) for d in dirs if os.path.exists(os.path.join(d, _SONAME))]
+    found += standard
+    if not standard:
+        notes.append("no %s in %s" % (_SONAME, ", ".join(dirs)))
+    # A source checkout (bindings/python/kindmps): its build trees.
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.normpath(os.path.join(here, "..", "..", ".."))
-    for build in ("build", "build-release", "build-debug"):
-        found.append(os.path.join(root, build, "src", "capi", "libkindmps.so.0"))
-    found.append("libkindmps.so.0")
-    return found
+    if os.path.isfile(os.path.join(root, "include", "kindmps.h")):
+        for build in ("build", "build-release", "build-debug"):
+            found.append(os.path.join(root, build, "src", "capi", _SONAME))
+    found.append(_SONAME)
+    return list(dict.fromkeys(found)), notes  # each once, in order
 
 
 def _declare(lib):
@@ -193,17 +243,23 @@ def _lib():
         return _lib_handle
     with _lib_lock:
         if _lib_handle is None:
-            errors = []
-            for path in _candidates():
-                try:
-                    _lib_handle = _declare(ctypes.CDLL(path))
-                    break
-                except OSError as e:
-                    errors.append(f"{path}: {e}")
-            else:
-                raise EnvironmentMissing("cannot load libkindmps (set KINDMPS_LIBRARY to its path); tried "
-                                         + "; ".join(errors), ERR_ENVIRONMENT, "environment missing")
+            _lib_handle = _load(*_candidates())
     return _lib_handle
+
+
+def _load(paths, notes=()):
+    """The first of paths that loads and has every function, else EnvironmentMissing naming each
+    place tried, on one line."""
+    tried = list(notes)
+    for path in paths:
+        try:
+            return _declare(ctypes.CDLL(path))
+        except (OSError, AttributeError) as e:  # AttributeError: a library without a function
+            text = str(e)
+            tried.append(text if text.startswith(path + ":") else f"{path}: {text}")
+    raise EnvironmentMissing("cannot load libkindmps (install it, or set PKG_CONFIG_PATH to the directory of "
+                             "its kindmps.pc, or KINDMPS_LIBRARY to its path); tried "
+                             + "; ".join(t.replace("\n", " ") for t in tried), ERR_ENVIRONMENT, "environment missing")
 
 
 def _b(text):

@@ -6,8 +6,10 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import unittest
+import unittest.mock
 
 import kindmps
 
@@ -132,6 +134,46 @@ class LibraryTest(unittest.TestCase):
                 c.ping()
         self.assertIn("ssh://from-thread", seen["error"])
         self.assertNotIn("ssh://", str(cm.exception))
+
+
+class PackageTest(unittest.TestCase):
+    """The package's version and where it looks for the library (without loading another one)."""
+
+    def test_package_version_is_the_projects(self):
+        self.assertRegex(kindmps.__version__, r"^\d+\.\d+\.\d+$")
+        expected = os.environ.get("KMPS_EXPECTED_VERSION")
+        if expected:
+            self.assertEqual(kindmps.__version__, expected, "bindings/python/kindmps/_version.py "
+                             "must say the version of project(kindmps VERSION ...) in CMakeLists.txt")
+
+    def test_an_explicit_library_is_the_only_candidate(self):
+        with unittest.mock.patch.dict(os.environ, {"KINDMPS_LIBRARY": "/x/libkindmps.so"}):
+            self.assertEqual(kindmps._candidates(), (["/x/libkindmps.so"], []))
+
+    def test_pkg_config_comes_first_without_an_explicit_library(self):
+        if not shutil.which("pkg-config"):
+            self.skipTest("no pkg-config")
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "kindmps.pc"), "w") as f:
+                f.write("libdir=/opt/kmps-test/lib\nName: kindmps\nDescription: x\nVersion: 0.1.0\n")
+            env = {k: v for k, v in os.environ.items() if k != "KINDMPS_LIBRARY"}
+            env["PKG_CONFIG_PATH"] = d
+            with unittest.mock.patch.dict(os.environ, env, clear=True):
+                paths, notes = kindmps._candidates()
+        self.assertEqual(paths[0], "/opt/kmps-test/lib/libkindmps.so.0")
+        self.assertEqual(paths[-1], "libkindmps.so.0")
+        self.assertFalse([n for n in notes if n.startswith("pkg-config")], notes)
+
+    def test_nothing_loads_is_one_line_naming_each_place(self):
+        with self.assertRaises(kindmps.EnvironmentMissing) as cm:
+            kindmps._load(["/nonexistent-kmps-py/libkindmps.so.0", "/nonexistent-kmps-py/b.so"],
+                          ["pkg-config: no kindmps (PKG_CONFIG_PATH=)"])
+        msg = str(cm.exception)
+        self.assertNotIn("\n", msg)
+        self.assertEqual(cm.exception.code, 3)
+        for part in ("cannot load libkindmps", "KINDMPS_LIBRARY", "PKG_CONFIG_PATH", "pkg-config: no kindmps",
+                     "/nonexistent-kmps-py/libkindmps.so.0:", "/nonexistent-kmps-py/b.so:"):
+            self.assertIn(part, msg)
 
 
 class ErrorKindTableTest(unittest.TestCase):
