@@ -36,6 +36,7 @@ struct ClusterFlags {
   bool keep_cluster = false;
   double timeout_s = 0;  // --timeout; 0: the default of the command
   int verbosity = 0;     // Context::verbosity
+  kind::KindFlags kind_flags;  // kind's --wait, --retain, --kubeconfig
   std::string node;
   bool all = false;
   std::vector<std::string> command;
@@ -165,6 +166,7 @@ int RunUp(const ClusterFlags& f) {
     options.kind = f.kind;
     options.recreate = f.recreate;
     if (f.timeout_s > 0) options.kind_timeout = Millis(f.timeout_s);
+    options.kind_flags = f.kind_flags;
     InterruptWatch interrupts;  // Ctrl-C stops at the next step, saying what it left
     auto result = api.Up(options, Progress(f.verbosity));
     if (!result.ok()) return Report(result.status());
@@ -232,6 +234,7 @@ int RunDown(const ClusterFlags& f) {
   return WithApi([&](cluster::Api& api) {
     cluster::DownRequest request{*name, f.kind, f.keep_cluster};
     if (f.timeout_s > 0) request.kind_timeout = Millis(f.timeout_s);
+    request.kubeconfig = f.kind_flags.kubeconfig;
     InterruptWatch interrupts;
     Status down = api.Down(request, Progress(f.verbosity));
     if (f.json) {
@@ -270,6 +273,10 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_flag("--json", flags->json, "Print the status document as JSON");
   up->add_option("--timeout", flags->timeout_s, "Deadline of each kind run, in seconds (default 900)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
+  // kind's own flags, with kind's meaning.
+  up->add_option("--wait", flags->kind_flags.wait, "kind: wait for the control plane to be ready (e.g. 60s)");
+  up->add_flag("--retain", flags->kind_flags.retain, "kind: keep the nodes of a failed create, to debug them");
+  up->add_option("--kubeconfig", flags->kind_flags.kubeconfig, "kind: the kubeconfig to edit");
   auto verbosity_flags = [&ctx](CLI::App* sub) {
     sub->add_flag_callback("-q,--quiet", [&ctx] { ctx.verbosity = -1; }, "No progress on stderr, only errors");
     sub->add_flag_callback("-v,--verbose", [&ctx] { ctx.verbosity = 1; }, "kind's own output lines in the progress too");
@@ -299,6 +306,7 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   down->add_option("--kind", flags->kind, "The kind binary (default: kind on PATH)");
   down->add_flag("--keep-cluster", flags->keep_cluster, "Only quit the MPS daemons");
   down->add_flag("--json", flags->json, "Print what was done as JSON (docs/json.md)");
+  down->add_option("--kubeconfig", flags->kind_flags.kubeconfig, "kind: the kubeconfig to edit");
   down->add_option("--timeout", flags->timeout_s, "Deadline of kind delete cluster, in seconds (default 300)")
       ->check(Seconds(cluster::kMaxTimeoutSeconds));
   verbosity_flags(down);

@@ -56,6 +56,7 @@ Status Api::Down(const DownRequest& request, const ProgressFn& progress) {
   options.kind = request.kind.empty() ? "kind" : request.kind;
   options.keep_cluster = request.keep_cluster;
   options.kind_timeout = request.kind_timeout;
+  options.kubeconfig = request.kubeconfig;
   return cluster::Down(env_, options, progress);
 }
 

@@ -24,6 +24,7 @@ struct DownRequest {
   std::string kind = "kind";  // name on PATH or a path
   bool keep_cluster = false;
   std::chrono::milliseconds kind_timeout = kDefaultDownTimeout;
+  std::string kubeconfig = "";  // kind's --kubeconfig ("": kind's resolution)
 };
 
 struct MpsRequest {

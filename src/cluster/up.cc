@@ -83,7 +83,8 @@ Status RemoveWhatCreateLeft(Env& env, const UpOptions& options, const std::strin
   std::string names;
   for (const auto& n : *left) names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
   // kind delete would fail on a kubeconfig lock too: then the containers are left, and said so.
-  if (Status locked = kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete); !locked.ok()) {
+  if (Status locked = kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete, options.kind_flags.kubeconfig);
+      !locked.ok()) {
     std::string why = fmt::format("it left {} node container{} ({}), kept: {}", left->size(),
                                   left->size() == 1 ? "" : "s", names, locked.message());
     if (interrupted) return Then(created, fmt::format("{}; {}", why, kFinishOrRemove));
@@ -93,7 +94,8 @@ Status RemoveWhatCreateLeft(Env& env, const UpOptions& options, const std::strin
                          "delete cluster --name {}",
                          name, interrupted ? "was stopped" : "failed", left->size(), left->size() == 1 ? "" : "s",
                          names, left->size() == 1 ? "it" : "them", name));
-  Status deleted = RunKind(env.host, kind::DeleteClusterArgs(kind, name), options.kind_timeout, steps, kFinishOrRemove);
+  Status deleted = RunKind(env.host, kind::DeleteClusterArgs(kind, name, options.kind_flags), options.kind_timeout,
+                           steps, kFinishOrRemove);
   if (deleted.ok()) {
     return interrupted ? Then(created, "the node containers it left were deleted; run kindmps-api up again") : created;
   }
@@ -182,8 +184,11 @@ StatusOr<Plan> PlanCluster(Env& env, const UpOptions& options, const std::string
   }
   plan.action = plan.existing.empty() ? Plan::Action::kCreate : Plan::Action::kRecreate;
   KMPS_ASSIGN_OR_RETURN(plan.kind, kind::FindExecutable(options.kind));
-  if (!plan.existing.empty()) KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
-  KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kCreate));
+  const std::string& kubeconfig = options.kind_flags.kubeconfig;
+  if (!plan.existing.empty()) {
+    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete, kubeconfig));
+  }
+  KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kCreate, kubeconfig));
   return plan;
 }
 
@@ -209,12 +214,13 @@ Status EnsureCluster(Env& env, const UpOptions& options, Plan& plan, StepRunner&
   if (plan.action == Plan::Action::kRecreate) {
     steps.Line(fmt::format("cluster \"{}\" {}: deleting and creating it again", config.name,
                            plan.half_made ? "was left half-made (kind did not finish)" : "exists (--recreate)"));
-    KMPS_RETURN_IF_ERROR(RunKind(env.host, kind::DeleteClusterArgs(plan.kind, config.name), options.kind_timeout,
+    KMPS_RETURN_IF_ERROR(RunKind(env.host, kind::DeleteClusterArgs(plan.kind, config.name, options.kind_flags),
+                                 options.kind_timeout,
                                  steps, kFinishOrRemove));
     deleted = true;
   }
   Status created = RunKind(env.host, kind::CreateClusterArgs(plan.kind, config.name, result.kind_config_path,
-                                                             config.image),
+                                                             config.image, options.kind_flags),
                            options.kind_timeout, steps);
   result.kind_ms = MsSince(kind_t0);
   if (!created.ok()) return forget(RemoveWhatCreateLeft(env, options, plan.kind, steps, created));
@@ -302,6 +308,10 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
   std::vector<Step> flow = {
       {"Inspect the host's NVIDIA driver",
        [&](std::string& detail) -> Status {
+         if (!options.kind_flags.wait.empty() && !kind::IsKindDuration(options.kind_flags.wait)) {
+           return InvalidArgument(fmt::format("--wait \"{}\": expected a duration as kind takes it, e.g. 60s or 5m",
+                                              options.kind_flags.wait));
+         }
          inventory = kind::InspectHost({config.driver_root, config.dev_root});
          KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
          KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory));
@@ -375,7 +385,7 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
   std::string kind;
   if (!options.keep_cluster) {
     KMPS_ASSIGN_OR_RETURN(kind, kind::FindExecutable(options.kind));
-    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete));
+    KMPS_RETURN_IF_ERROR(kind::CheckKubeconfigUnlocked(kind::KindCommand::kDelete, options.kubeconfig));
   }
   bool listed = false;
   std::vector<Step> flow = {{"Stop the MPS daemons", [&](std::string& detail) -> Status {
@@ -399,7 +409,8 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
       return listed;
     };
     flow.push_back({"Delete the kind cluster", [&](std::string& detail) -> Status {
-                      KMPS_RETURN_IF_ERROR(RunKind(env.host, kind::DeleteClusterArgs(kind, config.name),
+                      KMPS_RETURN_IF_ERROR(RunKind(env.host,
+                                                   kind::DeleteClusterArgs(kind, config.name, {"", false, options.kubeconfig}),
                                                    options.kind_timeout, steps,
                                                    "run kindmps-api down again to remove the rest"));
                       detail = config.name + " deleted";

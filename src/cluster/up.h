@@ -11,6 +11,7 @@
 #include "cluster/steps.h"
 #include "common/status.h"
 #include "config/config.h"
+#include "kind/kind_runner.h"
 
 namespace kmps::cluster {
 
@@ -26,6 +27,7 @@ struct UpOptions {
   bool recreate = false;
   // The deadline of each kind run (`up --timeout`); kind's own node waits fit in it.
   std::chrono::milliseconds kind_timeout = kDefaultUpTimeout;
+  kind::KindFlags kind_flags;  // up --wait, --retain, --kubeconfig
 };
 
 struct UpResult {
@@ -54,6 +56,7 @@ struct DownOptions {
   std::string kind = "kind";
   bool keep_cluster = false;
   std::chrono::milliseconds kind_timeout = kDefaultDownTimeout;  // `down --timeout`
+  std::string kubeconfig;  // down --kubeconfig
 };
 
 // Checks that kind is there and the kubeconfig unlocked (unless keep_cluster), before anything

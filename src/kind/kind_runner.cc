@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include <fmt/core.h>
@@ -30,17 +31,38 @@ extern char** environ;
 namespace kmps::kind {
 
 std::vector<std::string> CreateClusterArgs(const std::string& kind, const std::string& name,
-                                           const std::string& config_path, const std::string& image) {
+                                           const std::string& config_path, const std::string& image,
+                                           const KindFlags& flags) {
   std::vector<std::string> args = {kind, "create", "cluster", "--name", name, "--config", config_path};
   if (!image.empty()) {
     args.push_back("--image");
     args.push_back(image);
   }
+  if (!flags.wait.empty()) {
+    args.push_back("--wait");
+    args.push_back(flags.wait);
+  }
+  if (flags.retain) args.push_back("--retain");
+  if (!flags.kubeconfig.empty()) {
+    args.push_back("--kubeconfig");
+    args.push_back(flags.kubeconfig);
+  }
   return args;
 }
 
-std::vector<std::string> DeleteClusterArgs(const std::string& kind, const std::string& name) {
-  return {kind, "delete", "cluster", "--name", name};
+std::vector<std::string> DeleteClusterArgs(const std::string& kind, const std::string& name, const KindFlags& flags) {
+  std::vector<std::string> args = {kind, "delete", "cluster", "--name", name};
+  if (!flags.kubeconfig.empty()) {
+    args.push_back("--kubeconfig");
+    args.push_back(flags.kubeconfig);
+  }
+  return args;
+}
+
+bool IsKindDuration(const std::string& text) {
+  if (text == "0") return true;
+  static const std::regex re("^([0-9]+(h|m|s|ms|us|ns))+$");
+  return text.size() <= 32 && std::regex_match(text, re);
 }
 
 StatusOr<std::string> FindExecutable(const std::string& name_or_path) {

@@ -17,9 +17,25 @@
 
 namespace kmps::kind {
 
+// kind's own flags of `kind create cluster` and `kind delete cluster` that `up` and `down` pass on
+// with kind's meaning: --wait (a Go duration such as 60s or 5m: wait for the control plane),
+// --retain (keep the nodes of a failed create, to debug them), --kubeconfig (the file kind edits
+// instead of $KUBECONFIG or ~/.kube/config).
+struct KindFlags {
+  std::string wait;        // "" : kind's default (0s)
+  bool retain = false;
+  std::string kubeconfig;  // "" : kind's resolution
+};
+
 std::vector<std::string> CreateClusterArgs(const std::string& kind, const std::string& name,
-                                           const std::string& config_path, const std::string& image);
-std::vector<std::string> DeleteClusterArgs(const std::string& kind, const std::string& name);
+                                           const std::string& config_path, const std::string& image,
+                                           const KindFlags& flags = {});
+std::vector<std::string> DeleteClusterArgs(const std::string& kind, const std::string& name,
+                                           const KindFlags& flags = {});
+
+// Whether `text` is a duration kind's --wait takes (Go's time.ParseDuration of whole units:
+// "0", "90s", "5m", "1h30m", "500ms"); the pure check `up` makes before anything changes.
+bool IsKindDuration(const std::string& text);
 
 // `name_or_path` as given when it holds a '/', else looked up on PATH. kEnvironment when missing.
 StatusOr<std::string> FindExecutable(const std::string& name_or_path);

@@ -101,6 +101,21 @@ TEST(KindArgs, CreateAndDelete) {
             (std::vector<std::string>{"kind", "delete", "cluster", "--name", "demo"}));
 }
 
+// kind's own flags pass through with kind's spelling; delete takes only --kubeconfig.
+TEST(KindArgs, KindsOwnFlagsPassThrough) {
+  KindFlags f{"90s", true, "/k/config"};
+  EXPECT_EQ(CreateClusterArgs("kind", "demo", "c.yaml", "", f),
+            (std::vector<std::string>{"kind", "create", "cluster", "--name", "demo", "--config", "c.yaml", "--wait",
+                                      "90s", "--retain", "--kubeconfig", "/k/config"}));
+  EXPECT_EQ(DeleteClusterArgs("kind", "demo", f),
+            (std::vector<std::string>{"kind", "delete", "cluster", "--name", "demo", "--kubeconfig", "/k/config"}));
+}
+
+TEST(IsKindDuration, TakesGoDurationsOfWholeUnits) {
+  for (const char* good : {"0", "0s", "90s", "5m", "1h30m", "500ms"}) EXPECT_TRUE(IsKindDuration(good)) << good;
+  for (const char* bad : {"", "5", "-5s", "1.5m", "5 m", "5min", "s", "nan"}) EXPECT_FALSE(IsKindDuration(bad)) << bad;
+}
+
 TEST(FindExecutable, MissingKindIsAnEnvironmentError) {
   auto r = FindExecutable("kmps-no-such-kind-binary");
   ASSERT_FALSE(r.ok());

@@ -65,7 +65,8 @@ Status CheckNoKubeconfigLock(const std::vector<std::string>& files) {
   return Status::Ok();
 }
 
-Status CheckKubeconfigUnlocked(KindCommand command) {
+Status CheckKubeconfigUnlocked(KindCommand command, const std::string& explicit_file) {
+  if (!explicit_file.empty()) return CheckNoKubeconfigLock({explicit_file});
   return CheckNoKubeconfigLock(KubeconfigsLockedBy(command, KubeconfigPathsFromEnvironment()));
 }
 

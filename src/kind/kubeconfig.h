@@ -25,7 +25,8 @@ std::vector<std::string> KubeconfigsLockedBy(KindCommand command, const std::vec
 // kFailed naming the first "<file>.lock" that exists among `files`; kindmps-api never removes it.
 Status CheckNoKubeconfigLock(const std::vector<std::string>& files);
 
-// CheckNoKubeconfigLock for what `command` would lock, from the environment.
-Status CheckKubeconfigUnlocked(KindCommand command);
+// CheckNoKubeconfigLock for what `command` would lock: `explicit_file` (kind's --kubeconfig)
+// when given, else as kind resolves it from the environment.
+Status CheckKubeconfigUnlocked(KindCommand command, const std::string& explicit_file = "");
 
 }  // namespace kmps::kind

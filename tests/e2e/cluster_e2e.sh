@@ -362,6 +362,13 @@ conventions)
   for sh in bash zsh fish; do expect 0 "completion $sh" -- "$cli" completion "$sh"; done
   expect 0 "the bash completion is valid bash" -- bash -n -c "$("$cli" completion bash)"
   expect 0 "down -n" -- "$cli" down -n "$long" --kind "$kind" -q
+  # kind's own flags, with kind's meaning.
+  expect 2 "--wait that kind would refuse" -- "$cli" up "${up_flags[@]}" --wait "5 minutes"
+  has "is refused before anything changes" 'wait "5 minutes": expected a duration as kind takes it' "$err"
+  eq "no node was made" "$(nodes)" 0
+  expect 0 "up --wait --kubeconfig" -- "$cli" up "${up_flags[@]}" --wait 30s --kubeconfig "$work/kc.yaml"
+  has "kind wrote the kubeconfig asked for" "kind-$name" "$(cat "$work/kc.yaml" 2>/dev/null)"
+  expect 0 "down --kubeconfig" -- "$cli" down "${common[@]}" --kind "$kind" --kubeconfig "$work/kc.yaml"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
