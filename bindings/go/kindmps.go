@@ -261,7 +261,7 @@ func (c *Client) Exec(container string, argv []string, opts *ExecOptions) (*Exec
 }
 
 // Status reads the cluster's status (`kindmps-api status --json`); cluster "" means
-// $KIND_CLUSTER_NAME, else workshop-dra. An unhealthy cluster returns the document AND an error
+// $KIND_CLUSTER_NAME, else kind. An unhealthy cluster returns the document AND an error
 // of kind KindFailed.
 func (c *Client) Status(cluster string) (map[string]any, error) {
 	name, free := cstr(cluster)
