@@ -1,10 +1,18 @@
 // `kindmps-api exec CONTAINER -- CMD [ARGS...]` and `kindmps-api ps CONTAINER [--ps-args ARGS]`.
+// exec as docker exec without -i or -t, except that a command it loses track of (its deadline, a
+// broken stream, a closed stdout) is stopped in the node rather than left running (docs/exec.md).
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,22 +20,38 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "common/deadline.h"
 #include "common/fd.h"
+#include "common/number.h"
 #include "docker_api/docker_client.h"
 
 namespace kmps::cli {
 
 namespace {
 
-// docker exec's own convention: failures of the tool itself (not of the command) exit 125.
+// docker exec's own convention: failures of the tool itself (not of the command) exit 125, its
+// usage errors too.
 constexpr int kExecOwnFailure = 125;
+// What a failed exec may still spend to learn what became of its command and to stop it.
+constexpr auto kCleanupBudget = std::chrono::seconds(10);
+constexpr auto kCleanupInspect = std::chrono::seconds(3);
+constexpr double kMaxTimeoutSeconds = 1e7;
 
-// Writes each piece of output straight to the file descriptor as it arrives (no buffering).
+// Writes each piece of output straight to the file descriptor as it arrives (no buffering). Once
+// stdout takes no more (its reader went away: EPIPE), the sink refuses, which ends the stream.
 class FdSink : public docker::OutputSink {
  public:
-  // A reader that went away drops the rest; the exit code still counts.
-  void OnStdout(std::string_view d) override { WriteAll(STDOUT_FILENO, d); }
+  void OnStdout(std::string_view d) override {
+    if (!stdout_closed_ && !WriteAll(STDOUT_FILENO, d)) stdout_closed_ = true;
+  }
   void OnStderr(std::string_view d) override { WriteAll(STDERR_FILENO, d); }
+  Status Refusal() const override {
+    return stdout_closed_ ? Failed("stdout was closed (broken pipe)") : Status::Ok();
+  }
+  bool stdout_closed() const { return stdout_closed_; }
+
+ private:
+  bool stdout_closed_ = false;
 };
 
 struct ExecArgs {
@@ -36,7 +60,7 @@ struct ExecArgs {
   std::vector<std::string> env;
   std::string user;
   std::string workdir;
-  double timeout_s = 3600;
+  std::string timeout = "3600";  // seconds; checked by RunExec, so that a bad value exits 125
 };
 
 struct PsArgs {
@@ -49,9 +73,92 @@ std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }
 
+// exec's usage errors that CLI11 leaves to the callback, one line each, exit 125 as docker exec's
+// (an unknown flag or a flag without its value is CLI11's parse error, exit 2 in main.cc).
+Status CheckUsage(const ExecArgs& a) {
+  constexpr const char* kUsage = "kindmps-api exec NODE -- CMD [ARGS...]";
+  if (a.container.empty()) return InvalidArgument(fmt::format("exec: no node given: {}", kUsage));
+  if (a.cmd.empty()) {
+    return InvalidArgument(fmt::format("exec: no command given for node {}: {}", a.container, kUsage));
+  }
+  std::string timeout = a.timeout;
+  if (std::string why = Seconds(kMaxTimeoutSeconds)(timeout); !why.empty()) {
+    return InvalidArgument(fmt::format("exec: --timeout: {}", why));
+  }
+  return Status::Ok();
+}
+
+// exec does not attach stdin (docker exec without -i): input waiting there would be dropped
+// without a word, so it is refused. A terminal, /dev/null, a closed descriptor, an empty file or
+// a pipe with nothing in it yet is fine. (Data that a writer sends later is not seen.)
+Status CheckStdin() {
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) != 0 || ::isatty(STDIN_FILENO)) return Status::Ok();
+  bool has_data = false;
+  if (S_ISREG(st.st_mode)) {
+    off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+    has_data = st.st_size > (at < 0 ? 0 : at);
+  } else if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    int ready = 0;
+    has_data = ::ioctl(STDIN_FILENO, FIONREAD, &ready) == 0 && ready > 0;
+  } else if (S_ISCHR(st.st_mode)) {
+    struct stat null {};
+    bool dev_null = ::stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) && null.st_rdev == st.st_rdev;
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    has_data = !dev_null && ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+  }
+  if (!has_data) return Status::Ok();
+  return InvalidArgument(
+      "exec: stdin has data, but exec does not attach stdin and it would be lost: give the command its input "
+      "another way (a file in the node, an argument), or redirect stdin from /dev/null");
+}
+
+// A fresh tag for ExecOptions::stop_tag: 64 random bits in hex.
+std::string RandomTag() {
+  std::random_device rd;
+  uint64_t bits = (uint64_t{rd()} << 32) ^ rd();
+  return fmt::format("{:016x}", bits);
+}
+
+// After an exec that was started failed: what became of its command, having stopped it when it
+// may still run. Spends at most kCleanupBudget on the daemon.
+std::string Aftermath(docker::DockerClient& client, const std::string& node, const docker::ExecProgress& progress,
+                      const std::string& tag) {
+  Deadline cleanup = Deadline::In(kCleanupBudget);
+  auto state = client.ExecInspect(progress.exec_id, cleanup.Cap(kCleanupInspect));
+  if (state.ok() && !state->running) {
+    if (state->exit_code.has_value()) {
+      return fmt::format("the command had ended in node {} with exit code {} (its output may be incomplete)", node,
+                         *state->exit_code);
+    }
+    if (state->pid == 0) return fmt::format("the command never started in node {}", node);
+  }
+  auto stopped = client.StopTaggedExec(node, tag, cleanup);
+  if (!stopped.ok()) {
+    return fmt::format(
+        "the command may still be running in node {} (stopping it failed: {}): check with kindmps-api ps {} and "
+        "end it with kindmps-api exec {} -- kill PID",
+        node, stopped.status().message(), node, node);
+  }
+  if (stopped->terminated == 0) return fmt::format("no process of the command was left in node {}", node);
+  std::string how = fmt::format("SIGTERM to {} process{}", stopped->terminated, stopped->terminated == 1 ? "" : "es");
+  if (stopped->killed > 0) how += fmt::format(", SIGKILL to {} that stayed", stopped->killed);
+  return fmt::format("stopped the command in node {} ({})", node, how);
+}
+
 int RunExec(const ExecArgs& a) {
+  Status usage = CheckUsage(a);
+  if (usage.ok()) usage = CheckStdin();
+  if (!usage.ok()) {
+    Report(usage);
+    return kExecOwnFailure;
+  }
+  double timeout_s = *ParseSeconds(a.timeout, kMaxTimeoutSeconds);
+  // A closed stdout is an EPIPE that FdSink reports, not a SIGPIPE that ends kindmps-api while
+  // the command goes on.
+  std::signal(SIGPIPE, SIG_IGN);
   docker::ClientOptions copts;
-  copts.call_timeout = Millis(a.timeout_s);
+  copts.call_timeout = Millis(timeout_s);
   auto client = docker::DockerClient::Create(copts);
   if (!client.ok()) {
     Report(client.status());
@@ -62,14 +169,26 @@ int RunExec(const ExecArgs& a) {
   o.env = a.env;
   o.user = a.user;
   o.working_dir = a.workdir;
-  o.timeout = Millis(a.timeout_s);
+  o.timeout = Millis(timeout_s);
+  o.stop_tag = RandomTag();
   FdSink sink;
-  auto code = (*client)->Exec(a.container, o, sink);
-  if (!code.ok()) {
+  docker::ExecProgress progress;
+  auto code = (*client)->ExecTracked(a.container, o, sink, progress);
+  if (code.ok()) return *code;
+  if (!progress.started) {
     Report(code.status());
     return kExecOwnFailure;
   }
-  return *code;
+  std::string what;
+  if (sink.stdout_closed()) {
+    what = "exec: stdout was closed (broken pipe)";
+  } else if (code.status().code() == Code::kDeadlineExceeded) {
+    what = fmt::format("exec: the {:g} s deadline (--timeout) passed", timeout_s);
+  } else {
+    what = code.status().message();
+  }
+  Report(Failed(fmt::format("{}; {}", what, Aftermath(**client, a.container, progress, o.stop_tag))));
+  return kExecOwnFailure;
 }
 
 // Aligned columns, two spaces apart; the last column (the command line) is not padded.
@@ -112,15 +231,20 @@ void RegisterExec(CLI::App& app, Context& ctx) {
   auto ea = std::make_shared<ExecArgs>();
   CLI::App* exec = app.add_subcommand(
       "exec", "Run a command in a running container (node) through the Docker API; exits with its exit code");
-  exec->add_option("container", ea->container, "Container name or id")->required();
-  exec->add_option("cmd", ea->cmd, "Command and arguments (put them after --)")->required();
+  // Neither is required, nor --timeout checked, by CLI11, whose parse errors exit 2: RunExec
+  // checks them, exiting 125 as docker exec does.
+  exec->add_option("container", ea->container, "Container name or id");
+  exec->add_option("cmd", ea->cmd, "Command and arguments (put them after --)");
   exec->add_option("-e,--env", ea->env, "Environment variable KEY=VAL (repeatable)");
   exec->add_option("-u,--user", ea->user, "User (name|uid[:group|gid]) to run as");
   exec->add_option("-w,--workdir", ea->workdir, "Working directory inside the container");
-  exec->add_option("--timeout", ea->timeout_s, "Deadline for the whole exec, in seconds")
-      ->default_val(3600)
-      ->check(CLI::Range(0.001, 1e7));
-  exec->footer("Exit status: the command's own; 125 when kindmps-api itself fails.");
+  exec->add_option("--timeout", ea->timeout,
+                   "Deadline for the whole exec, in seconds; past it the command is stopped in the node")
+      ->default_val("3600");
+  exec->footer(
+      "Exit status: the command's own; 125 when kindmps-api itself fails (usage errors included). Stdin is not "
+      "attached: stdin with data waiting is refused. After the deadline, a broken stream or a closed stdout, the "
+      "command is stopped in the node (SIGTERM, then SIGKILL) and the line says so.");
   exec->callback([ea, &ctx] { ctx.exit_code = RunExec(*ea); });
 
   auto pa = std::make_shared<PsArgs>();

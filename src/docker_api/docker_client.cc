@@ -3,7 +3,9 @@
 #include "common/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -69,6 +71,19 @@ std::string StripSlash(std::string s) {
   if (!s.empty() && s.front() == '/') s.erase(0, 1);
   return s;
 }
+
+// StopTaggedExec's script: $1 is "VAR=tag". It signals every process whose environment holds it
+// as one entry (grep -z: environ is NUL-separated; the stop exec's own processes have the tag in
+// their arguments only; a zombie's environ reads empty), waits up to 2 s for them to go, SIGKILLs
+// the rest, and prints "terminated killed".
+constexpr const char* kStopScript = R"(printf 'a\0' | grep -qzxF a 2>/dev/null || { echo "grep -z does not work in the container" >&2; exit 127; }
+t=$1
+tagged() { for e in $(grep -lszxF -- "$t" /proc/[0-9]*/environ); do p=${e#/proc/}; echo "${p%/environ}"; done; }
+n=0; for p in $(tagged); do kill -TERM "$p" 2>/dev/null && n=$((n+1)); done
+i=0; left=$(tagged)
+while [ -n "$left" ] && [ $i -lt 20 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); left=$(tagged); done
+k=0; for p in $left; do kill -KILL "$p" 2>/dev/null && k=$((k+1)); done
+echo "$n $k")";
 
 class DockerClientImpl final : public DockerClient {
  public:
@@ -186,28 +201,35 @@ class DockerClientImpl final : public DockerClient {
   }
 
   Status ExecStart(std::string_view exec_id, OutputSink& sink, Deadline deadline) override {
-    std::string ctx = fmt::format("start exec {}", exec_id.substr(0, 12));
-    // Tty=false, as in the create: the stream is framed whatever its Content-Type says.
-    json body = {{"Detach", false}, {"Tty", false}};
-    FrameDemuxer demux(sink);
-    HttpConnection::DataFn feed = [&demux](std::string_view data) { return demux.Feed(data); };
-    KMPS_ASSIGN_OR_RETURN(std::string v, ApiVersion());
-    HttpRequest req{"POST", fmt::format("/v{}/exec/{}/start", v, PercentEncode(exec_id)), body.dump(), true};
-    KMPS_ASSIGN_OR_RETURN(HttpResponse r, http_.Stream(req, deadline, feed));
-    if (r.status != 200) return HttpError(r.status, r.body, ctx);
-    return demux.Finish().WithContext(ctx);
+    bool refused = false;
+    return ExecStartBy(exec_id, sink, deadline, refused);
   }
 
   StatusOr<ExecState> ExecInspect(std::string_view exec_id) override { return ExecInspectBy(exec_id, CallDeadline()); }
 
+  StatusOr<ExecState> ExecInspect(std::string_view exec_id, Deadline deadline) override {
+    return ExecInspectBy(exec_id, deadline);
+  }
+
   StatusOr<int> Exec(std::string_view container, const ExecOptions& o, OutputSink& sink) override {
+    ExecProgress progress;
+    return ExecTracked(container, o, sink, progress);
+  }
+
+  StatusOr<int> ExecTracked(std::string_view container, const ExecOptions& o, OutputSink& sink,
+                            ExecProgress& progress) override {
+    progress = ExecProgress{};
     Deadline deadline = Deadline::In(o.timeout);
-    KMPS_ASSIGN_OR_RETURN(std::string id, ExecCreateBy(container, o, deadline));
-    KMPS_RETURN_IF_ERROR(ExecStart(id, sink, deadline).WithContext(fmt::format("exec in container {}", container)));
+    KMPS_ASSIGN_OR_RETURN(progress.exec_id, ExecCreateBy(container, o, deadline));
+    bool refused = false;
+    progress.started = true;
+    Status streamed = ExecStartBy(progress.exec_id, sink, deadline, refused);
+    progress.started = !refused;
+    KMPS_RETURN_IF_ERROR(streamed.WithContext(fmt::format("exec in container {}", container)));
     // Right after the stream closes the daemon may still say Running or ExitCode null: poll.
     milliseconds backoff(1);
     while (true) {
-      KMPS_ASSIGN_OR_RETURN(ExecState st, ExecInspectBy(id, deadline));
+      KMPS_ASSIGN_OR_RETURN(ExecState st, ExecInspectBy(progress.exec_id, deadline));
       if (!st.running && st.exit_code.has_value()) return *st.exit_code;
       if (deadline.Remaining() <= backoff) {
         return DeadlineExceeded(fmt::format(
@@ -217,6 +239,30 @@ class DockerClientImpl final : public DockerClient {
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, milliseconds(50));
     }
+  }
+
+  StatusOr<StopResult> StopTaggedExec(std::string_view container, std::string_view tag, Deadline deadline) override {
+    std::string ctx = fmt::format("stop the exec's processes in container {}", container);
+    bool plain = !tag.empty() && std::all_of(tag.begin(), tag.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+    if (!plain) return InvalidArgument(ctx + ": the tag must be letters, digits, - or _");
+    ExecOptions o;
+    o.cmd = {"sh", "-c", kStopScript, "kindmps-api-stop", fmt::format("{}={}", kExecTagVariable, tag)};
+    o.user = "0";  // root reads every process's environment and may signal it
+    o.timeout = deadline.Remaining();
+    CaptureSink sink(4096);
+    KMPS_ASSIGN_OR_RETURN(int code, Exec(container, o, sink));
+    if (code != 0) {
+      return Failed(fmt::format("{}: the stop script exited with {}: {}", ctx, code,
+                                sink.err.empty() ? std::string("no message") : OneLine(sink.err)));
+    }
+    StopResult r;
+    std::istringstream counts(sink.out);
+    if (!(counts >> r.terminated >> r.killed)) {
+      return ProtocolError(fmt::format("{}: the stop script printed \"{}\", not two counts", ctx, OneLine(sink.out)));
+    }
+    return r;
   }
 
   StatusOr<bool> PathExists(std::string_view id, std::string_view path) override {
@@ -284,7 +330,9 @@ class DockerClientImpl final : public DockerClient {
     if (o.cmd.empty()) return InvalidArgument(ctx + ": empty command");
     json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true},
                  {"Tty", false},         {"Cmd", o.cmd}};
-    if (!o.env.empty()) body["Env"] = o.env;
+    std::vector<std::string> env = o.env;
+    if (!o.stop_tag.empty()) env.push_back(fmt::format("{}={}", kExecTagVariable, o.stop_tag));
+    if (!env.empty()) body["Env"] = env;
     if (!o.user.empty()) body["User"] = o.user;
     if (!o.working_dir.empty()) body["WorkingDir"] = o.working_dir;
     KMPS_ASSIGN_OR_RETURN(json j, JsonCall("POST", fmt::format("/containers/{}/exec", PercentEncode(container)),
@@ -292,6 +340,26 @@ class DockerClientImpl final : public DockerClient {
     std::string id = Str(j, "Id");
     if (id.empty()) return ProtocolError(ctx + ": the exec create reply has no Id");
     return id;
+  }
+
+  // `refused`: the daemon answered the start with an error status, so the command never ran.
+  Status ExecStartBy(std::string_view exec_id, OutputSink& sink, Deadline deadline, bool& refused) {
+    std::string ctx = fmt::format("start exec {}", exec_id.substr(0, 12));
+    // Tty=false, as in the create: the stream is framed whatever its Content-Type says.
+    json body = {{"Detach", false}, {"Tty", false}};
+    FrameDemuxer demux(sink);
+    HttpConnection::DataFn feed = [&demux, &sink](std::string_view data) {
+      KMPS_RETURN_IF_ERROR(demux.Feed(data));
+      return sink.Refusal();
+    };
+    KMPS_ASSIGN_OR_RETURN(std::string v, ApiVersion());
+    HttpRequest req{"POST", fmt::format("/v{}/exec/{}/start", v, PercentEncode(exec_id)), body.dump(), true};
+    KMPS_ASSIGN_OR_RETURN(HttpResponse r, http_.Stream(req, deadline, feed));
+    if (r.status != 200) {
+      refused = true;
+      return HttpError(r.status, r.body, ctx);
+    }
+    return demux.Finish().WithContext(ctx);
   }
 
   StatusOr<ExecState> ExecInspectBy(std::string_view exec_id, Deadline deadline) {

@@ -54,6 +54,26 @@ struct ExecOptions {
   std::string working_dir;       // empty: the container's default
   // Deadline for the whole exec: create, stream, and waiting for the exit code.
   std::chrono::milliseconds timeout{60000};
+  // When set, the command runs with kExecTagVariable=<stop_tag> added to its environment, which
+  // its children inherit: StopTaggedExec finds them by it. Docker has no call that stops an exec,
+  // and the exec's Pid (exec inspect) is the host's, not the node's: a tag is what a second exec
+  // in the node can find. Use a fresh random tag per exec.
+  std::string stop_tag;
+};
+
+inline constexpr std::string_view kExecTagVariable = "KINDMPS_EXEC_TAG";
+
+// What an Exec got to before it returned (ExecTracked): a failed exec that was started may have
+// left its command running, since the daemon does not stop a command whose client went away.
+struct ExecProgress {
+  std::string exec_id;   // set once the daemon created the exec
+  bool started = false;  // the start was sent and not refused: the command may be running
+};
+
+// What StopTaggedExec did in the container.
+struct StopResult {
+  int terminated = 0;  // processes sent SIGTERM
+  int killed = 0;      // of those, still there after the grace period and sent SIGKILL
 };
 
 // Receives exec output as frames arrive, already demultiplexed. Called on the calling thread.
@@ -62,6 +82,9 @@ class OutputSink {
   virtual ~OutputSink() = default;
   virtual void OnStdout(std::string_view data) = 0;
   virtual void OnStderr(std::string_view data) = 0;
+  // Not ok once the sink takes no more (its reader went away): the stream is then aborted with
+  // this status instead of read to its end.
+  virtual Status Refusal() const { return Status::Ok(); }
 };
 
 // Collects output in memory, up to `limit` bytes per stream (the rest is counted, not kept).
@@ -147,10 +170,22 @@ class DockerClient {
   // Streams the exec's output into `sink` until the daemon closes the stream.
   virtual Status ExecStart(std::string_view exec_id, OutputSink& sink, Deadline deadline) = 0;
   virtual StatusOr<ExecState> ExecInspect(std::string_view exec_id) = 0;
+  // The same within `deadline` (capped by the call timeout).
+  virtual StatusOr<ExecState> ExecInspect(std::string_view exec_id, Deadline deadline) = 0;
 
   // create + start (streamed into sink) + polling inspect until the exit code is known.
   // A null exit code is never reported as 0: past the deadline it is kDeadlineExceeded.
   virtual StatusOr<int> Exec(std::string_view container, const ExecOptions& options, OutputSink& sink) = 0;
+  // Exec that records in `progress` how far it got, for a caller that cleans up after a failure
+  // (a deadline, a broken stream): ExecInspect(progress.exec_id), StopTaggedExec.
+  virtual StatusOr<int> ExecTracked(std::string_view container, const ExecOptions& options, OutputSink& sink,
+                                    ExecProgress& progress) = 0;
+  // Stops, by a second exec in `container` (as root, within `deadline`), every process whose
+  // environment holds kExecTagVariable=`tag` (ExecOptions::stop_tag): SIGTERM, then SIGKILL for
+  // those still there after about 2 s. Processes that dropped their environment are not found.
+  // Needs sh, grep and kill in the container (kind nodes and busybox have them).
+  virtual StatusOr<StopResult> StopTaggedExec(std::string_view container, std::string_view tag,
+                                              Deadline deadline) = 0;
   // Exec with captured output.
   StatusOr<ExecResult> ExecCapture(std::string_view container, const ExecOptions& options);
 

@@ -3,6 +3,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/docker_test_env.h"
+#include "support/subprocess.h"
 
 namespace kmps::docker {
 namespace {
@@ -203,6 +205,53 @@ TEST_F(DockerClientTest, PinnedVersionIsUsedAndATooNewOneIsRefusedByTheDaemon) {
   Status s = (*too_new)->InspectContainer(container()).status();
   EXPECT_EQ(s.code(), Code::kBadRequest);
   EXPECT_THAT(s.message(), HasSubstr("1.99"));
+}
+
+// Rows of the container's top whose command line is exactly `args`.
+size_t ProcessesRunning(DockerClient& client, const std::string& container, const std::string& args) {
+  auto top = client.Top(container, "-o pid,args");
+  if (!top.ok()) return 0;
+  return static_cast<size_t>(std::count_if(top->processes.begin(), top->processes.end(),
+                                           [&](const auto& row) { return !row.empty() && row.back() == args; }));
+}
+
+TEST_F(DockerClientTest, StopTaggedExecStopsTheProcessesOfItsTagOnly) {
+  auto run = [&](const std::string& tag, StatusOr<int>& code) {
+    auto clone = client().Clone();
+    if (!clone.ok()) {
+      code = clone.status();
+      return;
+    }
+    ExecOptions o = Cmd({"sleep", "1001"});
+    o.stop_tag = tag;
+    CaptureSink sink;
+    code = (*clone)->Exec(container(), o, sink);
+  };
+  StatusOr<int> a = Status(Code::kFailed, "not run"), b = Status(Code::kFailed, "not run");
+  std::thread ta([&] { run("kmps-tag-a", a); });
+  std::thread tb([&] { run("kmps-tag-b", b); });
+  EXPECT_TRUE(kmps::testing::WaitFor([&] { return ProcessesRunning(client(), container(), "sleep 1001") == 2; }));
+
+  auto stopped = client().StopTaggedExec(container(), "kmps-tag-a", Deadline::In(std::chrono::seconds(30)));
+  ASSERT_TRUE(stopped.ok()) << stopped.status().message();
+  EXPECT_EQ(stopped->terminated, 1);
+  EXPECT_EQ(stopped->killed, 0);
+  ta.join();
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(*a, 143);  // 128 + SIGTERM, as the daemon reports it
+  EXPECT_EQ(ProcessesRunning(client(), container(), "sleep 1001"), 1u);  // b's goes on
+
+  auto again = client().StopTaggedExec(container(), "kmps-tag-a", Deadline::In(std::chrono::seconds(30)));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->terminated, 0);
+  stopped = client().StopTaggedExec(container(), "kmps-tag-b", Deadline::In(std::chrono::seconds(30)));
+  ASSERT_TRUE(stopped.ok()) << stopped.status().message();
+  EXPECT_EQ(stopped->terminated, 1);
+  tb.join();
+  EXPECT_TRUE(b.ok() && *b == 143) << (b.ok() ? std::to_string(*b) : b.status().message());
+
+  EXPECT_EQ(client().StopTaggedExec(container(), "a b", Deadline::In(std::chrono::seconds(5))).status().code(),
+            Code::kInvalidArgument);
 }
 
 TEST_F(DockerClientTest, CloneWorksOnAnotherThread) {

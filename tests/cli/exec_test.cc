@@ -78,6 +78,44 @@ TEST_F(CliExecTest, StoppedContainerIs125) {
   EXPECT_THAT(r.err, HasSubstr("is not running"));
 }
 
+TEST_F(CliExecTest, DeadlineStopsTheCommandAndItsChildrenInTheNode) {
+  auto t0 = std::chrono::steady_clock::now();
+  CliRun r = Cli(fmt::format("exec --timeout 1 {} -- sh -c 'sleep 3001 & sleep 3002' </dev/null", container()));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_THAT(r.err, StartsWith(fmt::format(
+                         "kindmps-api: exec: the 1 s deadline (--timeout) passed; stopped the command in node {} "
+                         "(SIGTERM to ",
+                         container())));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  // Both sleeps are gone (the one in the background too): nothing is left running in the node.
+  auto top = client().Top(container(), "-o pid,args");
+  ASSERT_TRUE(top.ok()) << top.status().message();
+  for (const auto& row : top->processes) {
+    EXPECT_THAT(row.back(), ::testing::Not(HasSubstr("sleep 300"))) << row.back();
+  }
+}
+
+TEST_F(CliExecTest, ATermIgnoringCommandIsKilledWhenStdoutCloses) {
+  CliRun r = Cli(fmt::format("exec --timeout 20 {} -- sh -c 'trap \"\" TERM; yes' </dev/null | head -c 4", container()));
+  EXPECT_EQ(r.out, "y\ny\n");
+  EXPECT_EQ(r.err, fmt::format("kindmps-api: exec: stdout was closed (broken pipe); stopped the command in node {} "
+                               "(SIGTERM to 1 process, SIGKILL to 1 that stayed)\n",
+                               container()));
+  auto top = client().Top(container(), "-o pid,args");
+  ASSERT_TRUE(top.ok()) << top.status().message();
+  for (const auto& row : top->processes) EXPECT_NE(row.back(), "yes");
+}
+
+TEST_F(CliExecTest, TheCommandSeesItsStopTag) {
+  CliRun r = Cli(fmt::format("exec {} -- sh -c 'echo $KINDMPS_EXEC_TAG' </dev/null", container()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), 17u) << r.out;  // 16 hex digits, fresh per exec
+  CliRun again = Cli(fmt::format("exec {} -- sh -c 'echo $KINDMPS_EXEC_TAG' </dev/null", container()));
+  EXPECT_NE(again.out, r.out);
+}
+
 TEST_F(CliExecTest, PsPrintsAlignedColumns) {
   CliRun r = Cli(fmt::format("ps {} --ps-args '-o pid,ppid,args'", container()));
   ASSERT_EQ(r.exit_code, 0) << r.err;

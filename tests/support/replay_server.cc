@@ -331,6 +331,11 @@ void ReplayServer::ServeConnection(int fd) {
         ok = WriteAll(fd, bytes.substr(0, reply.head_len)) && Sleep(reply.fault.stall) &&
              WriteAll(fd, bytes.substr(reply.head_len));
         break;
+      case Fault::Kind::kStallMidStream: {
+        std::size_t first = std::min(reply.head_len + reply.fault.bytes, bytes.size());
+        ok = WriteAll(fd, bytes.substr(0, first)) && Sleep(reply.fault.stall) && WriteAll(fd, bytes.substr(first));
+        break;
+      }
     }
     if (!ok || reply.close) break;
   }

@@ -36,6 +36,8 @@ struct Fault {
     kCloseMidStream,       // send the head and the first `bytes` bytes of the body, then close
     kStallBeforeResponse,  // send nothing for `stall`, then the response
     kStallAfterHeaders,    // send the head, nothing for `stall`, then the rest
+    kStallMidStream,       // send the head and the first `bytes` bytes of the body, nothing for
+                           // `stall`, then the rest
   };
   Kind kind = Kind::kNone;
   std::size_t bytes = 0;
@@ -46,6 +48,9 @@ struct Fault {
   static Fault CloseMidStream(std::size_t body_bytes) { return {Kind::kCloseMidStream, body_bytes, {}}; }
   static Fault StallBeforeResponse(std::chrono::milliseconds t = {}) { return {Kind::kStallBeforeResponse, 0, t}; }
   static Fault StallAfterHeaders(std::chrono::milliseconds t = {}) { return {Kind::kStallAfterHeaders, 0, t}; }
+  static Fault StallMidStream(std::size_t body_bytes, std::chrono::milliseconds t = {}) {
+    return {Kind::kStallMidStream, body_bytes, t};
+  }
 };
 
 struct ReplayOptions {
