@@ -129,8 +129,11 @@ int main(int argc, char** argv) {
         return 2;
       }
     }
-    fmt::print(stderr, "kindmps-api: {} (see kindmps-api --help)\n", e.what());
-    return 2;
+    // exec's usage errors are 125, as docker exec's (its own failures, not the command's).
+    bool exec = false;
+    for (const CLI::App* sub : app.get_subcommands()) exec = exec || sub->get_name() == "exec";
+    fmt::print(stderr, "kindmps-api: {} (see kindmps-api {}--help)\n", e.what(), exec ? "exec " : "");
+    return exec ? 125 : 2;
   } catch (const std::bad_alloc&) {
     // The one place anything unexpected ends: one line and exit 1, never a stack or an abort.
     fmt::print(stderr, "kindmps-api: out of memory; this is a bug if the input was small: please report it\n");

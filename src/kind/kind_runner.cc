@@ -323,15 +323,19 @@ class Lines {
 
 }  // namespace
 
-bool ProcessGroupAlive(pid_t pgid) {
-  // EPERM: a member runs under another user; whether it is more than a zombie is read from /proc.
-  if (::kill(-pgid, 0) != 0 && errno != EPERM) return false;
+namespace {
+
+// Calls fn(comm) for each member of group `pgid` that is not a zombie, while fn returns true.
+template <typename Fn>
+void ForEachGroupMember(pid_t pgid, Fn&& fn) {
   // Orphans are reparented to PID 1, which may reap them late (or, in a container, never); a
   // zombie has done all it will do, so only members that are not zombies count.
   DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return true;
-  bool alive = false;
-  while (!alive) {
+  if (proc == nullptr) {
+    fn(std::string());
+    return;
+  }
+  for (bool more = true; more;) {
     struct dirent* e = ::readdir(proc);
     if (e == nullptr) break;
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
@@ -341,16 +345,53 @@ bool ProcessGroupAlive(pid_t pgid) {
     if (n <= 0) continue;  // gone meanwhile
     text[n] = '\0';
     // "pid (comm) state ppid pgrp ..."; comm may hold anything, so parse after its last ')'.
+    const char* open = std::strchr(text, '(');
     const char* close = std::strrchr(text, ')');
     char state = 0;
     int ppid = 0, pgrp = 0;
-    if (close != nullptr && std::sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) == 3) {
-      alive = pgrp == pgid && state != 'Z' && state != 'X';
+    if (open != nullptr && close != nullptr && close > open &&
+        std::sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid && state != 'Z' &&
+        state != 'X') {
+      more = fn(std::string(open + 1, close));
     }
   }
   ::closedir(proc);
+}
+
+}  // namespace
+
+bool ProcessGroupAlive(pid_t pgid) {
+  // EPERM: a member runs under another user; whether it is more than a zombie is read from /proc.
+  if (::kill(-pgid, 0) != 0 && errno != EPERM) return false;
+  bool alive = false;
+  ForEachGroupMember(pgid, [&](const std::string&) { return !(alive = true); });
   return alive;
 }
+
+std::vector<std::string> ProcessGroupCommands(pid_t pgid) {
+  std::vector<std::string> commands;
+  if (::kill(-pgid, 0) != 0 && errno != EPERM) return commands;
+  ForEachGroupMember(pgid, [&](const std::string& comm) {
+    commands.push_back(comm);
+    return true;
+  });
+  return commands;
+}
+
+namespace {
+
+// Whether a member of group `pgid` is one RunLimits::awaited_leftovers names.
+bool AwaitedLeftoverRuns(pid_t pgid, const RunLimits& limits) {
+  if (limits.awaited_leftovers.empty()) return false;
+  for (const auto& comm : ProcessGroupCommands(pgid)) {
+    for (const auto& name : limits.awaited_leftovers) {
+      if (comm == name) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string CutMark(size_t bytes_cut) { return fmt::format(" \u2026 [{} bytes cut]", bytes_cut); }
 
@@ -445,6 +486,8 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
       exited_before_deadline = reaped;
       ::kill(-pgid, SIGTERM);
       kill_at = now + limits.term_grace;
+    } else if (!stopping && reaped && now >= leftovers_at && AwaitedLeftoverRuns(pgid, limits)) {
+      leftovers_at = now + kGroupPoll * 4;  // a `docker run` of kind's still making its node
     } else if (!stopping && reaped && now >= leftovers_at) {
       leftovers_termed = true;  // the child is done; what it left running is not waited for longer
       ::kill(-pgid, SIGTERM);

@@ -56,6 +56,10 @@ struct RunLimits {
   std::chrono::milliseconds term_grace{5'000};        // after TERM (deadline, leftovers), then KILL
   std::chrono::milliseconds output_grace{300};        // pipe held open once the group is gone
   std::chrono::milliseconds leftover_grace{10'000};   // the group, once the child has exited; then TERM
+  // Members of the group by these command names (/proc/PID/comm) are waited for past
+  // leftover_grace, up to the deadline: kind's `docker run`s, which go on making their node after
+  // kind exited (on a vfs engine, tens of seconds) and which no TERM would stop in the daemon.
+  std::vector<std::string> awaited_leftovers;
   size_t max_line_bytes = 64 * 1024;                  // of one line; the rest of it is cut
 };
 
@@ -91,6 +95,8 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
 // EPERM, for a member of another user), and /proc shows one that is not a zombie (dead, waiting
 // for a parent that reaps late). RunProcess waits for this to be false.
 bool ProcessGroupAlive(pid_t pgid);
+// The command names (/proc/PID/comm) of the members of group `pgid` that are not zombies.
+std::vector<std::string> ProcessGroupCommands(pid_t pgid);
 
 // "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGKILL", else "signal N".
 std::string SignalName(int signo);

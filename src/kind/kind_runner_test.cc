@@ -229,6 +229,27 @@ TEST(RunProcess, ALeftoverOfTheChildsGroupIsStoppedAfterTheGrace) {
   }
 }
 
+// kind's `docker run`s go on making their node after kind exits, and no TERM would stop the
+// daemon's part: a member by an awaited name is waited for, past leftover_grace.
+TEST(RunProcess, AnAwaitedLeftoverIsWaitedForPastTheGrace) {
+  char dir[] = "/tmp/kmps-awaited-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  std::string docker = std::string(dir) + "/docker";
+  ASSERT_EQ(::symlink("/bin/sleep", docker.c_str()), 0);  // comm "docker"
+  Output out;
+  RunLimits limits;
+  limits.leftover_grace = 200ms;
+  limits.awaited_leftovers = {"docker"};
+  auto [r, took] = RunTimed("echo $$; " + docker + " 1.2 & exit 0", out, limits);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_FALSE(r->stopped_leftovers);
+  EXPECT_GE(took, 1.1);
+  EXPECT_LT(took, 5.0);
+  ::unlink(docker.c_str());
+  ::rmdir(dir);
+}
+
 // A grandchild that left the group (a session of its own) and holds the pipe is no leftover: it
 // is left, untouched, output_grace after the group is gone.
 TEST(RunProcess, AGrandchildOutsideTheGroupHoldingThePipeIsLeftAfterTheOutputGrace) {

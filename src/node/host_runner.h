@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include "kind/kind_runner.h"
 #include "node/node.h"
@@ -11,7 +12,13 @@ namespace kmps::node {
 
 class HostRunner : public Commander {
  public:
-  explicit HostRunner(kind::RunLimits limits = {}) : limits_(limits) {}
+  // By default kind's `docker run`s are waited for after kind exits (RunLimits::awaited_leftovers).
+  explicit HostRunner(kind::RunLimits limits = KindLimits()) : limits_(std::move(limits)) {}
+  static kind::RunLimits KindLimits() {
+    kind::RunLimits limits;
+    limits.awaited_leftovers = {"docker"};
+    return limits;
+  }
   // Output captured (without on_line): the first lines up to this many bytes, then one line
   // "… [N more lines cut]".
   static constexpr size_t kMaxCaptured = 1 << 20;

@@ -278,6 +278,8 @@ TEST_F(CliExecFakeTest, UsageErrorsExit125WithOneLine) {
        "exec: --timeout: expected seconds, more than 0 and at most 1e+07 (e.g. 30 or 2.5), got \"abc\""},
       {fmt::format("exec --timeout 0 {} -- true", kNode),
        "exec: --timeout: expected seconds, more than 0 and at most 1e+07 (e.g. 30 or 2.5), got \"0\""},
+      // What the command-line parser itself refuses: 125 too.
+      {"exec -e", "--env: 1 required TEXT missing (see kindmps-api exec --help)"},
   };
   for (const Case& c : cases) {
     ProcResult r = Cli(c.args, "", " </dev/null");
