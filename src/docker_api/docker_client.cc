@@ -1,5 +1,7 @@
 #include "docker_api/docker_client.h"
 
+#include "common/json_text.h"
+
 #include "common/text.h"
 
 #include <algorithm>
@@ -308,7 +310,12 @@ class DockerClientImpl final : public DockerClient {
   StatusOr<HttpResponse> Call(const std::string& method, const std::string& path, const json* body,
                               Deadline deadline) {
     KMPS_ASSIGN_OR_RETURN(std::string v, ApiVersion());
-    HttpRequest req{method, fmt::format("/v{}{}", v, path), body ? body->dump() : std::string(), body != nullptr};
+    std::string text;
+    // A command, an environment or a name of bytes that are not UTF-8 cannot travel as JSON.
+    if (body != nullptr) {
+      KMPS_ASSIGN_OR_RETURN(text, StrictJsonText(*body, "the request (a command or a name)"));
+    }
+    HttpRequest req{method, fmt::format("/v{}{}", v, path), std::move(text), body != nullptr};
     return http_.Do(req, deadline);
   }
 

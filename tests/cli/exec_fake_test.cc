@@ -290,5 +290,16 @@ TEST_F(CliExecFakeTest, UsageErrorsExit125WithOneLine) {
   EXPECT_THAT(Requests(), IsEmpty());
 }
 
+// JSON carries only UTF-8: a command of other bytes is refused before any request, not thrown on.
+TEST_F(CliExecFakeTest, ACommandThatIsNotUtf8IsRefusedNotThrownOn) {
+  Serve({});
+  ProcResult r = Cli(fmt::format("exec {} -- \"$(printf '\\377')\"", kNode), "", " </dev/null",
+                     "DOCKER_API_VERSION=1.41 ");
+  EXPECT_EQ(r.exit_code, 125) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("holds bytes that are not UTF-8, which the Docker API cannot carry"));
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_THAT(Requests(), IsEmpty());
+}
+
 }  // namespace
 }  // namespace kmps::testing
