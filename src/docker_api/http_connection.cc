@@ -20,6 +20,21 @@ std::string Lower(std::string_view s) {
 }
 
 
+// The status code of a status line, "HTTP/1.1 200 OK\r\n": three digits after the first space,
+// then a space or the line's end. 0 for anything else ("HTTP/204", a code of four digits).
+long StatusCodeOf(std::string_view line) {
+  auto sp = line.find(' ');
+  if (sp == std::string_view::npos || line.size() - sp - 1 < 3) return 0;
+  std::string_view digits = line.substr(sp + 1, 3), rest = line.substr(sp + 4);
+  long code = 0;
+  for (char c : digits) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
+    code = code * 10 + (c - '0');
+  }
+  if (!rest.empty() && rest.front() != ' ' && rest.front() != '\r' && rest.front() != '\n') return 0;
+  return code;
+}
+
 // State shared with the libcurl callbacks during one transfer.
 struct Transfer {
   HttpResponse response;
@@ -39,13 +54,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     // A new response (after a 100 Continue or a redirect): start over.
     t->response.headers.clear();
     t->head_complete = false;
-    auto sp = line.find(' ');
-    if (sp != std::string_view::npos) {
-      long code = 0;
-      for (size_t i = sp + 1; i < line.size() && std::isdigit(static_cast<unsigned char>(line[i])); ++i)
-        code = code * 10 + (line[i] - '0');
-      t->response.status = code;
-    }
+    t->response.status = StatusCodeOf(line);
     return size * n;
   }
   if (line == "\r\n" || line == "\n") t->head_complete = true;
@@ -186,9 +195,14 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
     return ProtocolError(fmt::format("{} on the Docker daemon at {}: the connection closed inside the response head",
                                      what, endpoint_.Describe()));
   }
+  // libcurl takes "HTTP/204 No Content" for HTTP/2 with code 4, and any three digits (999): the
+  // status line must hold a code HTTP defines, 100 to 599, and the one libcurl read.
   long code = 0;
   curl_easy_getinfo(e.get(), CURLINFO_RESPONSE_CODE, &code);
-  if (code != 0) t.response.status = code;
+  if (code != t.response.status || code < 100 || code > 599) {
+    return ProtocolError(fmt::format("{} on the Docker daemon at {}: malformed status line (status {})", what,
+                                     endpoint_.Describe(), code));
+  }
   return std::move(t.response);
 }
 

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "docker_api/docker_client.h"
+#include "docker_api/http_connection.h"
 #include "support/replay_server.h"
 
 namespace kmps::docker {
@@ -216,6 +217,27 @@ TEST(FakeDaemon, StreamClosedMidFrameIsProtocolError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kProtocol);
   EXPECT_THAT(r.status().message(), HasSubstr("mid-frame"));
+}
+
+// Found by tests/fuzz/http_response_fuzz (fixtures/fuzz/http_response/crash-status-4, status-*):
+// libcurl reads "HTTP/204 ..." as HTTP/2 with status 4, and accepts 999.
+TEST(FakeDaemon, MalformedStatusLineIsProtocolError) {
+  for (std::string reply : {"HTTP/204 No Content\r\n\r\n", "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n"}) {
+    FakeDaemon d([&](const FakeRequest&, bool& close_after) {
+      close_after = true;  // the body of a reply that says no length ends with the connection
+      return reply;
+    });
+    auto endpoint = ParseDockerHost(d.docker_host());
+    ASSERT_TRUE(endpoint.ok());
+    auto conn = HttpConnection::Create(*endpoint, std::chrono::seconds(5));
+    ASSERT_TRUE(conn.ok());
+    HttpRequest req;
+    req.path = "/_ping";
+    auto r = conn->Do(req, Deadline::In(std::chrono::seconds(5)));
+    ASSERT_FALSE(r.ok()) << reply << " read as status " << r->status;
+    EXPECT_EQ(r.status().code(), Code::kProtocol);
+    EXPECT_THAT(r.status().message(), HasSubstr("malformed status line"));
+  }
 }
 
 TEST(FakeDaemon, StalledDaemonHitsTheDeadline) {

@@ -23,17 +23,26 @@ T Load(std::string_view bytes, size_t offset) {
   return value;
 }
 
+// The longest string taken: a path (PATH_MAX). A longer one is a corrupt cache; and since every
+// entry may point at the same string, an unbounded one would cost entries x length in time and
+// memory (a 1 MiB cache, 43690 copies of a 1 MiB string).
+constexpr size_t kMaxString = 4096;
+
 // The NUL-terminated string at `offset` of `bytes`, or an error when it runs off the end.
 StatusOr<std::string> StringAt(std::string_view bytes, uint64_t offset, const std::string& name) {
   if (offset >= bytes.size()) {
     return ProtocolError(fmt::format("{}: string offset {} past the end ({} bytes)", name, offset,
                                      bytes.size()));
   }
-  size_t end = bytes.find('\0', offset);
+  std::string_view s = bytes.substr(offset, kMaxString + 1);
+  size_t end = s.find('\0');
   if (end == std::string_view::npos) {
+    if (s.size() > kMaxString) {
+      return ProtocolError(fmt::format("{}: string at offset {} longer than {} bytes", name, offset, kMaxString));
+    }
     return ProtocolError(fmt::format("{}: unterminated string at offset {}", name, offset));
   }
-  return std::string(bytes.substr(offset, end - offset));
+  return std::string(s.substr(0, end));
 }
 
 StatusOr<std::vector<LdCacheEntry>> ParseNew(std::string_view bytes, size_t base,

@@ -110,6 +110,17 @@ TEST(LdCache, CorruptCachesAreErrorsNotCrashes) {
   EXPECT_FALSE(ParseLdCache(old, "c").ok());
 }
 
+// No string longer than a path is copied: entries that all point at one long string would
+// otherwise cost entries x length (a corrupt 1 MiB cache, tens of GB).
+TEST(LdCache, StringsLongerThanAPathAreErrors) {
+  std::string path(4096, 'p');
+  ASSERT_TRUE(ParseLdCache(NewCache({{0x0303, "libcuda.so.1", path}}), "c").ok());
+  auto r = ParseLdCache(NewCache({{0x0303, "libcuda.so.1", path + "p"}}), "/x/ld.so.cache");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kProtocol);
+  EXPECT_NE(r.status().message().find("longer than 4096 bytes"), std::string::npos) << r.status().message();
+}
+
 TEST(LdCache, ReadsWhatLdconfigWrites) {
   testing::TempDir dir("kmps-ldcache");
   testing::FakeHost h(dir.path());
