@@ -6,7 +6,8 @@ pkgs=(build-essential cmake ninja-build pkg-config curl file procps
       libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       docker.io busybox-static python3 python3-yaml golang-go debootstrap runc
-      python3-venv python3-wheel-whl)   # the last two: tests/install/python_install.sh (pip offline)
+      python3-venv python3-wheel-whl    # these two: tests/install/python_install.sh (pip offline)
+      clang-16 libclang-rt-16-dev llvm-16)  # tools/fuzz.sh: clang, libFuzzer, llvm-symbolizer
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

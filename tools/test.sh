@@ -6,6 +6,7 @@
 # build, and builds the library and CLI as a user's plain Release build would. The real-cluster
 # suite (label k8s) runs on the plain build only.
 # Env: KMPS_K8S=0 leaves the real-cluster suite out (it is then reported as skipped).
+# Last, the libFuzzer targets (tools/fuzz.sh, docs/fuzzing.md); KMPS_SKIP_FUZZ=1 leaves them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -39,4 +40,10 @@ if [ "${KMPS_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-asan -j "$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -j "$jobs" -LE k8s)
+fi
+
+# The libFuzzer targets (docs/fuzzing.md): their corpus in fixtures/fuzz, then 20 s of fuzzing
+# each, as many at once as there are CPUs. KMPS_SKIP_FUZZ=1 leaves them out.
+if [ "${KMPS_SKIP_FUZZ:-0}" != 1 ]; then
+  tools/fuzz.sh
 fi
