@@ -15,6 +15,9 @@ StatusOr<nlohmann::json> ParseObject(const std::string& text) {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return InvalidArgument(fmt::format("{}:{}", kOptionsFile, JsonParseErrorAt(text, e.byte, e.what())));
+  } catch (const nlohmann::json::exception& e) {  // a number too large for a double (1e400), ...
+    std::string_view what = e.what();
+    return InvalidArgument(fmt::format("{}: invalid JSON: {}", kOptionsFile, what.substr(what.find("] ") + 2)));
   }
   if (!j.is_object()) {
     return InvalidArgument(fmt::format("{}:1:1: the options must be a JSON object, not {}", kOptionsFile, j.type_name()));

@@ -198,6 +198,9 @@ StatusOr<std::optional<config::ClusterConfig>> FindSavedConfig(const std::string
     j = json::parse(*text);
   } catch (const json::parse_error& e) {
     return invalid(":" + JsonParseErrorAt(*text, e.byte, e.what()));
+  } catch (const json::exception& e) {  // a number too large for a double (1e400), ...
+    std::string_view what = e.what();
+    return invalid(fmt::format(": invalid JSON: {}", what.substr(what.find("] ") + 2)));
   }
   if (std::string why = Check(j, config); !why.empty()) return invalid(": " + why);
   if (config.name != cluster) return invalid(fmt::format(": holds cluster {}, not {}", config.name, cluster));

@@ -208,6 +208,15 @@ TEST_F(StateTest, ValuesAConfigCouldNotHoldAreErrors) {
   EXPECT_NE(ErrorOf("bounds").find("more than the 4398046511104 bytes (4T)"), std::string::npos);
 }
 
+// A number JSON can write but a double cannot hold (found by the fuzzer): one line, not a crash.
+TEST_F(StateTest, ANumberTooLargeIsAnErrorNotACrash) {
+  auto path = Saved("huge");
+  std::string text = Read(path).dump();
+  text.replace(text.find("\"workers\":0"), 11, "\"workers\":1e400");
+  Write(path, text);
+  EXPECT_NE(ErrorOf("huge").find(": invalid JSON: number overflow"), std::string::npos) << ErrorOf("huge");
+}
+
 TEST_F(StateTest, RemoveStateRemovesTheDirectory) {
   Saved("gone");
   ASSERT_TRUE(SaveKindConfig("gone", "kind: Cluster\n").ok());

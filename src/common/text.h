@@ -74,6 +74,16 @@ inline size_t Utf8SequenceAt(std::string_view s, size_t i) {
   return 0;
 }
 
+// Whether all of `s` is valid UTF-8 (what JSON, and so the Docker API and the state file, carry).
+inline bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceAt(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 // The length of `s` less a UTF-8 sequence cut short at its end (a lead byte followed by fewer
 // continuation bytes than it announces), so that a text cut at a byte count ends on a character.
 inline size_t Utf8CompleteLength(std::string_view s) {

@@ -72,8 +72,11 @@ class Reader {
     return Status::Ok();
   }
 
+  // UTF-8 only: the state file and the Docker API carry JSON, which holds nothing else, so another
+  // byte would come back changed (a pipe directory `status` would not find).
   StatusOr<std::string> String(const YAML::Node& n, const std::string& what) const {
     if (!n.IsScalar()) return Error(n, fmt::format("{}: expected a string, got {}", what, NodeKind(n)));
+    if (!IsValidUtf8(n.Scalar())) return Error(n, fmt::format("{}: holds bytes that are not UTF-8", what));
     return n.Scalar();
   }
 
@@ -241,23 +244,57 @@ Status CheckTypeMeta(const Reader& r, const YAML::Node& root, bool required) {
   return Status::Ok();
 }
 
+// The 1-based line where a second YAML document begins: a "---" (or "..." then more) at the
+// start of a line once the first document has content; 0 when there is none. At the start of a
+// line, outside any block scalar of the top-level mapping (whose lines are indented), a marker is
+// always one.
+int SecondDocumentLine(std::string_view text) {
+  bool content = false, ended = false;
+  int number = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    std::string_view line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    auto marker = [&](std::string_view m) {
+      return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
+    };
+    if (marker("---")) {
+      if (content || ended) return number;
+      content = !Trim(line.substr(3)).empty();  // "--- {a: 1}": the document starts on its line
+      continue;
+    }
+    if (marker("...")) {
+      ended = content;
+      continue;
+    }
+    std::string_view body = Trim(line);
+    if (body.empty() || body.front() == '#' || body.front() == '%') continue;
+    if (ended) return number;
+    content = true;
+  }
+  return 0;
+}
+
 }  // namespace
 
 StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file, TypeMeta type_meta) {
   ClusterConfig c = DefaultClusterConfig();
-  std::vector<YAML::Node> documents;
+  Reader r(file);
+  // One config, one document: a second would be lost, so it is refused where it starts. Found by
+  // its marker, not by YAML::LoadAll, which loops for ever on a stray "," (yaml-cpp 0.7,
+  // jbeder/yaml-cpp#1040; fixtures/fuzz/kindmps_yaml/hang-stray-comma).
+  if (int line = SecondDocumentLine(text); line != 0) {
+    return r.ErrorAt(line, 1, "a second YAML document (after ---): a kindmps.yaml holds one config");
+  }
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {  // a parser error, or the nesting too deep for yaml-cpp
     return InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
                                        e.mark.column + 1, e.msg));
   }
-  Reader r(file);
-  // One config, one document: a second would be lost, so it is refused where it starts.
-  if (documents.size() > 1) {
-    return r.Error(documents[1], "a second YAML document (after ---): a kindmps.yaml holds one config");
-  }
-  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);  // an empty document: no keys
   if (root.IsMap()) KMPS_RETURN_IF_ERROR(CheckTypeMeta(r, root, type_meta == TypeMeta::kRequired));
   Status s = r.ForEach(

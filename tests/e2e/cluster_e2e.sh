@@ -281,7 +281,7 @@ hardening)
   has "names the device" "device 7 is no GPU of this host" "$err"
   printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: a\n---\napiVersion: kindmps.dev/v1alpha1\nkind: Config\nname: b\n' >"$work/two.yaml"
   expect 2 "a kindmps.yaml of two documents" -- "$cli" up "${up_flags[@]}" --config "$work/two.yaml"
-  has "at the second one" "two.yaml:5:1: a second YAML document" "$err"
+  has "at the second one" "two.yaml:4:1: a second YAML document" "$err"
   mkdir -p "$work/cwd/kindmps.yaml"
   expect 2 "./kindmps.yaml that is a directory" -- sh -c "cd '$work/cwd' && exec '$cli' up --name '$name' --kind '$kind'"
   has "says so" "config file kindmps.yaml: is a directory, not a file" "$err"

@@ -1,6 +1,6 @@
 // kindmps.yaml (config/decode.h): the user's file, any text; the first byte picks whether apiVersion
 // and kind are required (a kindmps.yaml) or optional (the C API's JSON options). What parses is
-// what `up` saves: it must read back from the state file as it was.
+// what `up` saves, once the whole config is valid: it must read back from the state file as it was.
 #include <stdlib.h>
 
 #include "cluster/state.h"
@@ -20,6 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   KMPS_FUZZ_CHECK(c->workers >= 0 && c->workers <= kmps::config::kMaxWorkers);
+  // What `up` saves has passed the whole-config checks too (LoadConfigWithOverrides).
+  kmps::Status whole = kmps::config::ValidateClusterConfig(*c);
+  if (!whole.ok()) {
+    KMPS_FUZZ_CHECK(whole.code() == kmps::Code::kInvalidArgument);
+    return 0;
+  }
   kmps::Status saved = kmps::cluster::SaveState(*c);
   if (!saved.ok()) {
     std::fprintf(stderr, "SaveState: %s\n", saved.ToString().c_str());
