@@ -1,6 +1,7 @@
 // The kindmps-api command line: each file registers its subcommands on the app.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@ int Report(const Status& status);
 // than 0, at most `max`, digits with an optional fraction; "nan", "inf", "-1", "1e3" are usage
 // errors naming the flag.
 CLI::Validator Seconds(double max);
+// Seconds a flag gave (checked by Seconds), as the milliseconds of a deadline, rounded.
+std::chrono::milliseconds Millis(double seconds);
 
 void RegisterExec(CLI::App& app, Context& ctx);     // exec, ps
 void RegisterInspect(CLI::App& app, Context& ctx);  // inspect, config

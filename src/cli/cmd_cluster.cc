@@ -57,10 +57,6 @@ StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
 }
 
 
-std::chrono::milliseconds Millis(double seconds) {
-  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
-}
-
 std::string Bytes(std::optional<uint64_t> b) {
   if (!b) return "?";
   if (*b >= (1ull << 30) && *b % (1ull << 30) == 0) return fmt::format("{}G", *b >> 30);

@@ -69,10 +69,6 @@ struct PsArgs {
   double timeout_s = 60;
 };
 
-std::chrono::milliseconds Millis(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
-}
-
 // exec's usage errors that CLI11 leaves to the callback, one line each, exit 125 as docker exec's
 // (an unknown flag or a flag without its value is CLI11's parse error, exit 2 in main.cc).
 Status CheckUsage(const ExecArgs& a) {

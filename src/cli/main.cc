@@ -23,6 +23,10 @@ CLI::Validator Seconds(double max) {
       "SECONDS");
 }
 
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 0.5));
+}
+
 int Report(const Status& status) {
   if (status.ok()) return 0;
   fmt::print(stderr, "kindmps-api: {}\n", status.message());
