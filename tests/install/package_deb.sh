@@ -27,8 +27,12 @@ echo "Depends: $depends"
 for d in libc6 libstdc++6 libcurl4; do
   [[ ", $depends," == *", $d "* || ", $depends," == *", $d,"* ]] || fail "Depends lacks $d: $depends"
 done
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './postinst' || fail "no postinst (ldconfig)"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q ldconfig || fail "the postinst runs no ldconfig"
+# Each listing is read whole before it is searched: with pipefail, `tar ... | grep -q` fails when
+# grep's early exit sends tar a SIGPIPE (it did, once in CI).
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+grep -qx './postinst' <<<"$control" || fail "no postinst (ldconfig); the control archive holds: ${control//$'\n'/ }"
+postinst=$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst)
+grep -q ldconfig <<<"$postinst" || fail "the postinst runs no ldconfig: $postinst"
 
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' >"$tmp/contents"
 for f in /usr/bin/kindmps-api \

@@ -47,7 +47,8 @@ PY
 
 # Without pkg-config's answer the failure is one line naming what was tried (unless a system-wide
 # install lets the loader find one anyway).
-if ! ldconfig -p 2>/dev/null | grep -q libkindmps && ! ls /usr/local/lib/libkindmps.so.0 /usr/lib/*/libkindmps.so.0 \
+ldcache=$(ldconfig -p 2>/dev/null || true)   # read whole: grep -q on a pipe can SIGPIPE it
+if ! grep -q libkindmps <<<"$ldcache" && ! ls /usr/local/lib/libkindmps.so.0 /usr/lib/*/libkindmps.so.0 \
      /usr/lib/libkindmps.so.0 >/dev/null 2>&1; then
   err=$(env -u KINDMPS_LIBRARY -u LD_LIBRARY_PATH PKG_CONFIG_PATH=/nonexistent-kmps-py-install \
     "$tmp/venv/bin/python" -c 'import kindmps; kindmps.version()' 2>&1 | tail -n1) || true
