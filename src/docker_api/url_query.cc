@@ -1,23 +1,26 @@
 #include "docker_api/url_query.h"
 
+#include <memory>
+#include <new>
+
+#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 namespace kmps::docker {
 
 std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  // curl_easy_escape keeps exactly RFC 3986's unreserved characters and writes %XX in upper case.
+  // It takes an int length, reads strlen() for 0, and refuses inputs past its own bound
+  // (CURL_MAX_INPUT_LENGTH): pieces of 64 KiB keep it inside all three.
+  constexpr size_t kPiece = 64 * 1024;
   std::string out;
   out.reserve(s.size());
-  for (unsigned char c : s) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
+  for (size_t at = 0; at < s.size(); at += kPiece) {
+    std::string_view piece = s.substr(at, kPiece);
+    std::unique_ptr<char, decltype(&curl_free)> escaped(
+        curl_easy_escape(nullptr, piece.data(), static_cast<int>(piece.size())), &curl_free);
+    if (escaped == nullptr) throw std::bad_alloc();  // its only failure left: out of memory
+    out += escaped.get();
   }
   return out;
 }
