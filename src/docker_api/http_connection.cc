@@ -5,8 +5,6 @@
 
 #include <fmt/core.h>
 
-#include "common/text.h"
-
 #include "docker_api/http_errors.h"
 
 namespace kmps::docker {
@@ -52,17 +50,22 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   std::string_view line(data, size * n);
   if (line.starts_with("HTTP/")) {
     // A new response (after a 100 Continue or a redirect): start over.
-    t->response.headers.clear();
     t->head_complete = false;
     t->response.status = StatusCodeOf(line);
     return size * n;
   }
+  // The header lines themselves are read from libcurl once the transfer is done (CollectHeaders).
   if (line == "\r\n" || line == "\n") t->head_complete = true;
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    t->response.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
-  }
   return size * n;
+}
+
+// The final response's headers as libcurl parsed them (curl_easy_nextheader, libcurl >= 7.84):
+// names lower-cased, values without surrounding blanks, the last of a repeated name; neither the
+// headers of a 1xx response before it nor a chunked body's trailers.
+void CollectHeaders(CURL* easy, HttpResponse& response) {
+  for (curl_header* h = nullptr; (h = curl_easy_nextheader(easy, CURLH_HEADER, -1, h)) != nullptr;) {
+    response.headers[Lower(h->name)] = h->value;
+  }
 }
 
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -107,6 +110,13 @@ std::string HttpResponse::Header(std::string_view name) const {
 
 StatusOr<HttpConnection> HttpConnection::Create(Endpoint endpoint, std::chrono::milliseconds connect_timeout) {
   KMPS_ASSIGN_OR_RETURN(CurlEasy easy, CurlEasy::Create());
+  curl_header* unused = nullptr;
+  if (curl_easy_header(easy.get(), "Api-Version", 0, CURLH_HEADER, -1, &unused) == CURLHE_NOT_BUILT_IN) {
+    return EnvironmentMissing(fmt::format("libcurl {} was built without its headers API (curl_easy_header), which "
+                                          "kindmps-api reads the Docker daemon's replies with; install a libcurl "
+                                          "that has it (Debian 12's libcurl4 does)",
+                                          curl_version_info(CURLVERSION_NOW)->version));
+  }
   return HttpConnection(std::move(easy), std::move(endpoint), connect_timeout);
 }
 
@@ -203,6 +213,7 @@ StatusOr<HttpResponse> HttpConnection::Perform(const HttpRequest& request, Deadl
     return ProtocolError(fmt::format("{} on the Docker daemon at {}: malformed status line (status {})", what,
                                      endpoint_.Describe(), code));
   }
+  CollectHeaders(e.get(), t.response);
   return std::move(t.response);
 }
 

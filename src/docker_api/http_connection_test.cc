@@ -221,23 +221,49 @@ TEST(FakeDaemon, StreamClosedMidFrameIsProtocolError) {
 
 // Found by tests/fuzz/http_response_fuzz (fixtures/fuzz/http_response/crash-status-4, status-*):
 // libcurl reads "HTTP/204 ..." as HTTP/2 with status 4, and accepts 999.
+// GET /_ping through a connection of its own, without the client's checks on top.
+StatusOr<HttpResponse> PingOnce(const FakeDaemon& d) {
+  auto endpoint = ParseDockerHost(d.docker_host());
+  if (!endpoint.ok()) return endpoint.status();
+  KMPS_ASSIGN_OR_RETURN(HttpConnection conn, HttpConnection::Create(*endpoint, std::chrono::seconds(5)));
+  HttpRequest req;
+  req.path = "/_ping";
+  return conn.Do(req, Deadline::In(std::chrono::seconds(5)));
+}
+
 TEST(FakeDaemon, MalformedStatusLineIsProtocolError) {
   for (std::string reply : {"HTTP/204 No Content\r\n\r\n", "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n"}) {
     FakeDaemon d([&](const FakeRequest&, bool& close_after) {
       close_after = true;  // the body of a reply that says no length ends with the connection
       return reply;
     });
-    auto endpoint = ParseDockerHost(d.docker_host());
-    ASSERT_TRUE(endpoint.ok());
-    auto conn = HttpConnection::Create(*endpoint, std::chrono::seconds(5));
-    ASSERT_TRUE(conn.ok());
-    HttpRequest req;
-    req.path = "/_ping";
-    auto r = conn->Do(req, Deadline::In(std::chrono::seconds(5)));
+    auto r = PingOnce(d);
     ASSERT_FALSE(r.ok()) << reply << " read as status " << r->status;
     EXPECT_EQ(r.status().code(), Code::kProtocol);
     EXPECT_THAT(r.status().message(), HasSubstr("malformed status line"));
   }
+}
+
+// Headers as libcurl parsed them: the final response's only (not a 100 Continue's), names in any
+// case, blanks around values dropped, the last of a repeated name, no chunked trailers.
+TEST(FakeDaemon, HeadersOfTheFinalResponse) {
+  FakeDaemon d([&](const FakeRequest&, bool& close_after) {
+    close_after = true;
+    return std::string(
+        "HTTP/1.1 100 Continue\r\nApi-Version: 1.10\r\nX-Early: yes\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nAPI-VERSION:   1.43  \r\nX-Twice: one\r\nx-twice: two\r\n"
+        "Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n"
+        "2\r\nOK\r\n0\r\nX-Trailer: late\r\n\r\n");
+  });
+  auto r = PingOnce(d);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "OK");
+  EXPECT_EQ(r->Header("Api-Version"), "1.43");
+  EXPECT_EQ(r->headers.at("api-version"), "1.43");
+  EXPECT_EQ(r->Header("X-Twice"), "two");
+  EXPECT_EQ(r->Header("X-Early"), "");
+  EXPECT_EQ(r->Header("X-Trailer"), "");
 }
 
 TEST(FakeDaemon, StalledDaemonHitsTheDeadline) {
