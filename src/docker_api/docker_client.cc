@@ -14,7 +14,9 @@
 #include <fmt/core.h>
 
 #include "docker_api/api_version.h"
+#include "docker_api/exec_stream.h"
 #include "docker_api/frame_demuxer.h"
+#include "docker_api/hijack.h"
 #include "docker_api/http_connection.h"
 #include "docker_api/http_errors.h"
 #include "docker_api/url_query.h"
@@ -220,6 +222,7 @@ class DockerClientImpl final : public DockerClient {
 
   StatusOr<int> ExecTracked(std::string_view container, const ExecOptions& o, OutputSink& sink,
                             ExecProgress& progress) override {
+    if (o.attach_stdin || o.tty) return ExecAttached(container, o, sink, ExecAttach{}, progress);
     progress = ExecProgress{};
     Deadline deadline = Deadline::In(o.timeout);
     KMPS_ASSIGN_OR_RETURN(progress.exec_id, ExecCreateBy(container, o, deadline));
@@ -228,19 +231,42 @@ class DockerClientImpl final : public DockerClient {
     Status streamed = ExecStartBy(progress.exec_id, sink, deadline, refused);
     progress.started = !refused;
     KMPS_RETURN_IF_ERROR(streamed.WithContext(fmt::format("exec in container {}", container)));
-    // Right after the stream closes the daemon may still say Running or ExitCode null: poll.
-    milliseconds backoff(1);
-    while (true) {
-      KMPS_ASSIGN_OR_RETURN(ExecState st, ExecInspectBy(progress.exec_id, deadline));
-      if (!st.running && st.exit_code.has_value()) return *st.exit_code;
-      if (deadline.Remaining() <= backoff) {
-        return DeadlineExceeded(fmt::format(
-            "exec in container {}: the exit code was still unknown when the {} ms deadline passed", container,
-            o.timeout.count()));
-      }
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, milliseconds(50));
+    return ExitCodeOf(container, progress.exec_id, o, deadline);
+  }
+
+  StatusOr<int> ExecAttached(std::string_view container, const ExecOptions& o, OutputSink& sink,
+                             const ExecAttach& attach, ExecProgress& progress) override {
+    if (!o.attach_stdin && !o.tty) return ExecTracked(container, o, sink, progress);
+    progress = ExecProgress{};
+    Deadline deadline = Deadline::In(o.timeout);
+    std::string ctx = fmt::format("exec in container {}", container);
+    KMPS_ASSIGN_OR_RETURN(progress.exec_id, ExecCreateBy(container, o, deadline));
+    KMPS_ASSIGN_OR_RETURN(std::string v, ApiVersion());
+    json body = {{"Detach", false}, {"Tty", o.tty}};
+    bool refused = false;
+    progress.started = true;
+    auto conn = Hijack(http_.endpoint(), fmt::format("/v{}/exec/{}/start", v, PercentEncode(progress.exec_id)),
+                       body.dump(), deadline, options_.connect_timeout,
+                       fmt::format("start exec {}", progress.exec_id.substr(0, 12)), refused);
+    if (!conn.ok()) {
+      progress.started = !refused;
+      return conn.status().WithContext(ctx);
     }
+    if (attach.on_start) attach.on_start(progress.exec_id);
+    PumpOptions pump;
+    pump.stdin_fd = o.attach_stdin ? attach.stdin_fd : -1;
+    pump.tty = o.tty;
+    pump.wake_fd = attach.wake_fd;
+    pump.on_wake = attach.on_wake;
+    Status streamed = PumpExecStream(conn->fd->get(), conn->early, sink, pump, deadline);
+    conn->fd->reset();  // the daemon sees the end of a connection it may still write to
+    KMPS_RETURN_IF_ERROR(streamed.WithContext(fmt::format("{}: start exec {}", ctx, progress.exec_id.substr(0, 12))));
+    return ExitCodeOf(container, progress.exec_id, o, deadline);
+  }
+
+  Status ExecResize(std::string_view exec_id, unsigned rows, unsigned cols, Deadline deadline) override {
+    return NoContent("POST", fmt::format("/exec/{}/resize?h={}&w={}", PercentEncode(exec_id), rows, cols),
+                     deadline.Cap(options_.call_timeout), fmt::format("resize exec {}", exec_id.substr(0, 12)));
   }
 
   StatusOr<StopResult> StopTaggedExec(std::string_view container, std::string_view tag, Deadline deadline) override {
@@ -335,8 +361,8 @@ class DockerClientImpl final : public DockerClient {
   StatusOr<std::string> ExecCreateBy(std::string_view container, const ExecOptions& o, Deadline deadline) {
     std::string ctx = fmt::format("exec in container {}", container);
     if (o.cmd.empty()) return InvalidArgument(ctx + ": empty command");
-    json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true},
-                 {"Tty", false},         {"Cmd", o.cmd}};
+    json body = {{"AttachStdin", o.attach_stdin}, {"AttachStdout", true}, {"AttachStderr", true},
+                 {"Tty", o.tty},                 {"Cmd", o.cmd}};
     std::vector<std::string> env = o.env;
     if (!o.stop_tag.empty()) env.push_back(fmt::format("{}={}", kExecTagVariable, o.stop_tag));
     if (!env.empty()) body["Env"] = env;
@@ -347,6 +373,24 @@ class DockerClientImpl final : public DockerClient {
     std::string id = Str(j, "Id");
     if (id.empty()) return ProtocolError(ctx + ": the exec create reply has no Id");
     return id;
+  }
+
+  // The exit code once the stream closed: right after, the daemon may still say Running or
+  // ExitCode null, so exec inspect is polled until `deadline`.
+  StatusOr<int> ExitCodeOf(std::string_view container, const std::string& exec_id, const ExecOptions& o,
+                           Deadline deadline) {
+    milliseconds backoff(1);
+    while (true) {
+      KMPS_ASSIGN_OR_RETURN(ExecState st, ExecInspectBy(exec_id, deadline));
+      if (!st.running && st.exit_code.has_value()) return *st.exit_code;
+      if (deadline.Remaining() <= backoff) {
+        return DeadlineExceeded(fmt::format(
+            "exec in container {}: the exit code was still unknown when the {} ms deadline passed", container,
+            o.timeout.count()));
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, milliseconds(50));
+    }
   }
 
   // `refused`: the daemon answered the start with an error status, so the command never ran.

@@ -59,6 +59,23 @@ struct ExecOptions {
   // and the exec's Pid (exec inspect) is the host's, not the node's: a tag is what a second exec
   // in the node can find. Use a fresh random tag per exec.
   std::string stop_tag;
+  // AttachStdin: the command's stdin is ExecAttach::stdin_fd, through the hijacked connection
+  // (docker exec -i). Only ExecAttached attaches it; ExecTracked sends none.
+  bool attach_stdin = false;
+  // Tty: the command gets a pseudo-terminal, and the stream is raw (stdout only), not
+  // multiplexed (docker exec -t). Its size: ExecResize.
+  bool tty = false;
+};
+
+// The local side of an attached exec (ExecAttached).
+struct ExecAttach {
+  int stdin_fd = -1;  // copied to the command when ExecOptions::attach_stdin; its end shuts our write side
+  // A readable, non-blocking descriptor (SIGWINCH's self-pipe: WinchWatch) that calls on_wake.
+  int wake_fd = -1;
+  std::function<void()> on_wake;
+  // Called once the daemon started the command and the stream flows, with the exec's id (for
+  // ExecResize). Runs on the calling thread; the client may be used from it.
+  std::function<void(const std::string& exec_id)> on_start;
 };
 
 inline constexpr std::string_view kExecTagVariable = "KINDMPS_EXEC_TAG";
@@ -180,6 +197,13 @@ class DockerClient {
   // (a deadline, a broken stream): ExecInspect(progress.exec_id), StopTaggedExec.
   virtual StatusOr<int> ExecTracked(std::string_view container, const ExecOptions& options, OutputSink& sink,
                                     ExecProgress& progress) = 0;
+  // ExecTracked with stdin and a TTY as `options` ask (attach_stdin, tty): the start goes over a
+  // hijacked connection (docker_api/hijack.h) whose two directions run on the calling thread
+  // (docker_api/exec_stream.h). Without either it is ExecTracked.
+  virtual StatusOr<int> ExecAttached(std::string_view container, const ExecOptions& options, OutputSink& sink,
+                                     const ExecAttach& attach, ExecProgress& progress) = 0;
+  // POST /exec/{id}/resize?h=&w=: the size of the exec's TTY, within `deadline`.
+  virtual Status ExecResize(std::string_view exec_id, unsigned rows, unsigned cols, Deadline deadline) = 0;
   // Stops, by a second exec in `container` (as root, within `deadline`), every process whose
   // environment holds kExecTagVariable=`tag` (ExecOptions::stop_tag): SIGTERM, then SIGKILL for
   // those still there after about 2 s. Processes that dropped their environment are not found.

@@ -2,6 +2,7 @@
 #include "docker_api/docker_client.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -262,6 +263,61 @@ TEST_F(DockerClientTest, CloneWorksOnAnotherThread) {
   t.join();
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->out, "hi\n");
+}
+
+// ---- attached execs: stdin through the hijacked connection, a TTY ----
+
+TEST_F(DockerClientTest, ExecAttachedPassesStdinAndItsEnd) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::write(p[1], "abc\n", 4), 4);
+  ::close(p[1]);
+  ExecOptions o = Cmd({"sh", "-c", "cat; echo done >&2"});
+  o.attach_stdin = true;
+  ExecAttach attach;
+  attach.stdin_fd = p[0];
+  std::string started;
+  attach.on_start = [&](const std::string& id) { started = id; };
+  CaptureSink sink;
+  ExecProgress progress;
+  auto code = client().ExecAttached(container(), o, sink, attach, progress);
+  ::close(p[0]);
+  ASSERT_TRUE(code.ok()) << code.status().message();
+  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(sink.out, "abc\n");
+  EXPECT_EQ(sink.err, "done\n");
+  EXPECT_FALSE(started.empty());
+  EXPECT_EQ(started, progress.exec_id);
+}
+
+TEST_F(DockerClientTest, ExecWithATtyIsRawAndTakesItsSize) {
+  ExecOptions o = Cmd({"sh", "-c", "sleep 0.3; stty size; exit 5"});
+  o.tty = true;
+  ExecAttach attach;
+  Status resized = Failed("not called");
+  attach.on_start = [&](const std::string& id) {
+    resized = client().ExecResize(id, 40, 90, Deadline::In(std::chrono::seconds(5)));
+  };
+  CaptureSink sink;
+  ExecProgress progress;
+  auto code = client().ExecAttached(container(), o, sink, attach, progress);
+  ASSERT_TRUE(code.ok()) << code.status().message();
+  EXPECT_TRUE(resized.ok()) << resized.message();
+  EXPECT_EQ(*code, 5);
+  EXPECT_EQ(sink.out, "40 90\r\n");
+  // ExecTracked with a TTY takes the same way (without stdin).
+  auto plain = client().ExecCapture(container(), [] {
+    ExecOptions t = Cmd({"echo", "x"});
+    t.tty = true;
+    return t;
+  }());
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->out, "x\r\n");
+}
+
+TEST_F(DockerClientTest, ResizingAnUnknownExecIsNotFound) {
+  Status s = client().ExecResize("kmps-no-such-exec", 10, 10, Deadline::In(std::chrono::seconds(5)));
+  EXPECT_EQ(s.code(), Code::kNotFound) << s.message();
 }
 
 }  // namespace
