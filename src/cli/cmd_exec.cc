@@ -1,6 +1,8 @@
-// `kindmps-api exec CONTAINER -- CMD [ARGS...]` and `kindmps-api ps CONTAINER [--ps-args ARGS]`.
-// exec as docker exec without -i or -t, except that a command it loses track of (its deadline, a
-// broken stream, a closed stdout) is stopped in the node rather than left running (docs/exec.md).
+// `kindmps-api exec [-i] [-t] CONTAINER -- CMD [ARGS...]` and `kindmps-api ps CONTAINER [--ps-args
+// ARGS] [--json]`. exec as docker exec (-i: stdin through the hijacked connection, its end passed
+// on; -t: a TTY, our terminal raw meanwhile and its size passed on), except that a command it
+// loses track of (its deadline, a broken stream, a closed stdout) is stopped in the node rather
+// than left running (docs/exec.md).
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -15,15 +17,21 @@
 #include <random>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli.h"
 #include "common/deadline.h"
 #include "common/fd.h"
+#include "common/json_text.h"
 #include "common/number.h"
+#include "config/config.h"
 #include "docker_api/docker_client.h"
+#include "docker_api/terminal.h"
 
 namespace kmps::cli {
 
@@ -61,12 +69,15 @@ struct ExecArgs {
   std::string user;
   std::string workdir;
   std::string timeout = "3600";  // seconds; checked by RunExec, so that a bad value exits 125
+  bool interactive = false;      // -i: attach stdin
+  bool tty = false;              // -t: a pseudo-terminal
 };
 
 struct PsArgs {
   std::string container;
   std::string ps_args;
   double timeout_s = 60;
+  bool json = false;
 };
 
 // exec's usage errors that CLI11 leaves to the callback, one line each, exit 125 as docker exec's
@@ -109,6 +120,41 @@ Status CheckStdin() {
       "another way (a file in the node, an argument), or redirect stdin from /dev/null");
 }
 
+// -i -t need a terminal on stdin, as docker exec's (whose message this is; docker exits 1).
+Status CheckTty(const ExecArgs& a) {
+  if (!a.tty || !a.interactive || ::isatty(STDIN_FILENO)) return Status::Ok();
+  return InvalidArgument(
+      "exec: the input device is not a TTY (-i -t need a terminal on stdin; without -t the command reads stdin "
+      "as it comes)");
+}
+
+// The size of our terminal (stdout's, else stdin's, as docker takes its output's) for the exec's
+// TTY: sent once the command started, and on each SIGWINCH. The daemon waits for the command to
+// start before it resizes; a failed resize is retried twice, then the TTY keeps its default size.
+class TtySizer {
+ public:
+  explicit TtySizer(docker::DockerClient& client) : client_(client) {}
+  void Started(const std::string& exec_id) {
+    exec_id_ = exec_id;
+    for (int attempt = 0; attempt < 3 && !Send(); ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+    }
+  }
+  void Changed() {
+    if (!exec_id_.empty()) Send();
+  }
+
+ private:
+  bool Send() {
+    auto size = docker::SizeOfTerminal(STDOUT_FILENO);
+    if (!size) size = docker::SizeOfTerminal(STDIN_FILENO);
+    if (!size) return true;  // no terminal to take a size from: the TTY keeps the daemon's default
+    return client_.ExecResize(exec_id_, size->rows, size->cols, Deadline::In(std::chrono::seconds(3))).ok();
+  }
+  docker::DockerClient& client_;
+  std::string exec_id_;
+};
+
 // A fresh tag for ExecOptions::stop_tag: 64 random bits in hex.
 std::string RandomTag() {
   std::random_device rd;
@@ -144,7 +190,7 @@ std::string Aftermath(docker::DockerClient& client, const std::string& node, con
 
 int RunExec(const ExecArgs& a) {
   Status usage = CheckUsage(a);
-  if (usage.ok()) usage = CheckStdin();
+  if (usage.ok()) usage = a.interactive ? CheckTty(a) : CheckStdin();
   if (!usage.ok()) {
     Report(usage);
     return kExecOwnFailure;
@@ -167,9 +213,33 @@ int RunExec(const ExecArgs& a) {
   o.working_dir = a.workdir;
   o.timeout = Millis(timeout_s);
   o.stop_tag = RandomTag();
+  o.attach_stdin = a.interactive;
+  o.tty = a.tty;
   FdSink sink;
   docker::ExecProgress progress;
-  auto code = (*client)->ExecTracked(a.container, o, sink, progress);
+  // -i -t on a terminal: raw from the start of the stream to its end, restored before any line
+  // is printed (and by RawTerminal on a fatal signal meanwhile).
+  std::unique_ptr<docker::RawTerminal> raw;
+  std::unique_ptr<docker::WinchWatch> winch;
+  TtySizer sizer(**client);
+  docker::ExecAttach attach;
+  attach.stdin_fd = STDIN_FILENO;
+  if (a.tty) {
+    if (auto w = docker::WinchWatch::Start(); w.ok()) winch = std::move(*w);
+    if (winch) {
+      attach.wake_fd = winch->read_fd();
+      attach.on_wake = [&sizer] { sizer.Changed(); };
+    }
+    attach.on_start = [&](const std::string& exec_id) {
+      if (a.interactive) {
+        if (auto r = docker::RawTerminal::Enter(STDIN_FILENO); r.ok()) raw = std::move(*r);
+      }
+      sizer.Started(exec_id);
+    };
+  }
+  auto code = (*client)->ExecAttached(a.container, o, sink, attach, progress);
+  raw.reset();
+  winch.reset();
   if (code.ok()) return *code;
   if (!progress.started) {
     Report(code.status());
@@ -210,6 +280,24 @@ void PrintTable(const docker::TopResult& t) {
   for (const auto& row : t.processes) print(row);
 }
 
+// ps --json (docs/json.md): the titles as the daemon's top gives them, and each process as an
+// object keyed by its column's title; a title that repeats one before it in the row gets _2, _3,
+// and a cell beyond the titles the key "#N" (its 1-based column).
+nlohmann::json ProcessListJson(const PsArgs& a, const docker::TopResult& t) {
+  nlohmann::json processes = nlohmann::json::array();
+  for (const auto& row : t.processes) {
+    nlohmann::json p = nlohmann::json::object();
+    for (size_t i = 0; i < row.size(); ++i) {
+      std::string key = i < t.titles.size() ? t.titles[i] : fmt::format("#{}", i + 1);
+      for (int n = 2; p.contains(key); ++n) key = fmt::format("{}_{}", i < t.titles.size() ? t.titles[i] : "#", n);
+      p[key] = row[i];
+    }
+    processes.push_back(std::move(p));
+  }
+  return {{"apiVersion", config::kConfigApiVersion}, {"kind", "ProcessList"}, {"node", a.container},
+          {"psArgs", a.ps_args},  {"titles", t.titles},   {"processes", std::move(processes)}};
+}
+
 int RunPs(const PsArgs& a) {
   docker::ClientOptions copts;
   copts.call_timeout = Millis(a.timeout_s);
@@ -217,7 +305,11 @@ int RunPs(const PsArgs& a) {
   if (!client.ok()) return Report(client.status());
   auto top = (*client)->Top(a.container, a.ps_args);
   if (!top.ok()) return Report(top.status());
-  PrintTable(*top);
+  if (a.json) {
+    fmt::print("{}\n", JsonText(ProcessListJson(a, *top)));
+  } else {
+    PrintTable(*top);
+  }
   return 0;
 }
 
@@ -234,19 +326,25 @@ void RegisterExec(CLI::App& app, Context& ctx) {
   exec->add_option("-e,--env", ea->env, "Environment variable KEY=VAL (repeatable)");
   exec->add_option("-u,--user", ea->user, "User (name|uid[:group|gid]) to run as");
   exec->add_option("-w,--workdir", ea->workdir, "Working directory inside the container");
+  exec->add_flag("-i,--interactive", ea->interactive,
+                 "Attach stdin: copied to the command as it comes, its end passed on (docker exec -i)");
+  exec->add_flag("-t,--tty", ea->tty,
+                 "Allocate a pseudo-TTY (the stream is then raw, stderr merged); with -i, stdin must be a terminal, "
+                 "held raw meanwhile");
   exec->add_option("--timeout", ea->timeout,
                    "Deadline for the whole exec, in seconds; past it the command is stopped in the node")
       ->default_val("3600");
   exec->footer(
-      "Exit status: the command's own; 125 when kindmps-api itself fails (usage errors included). Stdin is not "
-      "attached: stdin with data waiting is refused. After the deadline, a broken stream or a closed stdout, the "
-      "command is stopped in the node (SIGTERM, then SIGKILL) and the line says so.");
+      "Exit status: the command's own; 125 when kindmps-api itself fails (usage errors included). Without -i, "
+      "stdin is not attached: stdin with data waiting is refused. After the deadline, a broken stream or a closed "
+      "stdout, the command is stopped in the node (SIGTERM, then SIGKILL) and the line says so.");
   exec->callback([ea, &ctx] { ctx.exit_code = RunExec(*ea); });
 
   auto pa = std::make_shared<PsArgs>();
   CLI::App* ps = app.add_subcommand("ps", "Print the processes of a container (Docker API top)");
   ps->add_option("container", pa->container, "Container name or id")->required();
   ps->add_option("--ps-args", pa->ps_args, "Arguments for ps (default: the daemon's, -ef)");
+  ps->add_flag("--json", pa->json, "Print a ProcessList JSON document (docs/json.md)");
   ps->add_option("--timeout", pa->timeout_s, "Deadline in seconds")->default_val(60)->check(CLI::Range(0.001, 1e7));
   ps->callback([pa, &ctx] { ctx.exit_code = RunPs(*pa); });
 }

@@ -301,5 +301,78 @@ TEST_F(CliExecFakeTest, ACommandThatIsNotUtf8IsRefusedNotThrownOn) {
   EXPECT_THAT(Requests(), IsEmpty());
 }
 
+// ---- -i and -t: what is asked of the daemon ----
+
+TEST_F(CliExecFakeTest, InteractiveAndTtyAskForStdinATtyAndTheUpgrade) {
+  std::string raw = "raw\r\n\x01\x02";  // no frames: with -t the stream is copied as it is
+  Serve({Create("i:create", kExecId), Start("i:start", kExecId, kOut), Inspect("i:inspect", kExecId, false, "0"),
+         Create("t:create", kStopId), Start("t:start", kStopId, raw), Inspect("t:inspect", kStopId, false, "6")});
+  ProcResult i = Cli(fmt::format("exec -i {} -- cat", kNode), "some input\n");
+  EXPECT_EQ(i.exit_code, 0) << i.err;
+  EXPECT_EQ(i.out, "out\n");
+  ProcResult t = Cli(fmt::format("exec -t {} -- sh", kNode), "", " </dev/null");
+  EXPECT_EQ(t.exit_code, 6) << t.err;
+  EXPECT_EQ(t.out, raw);
+  EXPECT_THAT(server_->unused(), IsEmpty());
+
+  std::vector<nlohmann::json> creates, starts;
+  for (const auto& r : Requests()) {
+    if (r.target.ends_with("/exec")) creates.push_back(nlohmann::json::parse(r.body));
+    if (r.target.ends_with("/start")) starts.push_back(nlohmann::json::parse(r.body));
+    // Neither stdout nor stdin is a terminal here: no size to send.
+    EXPECT_THAT(r.target, ::testing::Not(HasSubstr("/resize"))) << r.target;
+  }
+  ASSERT_EQ(creates.size(), 2u);
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_EQ(creates[0]["AttachStdin"], true);
+  EXPECT_EQ(creates[0]["Tty"], false);
+  EXPECT_EQ(starts[0], nlohmann::json({{"Detach", false}, {"Tty", false}}));
+  EXPECT_EQ(creates[1]["AttachStdin"], false);
+  EXPECT_EQ(creates[1]["Tty"], true);
+  EXPECT_EQ(starts[1], nlohmann::json({{"Detach", false}, {"Tty", true}}));
+  for (const auto& c : creates) {
+    EXPECT_EQ(c["AttachStdout"], true);
+    EXPECT_EQ(c["AttachStderr"], true);
+  }
+}
+
+TEST_F(CliExecFakeTest, TtyAloneStillRefusesStdinWithDataAndItTakesNoneWithoutATerminal) {
+  Serve({});
+  ProcResult t = Cli(fmt::format("exec -t {} -- cat", kNode), "data\n");
+  EXPECT_EQ(t.exit_code, 125);
+  EXPECT_EQ(t.err, kStdinRefused);
+  ProcResult it = Cli(fmt::format("exec -it {} -- cat", kNode), "data\n");
+  EXPECT_EQ(it.exit_code, 125);
+  EXPECT_THAT(it.err, StartsWith("kindmps-api: exec: the input device is not a TTY"));
+  EXPECT_EQ(Lines(it.err), 1u);
+  EXPECT_THAT(Requests(), IsEmpty());
+}
+
+TEST_F(CliExecFakeTest, InteractiveStartRefusedIsOneLineAndNothingToStop) {
+  Serve({Create("c", kExecId),
+         MakeInteraction("s", "POST", fmt::format("/v1.41/exec/{}/start", kExecId),
+                         JsonResponse(409, "Conflict", R"({"message":"Container kmps-fake-node is paused"})"))});
+  ProcResult r = Cli(fmt::format("exec -i {} -- cat", kNode), "x\n");
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.err, fmt::format("kindmps-api: exec in container {}: start exec {}: Container kmps-fake-node is "
+                               "paused (HTTP 409)\n",
+                               kNode, std::string(kExecId).substr(0, 12)));
+  EXPECT_THAT(server_->unused(), IsEmpty());  // no inspect, no stop exec
+}
+
+TEST_F(CliExecFakeTest, InteractiveBrokenStreamWhileTheCommandRunsStopsIt) {
+  std::vector<Interaction> it = {Create("exec:create", kExecId), Start("exec:start", kExecId, kOut + kRest),
+                                 Inspect("exec:inspect", kExecId, true, "null")};
+  for (auto& i : StopExec("1 0")) it.push_back(std::move(i));
+  Serve(std::move(it), {{"exec:start", Fault::CloseMidStream(kOut.size() + 3)}});
+  ProcResult r = Cli(fmt::format("exec -i {} -- cat", kNode), "x\n");
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_THAT(r.err, HasSubstr("exec stream closed inside a frame header"));
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("; stopped the command in node {} (SIGTERM to 1 process)\n", kNode)));
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  ExpectStoppedByTag();
+}
+
 }  // namespace
 }  // namespace kmps::testing
