@@ -23,6 +23,7 @@ struct InspectFlags {
   std::string config_path;
   std::string driver_root;
   std::string dev_root;
+  std::string proc_root = "/";
   bool json = false;
   CLI::Option* driver_root_opt = nullptr;
   CLI::Option* dev_root_opt = nullptr;
@@ -63,6 +64,13 @@ std::string HumanTable(const kind::HostInventory& inv) {
   for (const auto& d : inv.devices) {
     out += fmt::format("  {:<31} char {}:{}\n", d.path, d.major, d.minor);
   }
+  out += "GPUs:\n";
+  if (inv.gpus.empty()) out += "  (none)\n";
+  for (const auto& g : inv.gpus) {
+    out += fmt::format("  {:<3} {:<40} {:<13} MIG {:<8} {}{}\n", g.minor,
+                       g.uuid.empty() ? "(UUID unknown)" : g.uuid, g.bus_id.empty() ? "-" : g.bus_id,
+                       kind::MigModeName(g.mig), g.device_path, g.model.empty() ? "" : "  " + g.model);
+  }
   out += "CDI specs:\n";
   if (inv.cdi_specs.empty()) out += "  (none)\n";
   for (const auto& c : inv.cdi_specs) out += fmt::format("  {}\n", c);
@@ -79,7 +87,9 @@ int RunInspect(const InspectFlags& f) {
   if (f.dev_root_opt->count() > 0) o.dev_root = f.dev_root;
   auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
-  kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
+  kind::InspectOptions options{config->driver_root, config->dev_root};
+  options.proc_root = f.proc_root;
+  kind::HostInventory inv = kind::InspectHost(options);
   // --json prints its document in any case (`complete: false` and `missing` say what lacks), as
   // the C and Python APIs return it; the exit code and stderr's lines are as without it.
   if (f.json) {
@@ -128,6 +138,8 @@ void RegisterInspect(CLI::App& app, Context& ctx) {
       "--driver-root", inspect_flags->driver_root, "Where the driver's files live (default /)");
   inspect_flags->dev_root_opt = inspect->add_option(
       "--dev-root", inspect_flags->dev_root, "Where dev/nvidia* live (default /)");
+  inspect->add_option("--proc-root", inspect_flags->proc_root,
+                      "Where proc/driver/nvidia lives: the GPUs, their UUIDs and MIG state (default /)");
   inspect->add_flag("--json", inspect_flags->json, "Print the inventory as JSON");
   inspect->callback([inspect_flags, &ctx] { ctx.exit_code = RunInspect(*inspect_flags); });
 

@@ -221,6 +221,21 @@ void FindDevices(const std::string& dev_root, HostInventory& inv) {
   CheckDevice(dev + "/nvidia-uvm-tools", false, inv);
 }
 
+void FindGpus(const InspectOptions& options, HostInventory& inv) {
+  GpuInventoryOptions o;
+  o.proc_root = NormalizePath(options.proc_root.empty() ? "/" : options.proc_root);
+  o.dev_root = inv.dev_root;
+  if (options.query_nvidia_smi) {
+    for (const auto& b : inv.binaries) {
+      if (b.name == "nvidia-smi") o.nvidia_smi = b.real_path;
+    }
+  }
+  GpuInventory gpus = ReadGpuInventory(o);
+  inv.gpus = std::move(gpus.gpus);
+  for (auto& m : gpus.missing) inv.missing.push_back(std::move(m));
+  for (auto& w : gpus.warnings) inv.warnings.push_back(std::move(w));
+}
+
 void FindCdiSpecs(const std::string& root, HostInventory& inv) {
   for (const std::string dir : {"/etc/cdi", "/var/run/cdi"}) {
     if (!ExistsInRoot(root, dir)) continue;
@@ -322,6 +337,7 @@ HostInventory InspectHost(const InspectOptions& options) {
   }
   for (const auto& bin : WantedBinaries()) FindBinary(inv.driver_root, bin, inv);
   FindDevices(inv.dev_root, inv);
+  FindGpus(options, inv);
   FindCdiSpecs(inv.driver_root, inv);
   return inv;
 }
@@ -348,6 +364,11 @@ nlohmann::json HostInventory::ToJson() const {
   j["devices"] = nlohmann::json::array();
   for (const auto& d : devices) {
     j["devices"].push_back({{"path", d.path}, {"major", d.major}, {"minor", d.minor}});
+  }
+  j["gpus"] = nlohmann::json::array();
+  for (const auto& g : gpus) {
+    j["gpus"].push_back({{"minor", g.minor}, {"uuid", g.uuid}, {"model", g.model}, {"busId", g.bus_id},
+                         {"device", g.device_path}, {"mig", MigModeName(g.mig)}});
   }
   j["cdiSpecs"] = cdi_specs;
   j["missing"] = missing;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "kind/gpu_inventory.h"
 
 namespace kmps::kind {
 
@@ -37,6 +38,10 @@ struct HostInventory {
   std::vector<HostLibrary> libraries;  // found ones, required first
   std::vector<HostBinary> binaries;    // found ones
   std::vector<HostDevice> devices;
+  // Every GPU, sorted by device minor, from the driver's procfs (gpu_inventory.h); the JSON's
+  // "gpus". The minor is not nvidia-smi's index (PCI order) nor CUDA's (CUDA_VISIBLE_DEVICES
+  // renumbers): name a GPU to CUDA by its UUID.
+  std::vector<HostGpu> gpus;
   std::vector<std::string> cdi_specs;  // host paths
   // Same order as cdi_specs: each spec's path inside the driver root (where the node gets it).
   std::vector<std::string> cdi_spec_inside;
@@ -53,6 +58,11 @@ struct HostInventory {
 struct InspectOptions {
   std::string driver_root = "/";
   std::string dev_root = "/";
+  // Where the driver's procfs is read: <proc_root>/proc/driver/nvidia (the GPUs, their UUIDs and
+  // MIG state). "/" is the host's, also with another driver root.
+  std::string proc_root = "/";
+  // Ask the driver root's nvidia-smi (when there is one) for the MIG state procfs cannot tell.
+  bool query_nvidia_smi = true;
 };
 
 // Never fails for a missing driver: that is recorded in `missing`. Fails only for unusable

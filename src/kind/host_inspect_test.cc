@@ -250,5 +250,59 @@ TEST(InspectHost, CdiSpecsAndJson) {
   EXPECT_EQ(j["complete"], inv.complete());
 }
 
+TEST(InspectHost, ListsTheGpusOfTheDriversProcfsUnderTheProcRoot) {
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  testing::TempDir dir("kmps-gpus-inspect");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());  // /dev/nvidia0 and the rest
+  testing::TempDir proc("kmps-gpus-proc");
+  testing::FakeHost p(proc.path());
+  const std::string u0 = "GPU-5d0f6ac4-8e3e-2a4c-1b7f-9c0d2e4f6a81";
+  const std::string u1 = "GPU-a13b7c2d-44e5-f6a7-0b8c-9d1e2f3a4b5c";
+  ASSERT_TRUE(p.WriteFile("/proc/driver/nvidia/gpus/0000:19:00.0/information",
+                          "Model: \t\t NVIDIA H200\nGPU UUID: \t " + u0 +
+                              "\nBus Location: \t 0000:19:00.0\nDevice Minor: \t 0\nGPU Excluded:\t No\n").ok());
+  ASSERT_TRUE(p.WriteFile("/proc/driver/nvidia/gpus/0000:3b:00.0/information",
+                          "Model: \t\t NVIDIA H200\nGPU UUID: \t " + u1 +
+                              "\nBus Location: \t 0000:3b:00.0\nDevice Minor: \t 1\nGPU Excluded:\t No\n").ok());
+  ASSERT_TRUE(p.WriteFile("/proc/driver/nvidia/capabilities/gpu0/mig/gi2/access", "DeviceFileMinor: 21\n").ok());
+
+  InspectOptions o{dir.path(), dir.path()};
+  o.proc_root = proc.path();
+  HostInventory inv = InspectHost(o);
+  ASSERT_EQ(inv.gpus.size(), 2u);
+  EXPECT_FALSE(inv.complete()) << "GPU 1 has no /dev/nvidia1";
+  EXPECT_THAT(All(inv.missing), HasSubstr("device " + dir.path() + "/dev/nvidia1: does not exist, but the driver lists GPU 1"));
+  // The fake host's nvidia-smi only echoes: asked about GPU 1's MIG state, it answers nothing useful.
+  EXPECT_THAT(All(inv.warnings), HasSubstr(dir.path() + "/usr/local/nvidia/bin/nvidia-smi: "));
+  nlohmann::json j = inv.ToJson();
+  ASSERT_EQ(j["gpus"].size(), 2u);
+  EXPECT_EQ(j["gpus"][0], (nlohmann::json{{"minor", 0}, {"uuid", u0}, {"model", "NVIDIA H200"}, {"busId", "0000:19:00.0"},
+                                          {"device", dir.path() + "/dev/nvidia0"}, {"mig", "enabled"}}));
+  EXPECT_EQ(j["gpus"][1]["uuid"], u1);
+  EXPECT_EQ(j["gpus"][1]["mig"], "unknown");
+  Status refused = RefuseMig(inv);
+  EXPECT_EQ(refused.code(), Code::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("GPU 0 (" + u0 + ", 0000:19:00.0) has MIG enabled"));
+
+  o.query_nvidia_smi = false;
+  EXPECT_THAT(All(InspectHost(o).warnings), Not(HasSubstr("nvidia-smi: ")));
+}
+
+TEST(InspectHost, WithoutTheDriversProcfsGpusComeFromDeviceNodesWithANote) {
+  if (!testing::CanMakeDevices()) GTEST_SKIP() << testing::kNeedsMknodMessage;
+  testing::TempDir dir("kmps-gpus-noproc");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
+  InspectOptions o{dir.path(), dir.path()};
+  o.proc_root = dir.path();  // no proc/ there
+  HostInventory inv = InspectHost(o);
+  EXPECT_TRUE(inv.complete()) << All(inv.missing);
+  ASSERT_EQ(inv.gpus.size(), 1u);
+  EXPECT_EQ(inv.gpus[0].minor, 0);
+  EXPECT_EQ(inv.gpus[0].uuid, "");
+  EXPECT_EQ(inv.gpus[0].device_path, dir.path() + "/dev/nvidia0");
+  EXPECT_THAT(All(inv.warnings), HasSubstr("GPU UUIDs unknown"));
+  EXPECT_TRUE(RefuseMig(inv).ok());
+}
+
 }  // namespace
 }  // namespace kmps::kind
