@@ -23,6 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kEmuDir = KMPS_MPS_EMU_DIR;
 const std::string kControl = kEmuDir + "/nvidia-cuda-mps-control";
@@ -370,6 +371,112 @@ TEST_F(MpsEmuTest, DieFaultLeavesStaleFilesAndANewDaemonCanStart) {
   int again = StartDaemon();
   EXPECT_NE(again, daemon);
   EXPECT_EQ(Control("get_server_list\n").exit_code, 0);
+}
+
+// Several GPUs (docs/emulators.md): the node's GPUs are the table's whose device node exists; the
+// daemon's CUDA_VISIBLE_DEVICES picks the server's, as CUDA reads it.
+class MpsEmuGpuTest : public MpsEmuTest {
+ protected:
+  const std::string kU0 = "GPU-0a37b445-b9ed-3735-da8c-c076ad0ec17a";
+  const std::string kU1 = "GPU-bf78a8dc-e12e-412a-af99-bc96c170f1bf";
+  const std::string kU2 = "GPU-158c7a95-fdc7-d280-b4e4-87b6d5a1d935";
+
+  // A table of three GPUs, with device nodes (plain files stand in) for `nodes`.
+  void Gpus(const std::vector<int>& nodes) {
+    fs::create_directories(root_ / "node" / "dev");
+    for (int n : nodes) std::ofstream(root_ / "node" / "dev" / ("nvidia" + std::to_string(n)));
+    std::ofstream(root_ / "node" / "dev" / "nvidiactl");
+    env_["KMPS_EMU_GPUS"] = "0=" + kU0 + ",1=" + kU1 + ",2=" + kU2;
+    env_["KMPS_EMU_DEV_ROOT"] = (root_ / "node").string();
+  }
+
+  ProcResult Client() { return RunProcess({kClient}, "", env_); }
+  std::string ServerLog() { return ReadFile(log_ / "server.log"); }
+};
+
+TEST_F(MpsEmuGpuTest, TheServerServesTheGpuItsDaemonsCudaVisibleDevicesNames) {
+  Gpus({0, 1, 2});
+  env_["CUDA_VISIBLE_DEVICES"] = kU1;
+  StartDaemon();
+  env_.erase("CUDA_VISIBLE_DEVICES");  // the client's own does not matter
+  ProcResult r = Client();
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(r.out, "mps-emu-client: attached to server " + std::to_string(list[0]) +
+                       "\nmps-emu-client: device 0: " + kU1 + "\n");
+  EXPECT_THAT(ServerLog(), HasSubstr("] Creating server context on device 0 (MPS emulator, " + kU1 + ")\n"));
+  EXPECT_THAT(ServerLog(), Not(HasSubstr(kU0)));
+}
+
+TEST_F(MpsEmuGpuTest, IndicesPrefixesAndCudasStopAtTheFirstBadEntry) {
+  Gpus({0, 1, 2});
+  // Index 2, then a unique UUID prefix, then one that names no GPU: CUDA drops it and the rest.
+  env_["CUDA_VISIBLE_DEVICES"] = "2, " + kU0.substr(0, 12) + ",GPU-ffffffff," + kU1;
+  StartDaemon();
+  ProcResult r = Client();
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\nmps-emu-client: device 0: " + kU2 + "\nmps-emu-client: device 1: " + kU0 + "\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("device 2:")));
+}
+
+TEST_F(MpsEmuGpuTest, WithoutCudaVisibleDevicesEveryGpuOfTheNodeFromTheFile) {
+  Gpus({0, 2});
+  env_.erase("KMPS_EMU_GPUS");
+  std::ofstream(root_ / "gpus") << "0 " << kU0 << "\n1 " << kU1 << "\n2 " << kU2 << "\n";
+  env_["KMPS_EMU_GPUS_FILE"] = (root_ / "gpus").string();
+  StartDaemon();
+  ProcResult r = Client();
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\nmps-emu-client: device 0: " + kU0 + "\nmps-emu-client: device 1: " + kU2 + "\n"))
+      << "GPU 1 has no device node here";
+}
+
+TEST_F(MpsEmuGpuTest, AUuidTheNodeLacksFailsTheServerAndTheListStaysEmpty) {
+  Gpus({0});
+  env_["CUDA_VISIBLE_DEVICES"] = kU1;  // in the table, but without /dev/nvidia1: not this node's
+  StartDaemon();
+  ProcResult r = Control("start_server -uid 0\n");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "");
+  ASSERT_TRUE(WaitFor([&] { return ControlLog().find("exited with status 1\n") != std::string::npos; })) << ControlLog();
+  EXPECT_EQ(ServerList(), std::vector<int>{});
+  EXPECT_THAT(ServerLog(), HasSubstr("] Failed to start : no CUDA-capable device is detected\n"));
+  EXPECT_THAT(ServerLog(), Not(HasSubstr("Server has started")));
+  EXPECT_THAT(ControlLog(), HasSubstr("] Server encountered a fatal exception. Shutting down\n"));
+
+  // A client gets the error instead of a server, and the daemon does not loop starting servers.
+  r = Client();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "mps-emu-client: no CUDA-capable device is detected\n");
+  EXPECT_EQ(ServerList(), std::vector<int>{});
+  std::string log = ControlLog();
+  size_t starts = 0;
+  for (size_t at = log.find("Starting new server"); at != std::string::npos; at = log.find("Starting new server", at + 1)) ++starts;
+  EXPECT_EQ(starts, 2u) << log;
+}
+
+TEST_F(MpsEmuGpuTest, AnEmptyListIsNoGpuAsInCuda) {
+  Gpus({0, 1});
+  // RunProcess takes an empty value for "unset": env(1) sets it empty.
+  ProcResult d = RunProcess({"env", "CUDA_VISIBLE_DEVICES=", kControl, "-d"}, "", env_);
+  ASSERT_EQ(d.exit_code, 0) << d.out;
+  daemons_.push_back(DaemonPid());
+  ProcResult r = Client();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "mps-emu-client: no CUDA-capable device is detected\n");
+}
+
+TEST_F(MpsEmuGpuTest, WithoutATableCudaVisibleDevicesIsIgnoredAsBefore) {
+  env_["KMPS_EMU_GPUS_FILE"] = (root_ / "absent").string();
+  env_["CUDA_VISIBLE_DEVICES"] = "GPU-ffffffff";
+  StartDaemon();
+  ProcResult r = Client();
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::vector<int> list = ServerList();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(r.out, "mps-emu-client: attached to server " + std::to_string(list[0]) + "\n");
+  EXPECT_THAT(ServerLog(), HasSubstr("Creating server context on device 0 (MPS emulator)\n"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 /* mps-emu-client: stands in for a CUDA program that connects to MPS. It registers with the
  * emulated control daemon as a client (which starts a server lazily, like real MPS), prints the
- * server's pid once attached, optionally sleeps, and exits.
+ * server's pid once attached and, where the emulator knows GPUs, a "device N: GPU-..." line for
+ * each GPU the server serves (docs/emulators.md), optionally sleeps, and exits.
  *   mps-emu-client [-uid N] [-sleep SECONDS]  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,13 +41,29 @@ int main(int argc, char **argv) {
     printf("mps-emu-client: lost the control daemon\n");
     return 1;
   }
-  char line[128];
+  char line[EMU_MAX_GPUS * EMU_UUID_MAX + 64];
   int server = 0;
-  if (emu_read_line(fd, line, sizeof line) < 0 || sscanf(line, "READY %d", &server) != 1) {
+  if (emu_read_line(fd, line, sizeof line) < 0) {
+    printf("mps-emu-client: the control daemon closed the connection\n");
+    return 1;
+  }
+  if (strncmp(line, "FAIL ", 5) == 0) { /* its server found no GPU */
+    printf("mps-emu-client: %s\n", line + 5);
+    return 1;
+  }
+  if (sscanf(line, "READY %d", &server) != 1) {
     printf("mps-emu-client: the control daemon closed the connection\n");
     return 1;
   }
   printf("mps-emu-client: attached to server %d\n", server);
+  /* "READY P GPU-a,GPU-b": the server's devices, numbered as CUDA numbers them for the client. */
+  const char *list = strchr(line + 6, ' ');
+  for (int dev = 0; list != NULL && list[1] != '\0'; ++dev) {
+    const char *start = list + 1;
+    list = strchr(start, ',');
+    int len = list != NULL ? (int)(list - start) : (int)strlen(start);
+    printf("mps-emu-client: device %d: %.*s\n", dev, len, start);
+  }
   fflush(stdout);
   if (sleep_s > 0) {
     struct timespec ts = {(time_t)sleep_s, (long)((sleep_s - (double)(time_t)sleep_s) * 1e9)};

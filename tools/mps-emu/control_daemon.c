@@ -26,7 +26,7 @@
 #define QUIT_GRACE_MS 3000
 
 enum conn_kind { C_FREE, C_NEW, C_UI, C_CLIENT, C_SERVER };
-enum srv_state { S_FREE, S_STARTING, S_READY, S_STOPPING };
+enum srv_state { S_FREE, S_STARTING, S_READY, S_STOPPING, S_FAILED };
 enum fault { F_NONE, F_DIE, F_HANG, F_REFUSE };
 
 #define MAX_DEVICES 16
@@ -54,6 +54,7 @@ struct server {
   int conn; /* index into conns or -1 */
   double pct;
   int served; /* has had a client */
+  char devices[EMU_MAX_GPUS * EMU_UUID_MAX]; /* "GPU-a,GPU-b" it serves; "" without a GPU table */
 };
 
 struct daemon_state {
@@ -143,7 +144,7 @@ static int clients_of(pid_t server) {
 static void send_line(int conn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void send_line(int conn, const char *fmt, ...) {
   if (conn < 0 || D.conns[conn].kind == C_FREE) return;
-  char buf[256];
+  char buf[EMU_MAX_GPUS * EMU_UUID_MAX + 256];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(buf, sizeof buf, fmt, ap);
@@ -232,7 +233,7 @@ static void attach(int ci, struct server *s) {
   c->waiting = 0;
   c->server = s->pid;
   s->served = 1;
-  send_line(ci, "READY %d\n", (int)s->pid);
+  send_line(ci, "READY %d%s%s\n", (int)s->pid, s->devices[0] != '\0' ? " " : "", s->devices);
   send_line(s->conn, "CLIENT %d\n", c->pid);
 }
 
@@ -442,7 +443,7 @@ static int run_command(int ci, char *line, struct reply *r) {
 
   if (strcmp(cmd, "get_server_list") == 0) {
     for (int i = 0; i < MAX_SERVERS; ++i)
-      if (D.servers[i].state != S_FREE) reply_add(r, "%d\n", (int)D.servers[i].pid);
+      if (D.servers[i].state != S_FREE && D.servers[i].state != S_FAILED) reply_add(r, "%d\n", (int)D.servers[i].pid);
   } else if (strcmp(cmd, "start_server") == 0) {
     int uid = -1;
     if (argc == 3 && strcmp(argv[1], "-uid") == 0) uid = atoi(argv[2]);
@@ -602,6 +603,23 @@ static void on_hello(int ci, const char *line) {
     } else {
       schedule();
     }
+  } else if (sscanf(line, "FAILED %d", &a) == 1) {
+    /* The server found no GPU to serve (server_main.c). As the real daemon logged a server that
+     * failed to start (k8s-device-plugin#685); its waiting clients get the error. */
+    struct server *s = server_by_pid(a);
+    const char *why = strchr(line + 7, ' ');
+    why = why != NULL ? why + 1 : EMU_MSG_NO_DEVICE;
+    close_conn(ci);
+    if (s == NULL) return;
+    LOG("Server encountered a fatal exception. Shutting down");
+    s->state = S_FAILED;
+    for (int i = 0; i < MAX_CONNS; ++i)
+      if (D.conns[i].kind == C_CLIENT && D.conns[i].waiting && D.conns[i].uid == s->uid) {
+        D.conns[i].waiting = 0;
+        send_line(i, "FAIL %s\n", why);
+      }
+    if (D.pending_uid == s->uid) D.pending_uid = -1;
+    pump_deferred();
   } else if (sscanf(line, "SERVER %d %d", &a, &b) == 2) {
     struct server *s = server_by_pid(a);
     if (s == NULL) {
@@ -611,6 +629,9 @@ static void on_hello(int ci, const char *line) {
     }
     c->kind = C_SERVER;
     s->conn = ci;
+    const char *devs = strchr(line + 7, ' '); /* after "SERVER <pid>" */
+    devs = devs != NULL ? strchr(devs + 1, ' ') : NULL;
+    snprintf(s->devices, sizeof s->devices, "%s", devs != NULL ? devs + 1 : "");
     if (s->state == S_STOPPING) { /* asked to stop before it connected */
       send_line(ci, "SHUTDOWN\n");
       return;
@@ -641,7 +662,7 @@ static void on_readable(int ci) {
   }
   c->in_len += (size_t)r;
   if (c->kind == C_NEW) {
-    char line[256];
+    char line[4096];
     if (!take_line(c, line, sizeof line, 1)) return;
     on_hello(ci, line);
   }

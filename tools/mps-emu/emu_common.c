@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "emu_common.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,4 +127,111 @@ long long emu_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+/* ---------- GPUs ---------- */
+
+static int add_gpu(struct emu_gpu *gpus, int n, int cap, long minor, const char *uuid, size_t len) {
+  if (n >= cap || minor < 0 || minor > 1000000 || len == 0 || len >= EMU_UUID_MAX) return n;
+  for (int i = 0; i < n; ++i)
+    if (gpus[i].minor == (int)minor) return n; /* the first entry of a minor wins */
+  gpus[n].minor = (int)minor;
+  memcpy(gpus[n].uuid, uuid, len);
+  gpus[n].uuid[len] = '\0';
+  return n + 1;
+}
+
+static int by_minor(const void *a, const void *b) {
+  return ((const struct emu_gpu *)a)->minor - ((const struct emu_gpu *)b)->minor;
+}
+
+int emu_node_gpus(struct emu_gpu *out, int cap) {
+  struct emu_gpu table[EMU_MAX_GPUS];
+  int n = 0;
+  const char *inline_table = getenv("KMPS_EMU_GPUS");
+  if (inline_table != NULL && inline_table[0] != '\0') {
+    const char *p = inline_table;
+    while (*p != '\0') {
+      const char *end = strchr(p, ',');
+      size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+      const char *eq = memchr(p, '=', len);
+      if (eq != NULL) {
+        char *num_end;
+        long minor = strtol(p, &num_end, 10);
+        if (num_end == eq && num_end != p) n = add_gpu(table, n, EMU_MAX_GPUS, minor, eq + 1, len - (size_t)(eq + 1 - p));
+      }
+      p += len;
+      if (*p == ',') ++p;
+    }
+  } else {
+    const char *path = env_or("KMPS_EMU_GPUS_FILE", "/etc/kindmps-fake-gpus");
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+      long minor;
+      char uuid[EMU_UUID_MAX];
+      if (sscanf(line, "%ld %95s", &minor, uuid) == 2) n = add_gpu(table, n, EMU_MAX_GPUS, minor, uuid, strlen(uuid));
+    }
+    fclose(f);
+  }
+  const char *dev_root = env_or("KMPS_EMU_DEV_ROOT", "/");
+  int kept = 0;
+  for (int i = 0; i < n && kept < cap; ++i) {
+    char node[EMU_PATH_MAX];
+    int len = snprintf(node, sizeof node, "%s%sdev/nvidia%d", dev_root,
+                       dev_root[strlen(dev_root) - 1] == '/' ? "" : "/", table[i].minor);
+    struct stat st;
+    if (len > 0 && (size_t)len < sizeof node && stat(node, &st) == 0) out[kept++] = table[i];
+  }
+  qsort(out, (size_t)kept, sizeof *out, by_minor);
+  return kept;
+}
+
+int emu_visible_gpus(const char *cvd, const struct emu_gpu *gpus, int n, int *out, int cap, char *bad,
+                     size_t bad_cap) {
+  if (bad_cap > 0) bad[0] = '\0';
+  if (cvd == NULL) {
+    int k = 0;
+    for (int i = 0; i < n && k < cap; ++i) out[k++] = i;
+    return k;
+  }
+  int k = 0;
+  const char *p = cvd;
+  while (*p != '\0' && k < cap) {
+    const char *end = strchr(p, ',');
+    size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+    char entry[EMU_UUID_MAX];
+    size_t b = 0, e = len;
+    while (b < e && isspace((unsigned char)p[b])) ++b;
+    while (e > b && isspace((unsigned char)p[e - 1])) --e;
+    size_t elen = e - b < sizeof entry - 1 ? e - b : sizeof entry - 1;
+    memcpy(entry, p + b, elen);
+    entry[elen] = '\0';
+    int found = -1;
+    if (elen > 0 && isdigit((unsigned char)entry[0])) {
+      char *num_end;
+      long idx = strtol(entry, &num_end, 10);
+      if (*num_end == '\0' && idx < n) found = (int)idx;
+    } else if (elen > 4 && strncmp(entry, "GPU-", 4) == 0) {
+      for (int i = 0; i < n; ++i) {
+        if (strncmp(gpus[i].uuid, entry, elen) != 0) continue;
+        if (found >= 0) { /* a prefix of two GPUs names neither */
+          found = -1;
+          break;
+        }
+        found = i;
+      }
+    }
+    for (int i = 0; i < k && found >= 0; ++i)
+      if (out[i] == found) found = -1;
+    if (found < 0) {
+      if (bad_cap > 0) snprintf(bad, bad_cap, "%s", entry);
+      break;
+    }
+    out[k++] = found;
+    p += len;
+    if (*p == ',') ++p;
+  }
+  return k;
 }

@@ -28,6 +28,31 @@
 #define EMU_REPLY_OK '\0'
 #define EMU_REPLY_ERR '\001'
 
+/* GPUs (docs/emulators.md, "Several GPUs"). */
+#define EMU_MAX_GPUS 64
+#define EMU_UUID_MAX 96
+/* CUDA's text for cudaErrorNoDevice (error 100), which the emulated server reports. */
+#define EMU_MSG_NO_DEVICE "no CUDA-capable device is detected"
+
+struct emu_gpu {
+  int minor;                /* N of /dev/nvidiaN */
+  char uuid[EMU_UUID_MAX];  /* GPU-xxxxxxxx-... */
+};
+
+/* The node's GPUs, sorted by minor: the table of $KMPS_EMU_GPUS ("0=GPU-...,1=GPU-...") or else
+ * of the file $KMPS_EMU_GPUS_FILE (default /etc/kindmps-fake-gpus, "MINOR UUID" a line), keeping
+ * the GPUs whose $KMPS_EMU_DEV_ROOT/dev/nvidia<minor> exists (default root "/"). Returns how many,
+ * or -1 when neither names a table: the emulator then has no notion of GPUs, as before. */
+int emu_node_gpus(struct emu_gpu *out, int cap);
+
+/* CUDA_VISIBLE_DEVICES (`cvd`, NULL when unset) over the node's GPUs `gpus[0..n)`, as CUDA reads
+ * it: unset, all of them; a comma-separated list of indices (into `gpus`) or GPU UUIDs (a unique
+ * prefix is enough), stopping at the first entry that names no GPU (or names one twice); "" none.
+ * Writes the chosen indices into `out` (cap entries) and returns how many; `bad` gets the entry
+ * that stopped the list ("" when none did). */
+int emu_visible_gpus(const char *cvd, const struct emu_gpu *gpus, int n, int *out, int cap, char *bad,
+                     size_t bad_cap);
+
 /* $CUDA_MPS_PIPE_DIRECTORY / $CUDA_MPS_LOG_DIRECTORY or the defaults. */
 const char *emu_pipe_dir(void);
 const char *emu_log_dir(void);

@@ -71,8 +71,43 @@ int main(void) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g_term) {
     }
   }
+  /* The devices it is to serve: with a GPU table (emu_node_gpus), CUDA_VISIBLE_DEVICES as CUDA
+   * reads it; none is the failure of a server that finds no GPU. */
+  struct emu_gpu gpus[EMU_MAX_GPUS];
+  int ngpus = emu_node_gpus(gpus, EMU_MAX_GPUS);
+  int visible[EMU_MAX_GPUS];
+  int nvisible = 0;
+  char devices[EMU_MAX_GPUS * EMU_UUID_MAX] = "";
+  if (ngpus >= 0) {
+    char bad[EMU_UUID_MAX];
+    nvisible = emu_visible_gpus(getenv("CUDA_VISIBLE_DEVICES"), gpus, ngpus, visible, EMU_MAX_GPUS, bad, sizeof bad);
+    if (nvisible == 0) {
+      SERVER("Failed to start : %s", EMU_MSG_NO_DEVICE);
+      char failed[128];
+      int k = snprintf(failed, sizeof failed, "FAILED %d %s\n", (int)getpid(), EMU_MSG_NO_DEVICE);
+      (void)emu_write_all(fd, failed, (size_t)k);
+      /* Exit once the daemon has read it (it closes the connection), so that it learns why before
+       * it reaps this process. */
+      struct pollfd p = {.fd = fd, .events = POLLIN};
+      char drain[64];
+      long long until = emu_now_ms() + 3000;
+      while (!g_term && emu_now_ms() < until) {
+        int rc = poll(&p, 1, 100);
+        if (rc > 0 && read(fd, drain, sizeof drain) <= 0) break;
+        if (rc < 0 && errno != EINTR) break;
+      }
+      return 1;
+    }
+    size_t used = 0;
+    for (int i = 0; i < nvisible; ++i) {
+      int w = snprintf(devices + used, sizeof devices - used, "%s%s", i > 0 ? "," : "", gpus[visible[i]].uuid);
+      if (w > 0 && (size_t)w < sizeof devices - used) used += (size_t)w;
+    }
+  }
   const char *pct = getenv("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE");
-  SERVER("Creating server context on device 0 (MPS emulator)");
+  if (ngpus < 0) SERVER("Creating server context on device 0 (MPS emulator)");
+  for (int i = 0; i < nvisible; ++i)
+    SERVER("Creating server context on device %d (MPS emulator, %s)", i, gpus[visible[i]].uuid);
   SERVER("Created anonymous shared memory region mps.shm.0.%d", (int)getpid());
   SERVER("CUDA MPS Server for Linux/Unix. Binary version: %s", EMU_BINARY_VERSION);
   SERVER("Display Driver version: 580");
@@ -81,9 +116,9 @@ int main(void) {
   SERVER("Server has started");
   if (g_term) shutdown_and_exit();
 
-  char hello[64];
-  int n = snprintf(hello, sizeof hello, "SERVER %d %ld\n", (int)getpid(),
-                   env_long("MPS_EMU_SERVER_UID", (long)getuid()));
+  char hello[sizeof devices + 64];
+  int n = snprintf(hello, sizeof hello, "SERVER %d %ld%s%s\n", (int)getpid(),
+                   env_long("MPS_EMU_SERVER_UID", (long)getuid()), devices[0] != '\0' ? " " : "", devices);
   if (emu_write_all(fd, hello, (size_t)n) != 0) return 1;
 
   char buf[1024];
