@@ -3,7 +3,7 @@
 # when everything is present.
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config curl file procps
-      libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libcli11-dev
+      libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       docker.io busybox-static python3 python3-yaml golang-go debootstrap runc
       python3-venv python3-wheel-whl    # these two: tests/install/python_install.sh (pip offline)

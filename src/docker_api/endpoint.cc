@@ -1,9 +1,15 @@
 #include "docker_api/endpoint.h"
 
-#include <cstdlib>
+#include <memory>
+#include <new>
+#include <optional>
 #include <string>
 
+#include <curl/curl.h>
 #include <fmt/core.h>
+
+#include "common/text.h"
+#include "docker_api/docker_context.h"
 
 namespace kmps::docker {
 
@@ -21,76 +27,97 @@ std::string Endpoint::BaseUrl() const {
 
 namespace {
 
-Status Bad(std::string_view value, std::string_view why) {
-  return InvalidArgument(fmt::format("DOCKER_HOST \"{}\": {}", value, why));
+Status Bad(std::string_view what, std::string_view value, std::string_view why) {
+  return InvalidArgument(fmt::format("{} \"{}\": {}", what, TerminalSafe(value), why));
 }
 
-StatusOr<Endpoint> ParseTcp(std::string_view value, std::string_view rest) {
-  // rest: host[:port][/]
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.find('/') != std::string_view::npos) return Bad(value, "a path is not supported for tcp://");
-  if (rest.empty()) return Bad(value, "missing host");
+// One part of a parsed URL; nullopt when the URL has none.
+std::optional<std::string> UrlPart(CURLU* url, CURLUPart part) {
+  char* text = nullptr;
+  if (curl_url_get(url, part, &text, 0) != CURLUE_OK || text == nullptr) return std::nullopt;
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+std::string_view UrlErrorText(CURLUcode rc) {
+  switch (rc) {
+    case CURLUE_NO_HOST: return "missing host";
+    case CURLUE_BAD_PORT_NUMBER: return "the port is not a number from 1 to 65535";
+    case CURLUE_BAD_IPV6: return "malformed IPv6 address";
+    case CURLUE_BAD_HOSTNAME: return "malformed host name";
+    default: return curl_url_strerror(rc);
+  }
+}
+
+// tcp://host[:port][/], through libcurl's URL API. Checked here first, where curl is lenient: it
+// reads tcp:///p as host p, and tcp://host: as no port at all.
+StatusOr<Endpoint> ParseTcp(std::string_view value, std::string_view what) {
+  std::string_view rest = value.substr(std::string_view("tcp://").size());
+  if (rest.empty() || rest.front() == '/') return Bad(what, value, "missing host");
+  if (rest.substr(0, rest.find_first_of("/?#")).ends_with(':')) return Bad(what, value, "empty port");
+  if (value.find('\0') != std::string_view::npos) return Bad(what, value, "a NUL byte in the host");
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+  if (url == nullptr) throw std::bad_alloc();
+  // PATH_AS_IS: "/./" stays a path (refused), not "/".
+  CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, std::string(value).c_str(),
+                              CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
+  if (rc != CURLUE_OK) return Bad(what, value, UrlErrorText(rc));
+  if (UrlPart(url.get(), CURLUPART_USER) || UrlPart(url.get(), CURLUPART_PASSWORD)) {
+    return Bad(what, value, "a user name or password is not supported for tcp://");
+  }
+  if (UrlPart(url.get(), CURLUPART_QUERY) || UrlPart(url.get(), CURLUPART_FRAGMENT)) {
+    return Bad(what, value, "a query or fragment is not supported for tcp://");
+  }
+  if (UrlPart(url.get(), CURLUPART_PATH).value_or("/").find_first_not_of('/') != std::string::npos) {
+    return Bad(what, value, "a path is not supported for tcp://");
+  }
   Endpoint e;
   e.kind = Endpoint::Kind::kTcp;
-  std::string_view host = rest, port;
-  if (rest.front() == '[') {  // [ipv6]:port
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return Bad(value, "unterminated '[' in host");
-    host = rest.substr(1, close - 1);
-    auto after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return Bad(value, "expected ':' after ']'");
-      port = after.substr(1);
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-    if (port.empty()) return Bad(value, "empty port");
+  e.host = UrlPart(url.get(), CURLUPART_HOST).value_or("");
+  if (e.host.size() >= 2 && e.host.front() == '[') {  // [ipv6], its zone id apart
+    e.host = e.host.substr(1, e.host.size() - 2);
+    if (auto zone = UrlPart(url.get(), CURLUPART_ZONEID)) e.host += "%25" + *zone;
   }
-  if (host.empty()) return Bad(value, "missing host");
-  e.host = std::string(host);
-  if (!port.empty()) {
-    int p = 0;
-    for (char c : port) {
-      if (c < '0' || c > '9') return Bad(value, fmt::format("port \"{}\" is not a number", port));
-      p = p * 10 + (c - '0');
-      if (p > 65535) break;
-    }
-    if (p <= 0 || p > 65535) return Bad(value, fmt::format("port \"{}\" is out of range", port));
-    e.port = p;
+  if (e.host.empty()) return Bad(what, value, "missing host");
+  if (auto port = UrlPart(url.get(), CURLUPART_PORT)) {
+    auto number = ParseInteger<int>(*port);
+    if (!number || *number < 1 || *number > 65535) return Bad(what, value, UrlErrorText(CURLUE_BAD_PORT_NUMBER));
+    e.port = *number;
   }
   return e;
 }
 
 }  // namespace
 
-StatusOr<Endpoint> ParseDockerHost(std::string_view value) {
+StatusOr<Endpoint> ParseEngineHost(std::string_view value, std::string_view what) {
   constexpr std::string_view kUnix = "unix://", kTcp = "tcp://";
-  StatusOr<Endpoint> result = Bad(value, "unset");
+  StatusOr<Endpoint> result = Bad(what, value, "unset");
   if (value.starts_with(kUnix)) {
+    // A plain prefix: curl's URL API would read unix:///var/run/docker.sock as host "var" and
+    // path "/run/docker.sock", and refuse a space or '%' in a path the kernel takes as it is.
     std::string_view path = value.substr(kUnix.size());
-    if (path.empty()) return Bad(value, "missing socket path");
-    if (path.front() != '/') return Bad(value, "the socket path must be absolute");
+    if (path.empty()) return Bad(what, value, "missing socket path");
+    if (path.front() != '/') return Bad(what, value, "the socket path must be absolute");
     Endpoint e;
     e.kind = Endpoint::Kind::kUnix;
     e.socket_path = std::string(path);
     result = std::move(e);
   } else if (value.starts_with(kTcp)) {
-    result = ParseTcp(value, value.substr(kTcp.size()));
+    result = ParseTcp(value, what);
   } else if (auto pos = value.find("://"); pos != std::string_view::npos) {
-    return Bad(value, fmt::format("unsupported scheme \"{}://\" (kindmps-api supports unix:// and tcp://)",
-                                  value.substr(0, pos)));
+    return Bad(what, value,
+               fmt::format("unsupported scheme \"{}://\" (kindmps-api supports unix:// and tcp://)",
+                           TerminalSafe(value.substr(0, pos))));
   } else {
-    return Bad(value, "expected unix:///path/to/docker.sock or tcp://host:port");
+    return Bad(what, value, "expected unix:///path/to/docker.sock or tcp://host:port");
   }
   if (result.ok()) result->original = std::string(value);
   return result;
 }
 
-StatusOr<Endpoint> EndpointFromEnvironment() {
-  const char* env = std::getenv("DOCKER_HOST");
-  if (env == nullptr || *env == '\0') return ParseDockerHost("unix:///var/run/docker.sock");
-  return ParseDockerHost(env);
-}
+StatusOr<Endpoint> ParseDockerHost(std::string_view value) { return ParseEngineHost(value, "DOCKER_HOST"); }
+
+StatusOr<Endpoint> EndpointFromEnvironment() { return ResolveEndpoint(EndpointEnvironment::OfProcess()); }
 
 }  // namespace kmps::docker

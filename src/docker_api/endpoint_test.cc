@@ -1,6 +1,9 @@
 #include "docker_api/endpoint.h"
 
 #include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -59,24 +62,95 @@ TEST(ParseDockerHost, MalformedValues) {
   }
 }
 
-TEST(EndpointFromEnvironment, DefaultAndOverride) {
-  const char* old = std::getenv("DOCKER_HOST");
-  std::string saved = old ? old : "";
-  unsetenv("DOCKER_HOST");
-  auto d = EndpointFromEnvironment();
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->socket_path, "/var/run/docker.sock");
-  setenv("DOCKER_HOST", "", 1);
-  EXPECT_EQ(EndpointFromEnvironment()->socket_path, "/var/run/docker.sock");
-  setenv("DOCKER_HOST", "unix:///tmp/x.sock", 1);
-  EXPECT_EQ(EndpointFromEnvironment()->socket_path, "/tmp/x.sock");
-  setenv("DOCKER_HOST", "ssh://host", 1);
-  EXPECT_EQ(EndpointFromEnvironment().status().code(), Code::kInvalidArgument);
-  if (old) {
-    setenv("DOCKER_HOST", saved.c_str(), 1);
-  } else {
-    unsetenv("DOCKER_HOST");
+// Sets or unsets variables of this process for the life of the object.
+class ScopedEnv {
+ public:
+  void Set(const char* name, const char* value) {
+    if (saved_.count(name) == 0) {
+      const char* old = std::getenv(name);
+      saved_[name] = old ? std::optional<std::string>(old) : std::nullopt;
+    }
+    if (value) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
   }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_) {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+TEST(EndpointFromEnvironment, DefaultAndOverride) {
+  ScopedEnv env;
+  // No config file, no context: the default (docker_context_test.cc has the other rules).
+  env.Set("DOCKER_CONFIG", "/nonexistent/kmps-docker-config");
+  for (const char* v : {"DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_HOST"}) env.Set(v, nullptr);
+  auto d = EndpointFromEnvironment();
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->socket_path, "/var/run/docker.sock");
+  EXPECT_EQ(d->origin, Endpoint::Origin::kDefault);
+  env.Set("DOCKER_HOST", "");
+  EXPECT_EQ(EndpointFromEnvironment()->socket_path, "/var/run/docker.sock");
+  env.Set("DOCKER_HOST", "unix:///tmp/x.sock");
+  EXPECT_EQ(EndpointFromEnvironment()->socket_path, "/tmp/x.sock");
+  EXPECT_EQ(EndpointFromEnvironment()->source, "DOCKER_HOST");
+  env.Set("DOCKER_HOST", "ssh://host");
+  EXPECT_EQ(EndpointFromEnvironment().status().code(), Code::kInvalidArgument);
+  env.Set("DOCKER_HOST", nullptr);
+  env.Set("DOCKER_CONTEXT", "kmps-no-such-context");
+  auto missing = EndpointFromEnvironment();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/kmps-docker-config/contexts/meta/"), std::string::npos)
+      << missing.status().message();
+}
+
+// What libcurl's URL API is lenient about stays refused, and what it decodes comes out right.
+TEST(ParseDockerHost, TcpThroughTheUrlApi) {
+  for (const char* v : {"tcp:///p", "tcp://h:0", "tcp://u@h", "tcp://u:p@h:2375", "tcp://h?x=1", "tcp://h#f",
+                        "tcp://h/./", "tcp://h:/", "tcp://[::1]:", "tcp://h o", "tcp://h:+5", "tcp://:2375",
+                        "tcp://[v1.x]"}) {
+    auto e = ParseDockerHost(v);
+    ASSERT_FALSE(e.ok()) << v << " -> " << e->Describe();
+    EXPECT_EQ(e.status().code(), Code::kInvalidArgument) << v;
+    EXPECT_EQ(e.status().message().rfind(std::string("DOCKER_HOST \"") + v + "\": ", 0), 0u) << e.status().message();
+  }
+  auto nul = ParseDockerHost(std::string_view("tcp://h\0x", 9));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().message(), "DOCKER_HOST \"tcp://h\\x00x\": a NUL byte in the host");
+  EXPECT_EQ(ParseDockerHost("tcp://h:0").status().message(),
+            "DOCKER_HOST \"tcp://h:0\": the port is not a number from 1 to 65535");
+  EXPECT_EQ(ParseDockerHost("tcp://u@h").status().message(),
+            "DOCKER_HOST \"tcp://u@h\": a user name or password is not supported for tcp://");
+
+  auto slashes = ParseDockerHost("tcp://h:65535//");
+  ASSERT_TRUE(slashes.ok()) << slashes.status().message();
+  EXPECT_EQ(slashes->port, 65535);
+  auto zone = ParseDockerHost("tcp://[fe80::1%25eth0]:2375");
+  ASSERT_TRUE(zone.ok()) << zone.status().message();
+  EXPECT_EQ(zone->host, "fe80::1%25eth0");
+  EXPECT_EQ(zone->BaseUrl(), "http://[fe80::1%25eth0]:2375");
+  auto leading_zero = ParseDockerHost("tcp://Docker.Example:02376");
+  ASSERT_TRUE(leading_zero.ok()) << leading_zero.status().message();
+  EXPECT_EQ(leading_zero->host, "Docker.Example");
+  EXPECT_EQ(leading_zero->port, 2376);
+}
+
+// curl's URL API would read unix:///var/run/docker.sock as host "var": unix:// paths are taken as
+// they are, spaces and '%' included.
+TEST(ParseDockerHost, UnixPathsAreTakenAsTheyAre) {
+  auto e = ParseDockerHost("unix:///tmp/a b/%20.sock");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->socket_path, "/tmp/a b/%20.sock");
 }
 
 }  // namespace
