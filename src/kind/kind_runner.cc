@@ -488,6 +488,11 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
       kill_at = now + limits.term_grace;
     } else if (!stopping && reaped && now >= leftovers_at && AwaitedLeftoverRuns(pgid, limits)) {
       leftovers_at = now + kGroupPoll * 4;  // a `docker run` of kind's still making its node
+    } else if (!stopping && reaped && now >= leftovers_at && !ProcessGroupAlive(pgid)) {
+      // The last member (an awaited one, say) ended since the group was last looked at: nothing
+      // was left running, so nothing is stopped.
+      group_gone = true;
+      gone_at = now;
     } else if (!stopping && reaped && now >= leftovers_at) {
       leftovers_termed = true;  // the child is done; what it left running is not waited for longer
       ::kill(-pgid, SIGTERM);
