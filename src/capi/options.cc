@@ -38,6 +38,7 @@ StatusOr<config::ClusterConfig> ParseOptions(const std::string& text) {
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config,
                         config::ParseClusterConfig(text, kOptionsFile, config::TypeMeta::kOptional));
   KMPS_RETURN_IF_ERROR(config::ValidateClusterConfig(config).WithContext(kOptionsFile));
+  KMPS_RETURN_IF_ERROR(config::ReadKindConfigFile(config));  // "kindConfig": a path, as in kindmps.yaml
   return config;
 }
 
@@ -67,6 +68,7 @@ StatusOr<UpRequest> ParseUpOptions(const std::string& text) {
   KMPS_ASSIGN_OR_RETURN(request.config, config::ParseClusterConfig(extra ? j.dump(2) : text, kOptionsFile,
                                                                 config::TypeMeta::kOptional));
   KMPS_RETURN_IF_ERROR(config::ValidateClusterConfig(request.config).WithContext(kOptionsFile));
+  KMPS_RETURN_IF_ERROR(config::ReadKindConfigFile(request.config));
   return request;
 }
 

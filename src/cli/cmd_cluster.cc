@@ -30,6 +30,7 @@ struct ClusterFlags {
   std::string driver_root;
   std::string dev_root;
   std::string shm_size;
+  std::optional<std::string> kind_config;  // --kind-config
   bool no_start_server = false;
   bool recreate = false;
   bool json = false;
@@ -51,6 +52,7 @@ StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   if (!f.driver_root.empty()) o.driver_root = f.driver_root;
   if (!f.dev_root.empty()) o.dev_root = f.dev_root;
   if (!f.shm_size.empty()) o.shm_size = f.shm_size;
+  o.kind_config = f.kind_config;
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, config::LoadConfigWithOverrides(f.config_file, o));
   if (f.no_start_server) config.mps.start_server = false;
   return config;
@@ -264,6 +266,9 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_option("--driver-root", flags->driver_root, "Where the NVIDIA driver's files live (default /)");
   up->add_option("--dev-root", flags->dev_root, "Where dev/nvidia* live (default /)");
   up->add_option("--shm-size", flags->shm_size, "Size of /dev/shm in the GPU nodes (default 8g)");
+  up->add_option("--kind-config", flags->kind_config,
+                 "Your own kind config (kind.x-k8s.io/v1alpha4 Cluster) to merge with ours: networking, port "
+                 "mappings, labels, mounts, patches, feature gates");
   up->add_flag("--no-start-server", flags->no_start_server, "Do not start an MPS server");
   up->add_flag("--recreate", flags->recreate, "Delete and recreate an existing cluster");
   up->add_flag("--json", flags->json, "Print the status document as JSON");

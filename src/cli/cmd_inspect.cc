@@ -31,10 +31,10 @@ struct InspectFlags {
 
 struct ConfigFlags {
   std::string config_path;
-  std::string name, image, driver_root, dev_root, output;
+  std::string name, image, driver_root, dev_root, output, kind_config;
   int workers = 0;
   CLI::Option *name_opt = nullptr, *image_opt = nullptr, *driver_root_opt = nullptr,
-              *dev_root_opt = nullptr, *workers_opt = nullptr;
+              *dev_root_opt = nullptr, *workers_opt = nullptr, *kind_config_opt = nullptr;
 };
 
 // Prints the missing items (exit 3) and returns the exit code, or 0 when the host is complete.
@@ -110,6 +110,7 @@ int RunConfig(const ConfigFlags& f) {
   if (f.driver_root_opt->count() > 0) o.driver_root = f.driver_root;
   if (f.dev_root_opt->count() > 0) o.dev_root = f.dev_root;
   if (f.workers_opt->count() > 0) o.workers = f.workers;
+  if (f.kind_config_opt->count() > 0) o.kind_config = f.kind_config;
   auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
   kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
@@ -158,6 +159,8 @@ void RegisterInspect(CLI::App& app, Context& ctx) {
                                                      "Where the driver's files live (default /)");
   config_flags->dev_root_opt = config->add_option("--dev-root", config_flags->dev_root,
                                                   "Where dev/nvidia* live (default /)");
+  config_flags->kind_config_opt = config->add_option(
+      "--kind-config", config_flags->kind_config, "Your own kind config to merge with ours (as up --kind-config)");
   config->add_option("--output,-o", config_flags->output, "Write to this file instead of stdout");
   config->callback([config_flags, &ctx] { ctx.exit_code = RunConfig(*config_flags); });
 }

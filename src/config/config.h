@@ -62,6 +62,10 @@ struct ClusterConfig {
   MpsSettings mps;
   std::string driver_root = "/";
   std::string dev_root = "/";
+  // The user's own kind config merged into ours (kind_config.h): --kind-config or kindConfig, as
+  // a path (for messages), and its text, read by ReadKindConfigFile before anything runs.
+  std::string kind_config_file = "";
+  std::string kind_config_text = "";
 };
 
 // Defaults, with $KIND_CLUSTER_NAME applied.

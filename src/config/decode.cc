@@ -1,6 +1,7 @@
 #include "config/decode.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -13,133 +14,16 @@
 #include "common/size.h"
 #include "common/number.h"
 #include "common/text.h"
+#include "config/kind_config.h"
+#include "config/yaml_reader.h"
 
 namespace kmps::config {
 namespace {
 
-std::string NodeKind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Scalar: return fmt::format("\"{}\"", n.Scalar());
-    default: return "nothing";
-  }
-}
-
-bool IsDigits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Strict reading of one document, every error "file:line:column: what was expected".
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  Status Error(const YAML::Node& at, const std::string& message) const {
-    YAML::Mark m = at.Mark();
-    if (m.is_null()) return InvalidArgument(fmt::format("{}: {}", file_, message));
-    return ErrorAt(m.line + 1, m.column + 1, message);
-  }
-
-  // At a 1-based line and column.
-  Status ErrorAt(int line, int column, const std::string& message) const {
-    return InvalidArgument(fmt::format("{}:{}:{}: {}", file_, line, column, message));
-  }
-
-  // Walks a mapping; rejects non-mappings, unknown and duplicate keys.
-  Status ForEach(const YAML::Node& map, const std::string& where,
-                 const std::vector<std::string>& allowed,
-                 const std::function<Status(const std::string&, const YAML::Node&)>& fn) const {
-    if (!map.IsMap()) return Error(map, fmt::format("{}: expected a mapping, got {}", where, NodeKind(map)));
-    std::vector<std::string> seen;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      YAML::Node key = it->first;  // copies: it-> yields a temporary
-      YAML::Node value = it->second;
-      if (!key.IsScalar()) return Error(key, fmt::format("{}: keys must be strings", where));
-      std::string k = key.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-        return Error(key, fmt::format("unknown key \"{}\" in {} (expected one of: {})", k, where,
-                                      fmt::join(allowed, ", ")));
-      }
-      if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-        return Error(key, fmt::format("duplicate key \"{}\" in {}", k, where));
-      }
-      seen.push_back(k);
-      if (value.IsNull()) continue;  // "key:" with no value keeps the default
-      KMPS_RETURN_IF_ERROR(fn(k, value));
-    }
-    return Status::Ok();
-  }
-
-  // UTF-8 only: the state file and the Docker API carry JSON, which holds nothing else, so another
-  // byte would come back changed (a pipe directory `status` would not find).
-  StatusOr<std::string> String(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) return Error(n, fmt::format("{}: expected a string, got {}", what, NodeKind(n)));
-    if (!IsValidUtf8(n.Scalar())) return Error(n, fmt::format("{}: holds bytes that are not UTF-8", what));
-    return n.Scalar();
-  }
-
-  StatusOr<std::string> AbsolutePath(const YAML::Node& n, const std::string& what) const {
-    KMPS_ASSIGN_OR_RETURN(std::string s, String(n, what));
-    if (s.empty() || s[0] != '/') {
-      return Error(n, fmt::format("{}: expected an absolute path, got \"{}\"", what, s));
-    }
-    return s;
-  }
-
-  // Plain (unquoted) scalars only: "3" in quotes is a string, not a number.
-  StatusOr<std::string> PlainScalar(const YAML::Node& n, const std::string& what,
-                                    const std::string& expected) const {
-    if (!n.IsScalar()) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, NodeKind(n)));
-    if (n.Tag() == "!") {
-      return Error(n, fmt::format("{}: expected {}, got the quoted string \"{}\"", what, expected,
-                                  n.Scalar()));
-    }
-    return n.Scalar();
-  }
-
-  // Digits only (ParseCount): no sign, exponent or fraction.
-  StatusOr<int64_t> Count(const YAML::Node& n, const std::string& what, int64_t max) const {
-    std::string expected = "a non-negative integer";
-    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, expected));
-    if (s.empty() || !IsDigits(s)) return Error(n, fmt::format("{}: expected {}, got {}", what, expected, s));
-    std::optional<uint64_t> value = ParseCount(s, static_cast<uint64_t>(max));
-    if (!value) return Error(n, fmt::format("{}: expected at most {}, got {}", what, max, s));
-    return static_cast<int64_t>(*value);
-  }
-
-  StatusOr<bool> Bool(const YAML::Node& n, const std::string& what) const {
-    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, "true or false"));
-    if (s == "true" || s == "True" || s == "TRUE") return true;
-    if (s == "false" || s == "False" || s == "FALSE") return false;
-    return Error(n, fmt::format("{}: expected true or false, got {}", what, s));
-  }
-
-  // A decimal up to `max` (ParseDecimal): no sign, exponent, NaN or infinity.
-  StatusOr<double> Number(const YAML::Node& n, const std::string& what, double max) const {
-    KMPS_ASSIGN_OR_RETURN(std::string s, PlainScalar(n, what, "a number"));
-    std::optional<double> value = ParseDecimal(s, max);
-    if (!value) return Error(n, fmt::format("{}: expected a number from 0 to {}, got {}", what, max, s));
-    return *value;
-  }
-
-  StatusOr<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsSequence()) return Error(n, fmt::format("{}: expected a list of strings, got {}", what, NodeKind(n)));
-    std::vector<std::string> out;
-    for (size_t i = 0; i < n.size(); ++i) {
-      KMPS_ASSIGN_OR_RETURN(std::string s, String(n[i], fmt::format("{}[{}]", what, i)));
-      out.push_back(std::move(s));
-    }
-    return out;
-  }
-
- private:
-  std::string file_;
-};
+using Reader = YamlReader;
 
 Status ParseExtraMounts(const Reader& r, const YAML::Node& n, std::vector<ExtraMount>& out) {
-  if (!n.IsSequence()) return r.Error(n, fmt::format("extraMounts: expected a list, got {}", NodeKind(n)));
+  if (!n.IsSequence()) return r.Error(n, fmt::format("extraMounts: expected a list, got {}", YamlNodeKind(n)));
   for (size_t i = 0; i < n.size(); ++i) {
     std::string where = fmt::format("extraMounts[{}]", i);
     ExtraMount m;
@@ -196,7 +80,7 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
           }
           mps.default_active_thread_percentage = p;
         } else if (k == "pinnedDeviceMemoryLimits") {
-          if (!v.IsSequence()) return r.Error(v, fmt::format("{}: expected a list, got {}", what, NodeKind(v)));
+          if (!v.IsSequence()) return r.Error(v, fmt::format("{}: expected a list, got {}", what, YamlNodeKind(v)));
           for (size_t i = 0; i < v.size(); ++i) {
             std::string item = fmt::format("{}[{}]", what, i);
             MpsSettings::PinnedLimit limit;
@@ -244,39 +128,6 @@ Status CheckTypeMeta(const Reader& r, const YAML::Node& root, bool required) {
   return Status::Ok();
 }
 
-// The 1-based line where a second YAML document begins: a "---" (or "..." then more) at the
-// start of a line once the first document has content; 0 when there is none. At the start of a
-// line, outside any block scalar of the top-level mapping (whose lines are indented), a marker is
-// always one.
-int SecondDocumentLine(std::string_view text) {
-  bool content = false, ended = false;
-  int number = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end = text.find('\n', pos);
-    std::string_view line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-    pos = end == std::string_view::npos ? text.size() : end + 1;
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    auto marker = [&](std::string_view m) {
-      return line.substr(0, 3) == m && (line.size() == 3 || line[3] == ' ' || line[3] == '\t');
-    };
-    if (marker("---")) {
-      if (content || ended) return number;
-      content = !Trim(line.substr(3)).empty();  // "--- {a: 1}": the document starts on its line
-      continue;
-    }
-    if (marker("...")) {
-      ended = content;
-      continue;
-    }
-    std::string_view body = Trim(line);
-    if (body.empty() || body.front() == '#' || body.front() == '%') continue;
-    if (ended) return number;
-    content = true;
-  }
-  return 0;
-}
-
 }  // namespace
 
 StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::string& file, TypeMeta type_meta) {
@@ -285,22 +136,12 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
   // One config, one document: a second would be lost, so it is refused where it starts. Found by
   // its marker, not by YAML::LoadAll, which loops for ever on a stray "," (yaml-cpp 0.7,
   // jbeder/yaml-cpp#1040; fixtures/fuzz/kindmps_yaml/hang-stray-comma).
-  if (int line = SecondDocumentLine(text); line != 0) {
-    return r.ErrorAt(line, 1, "a second YAML document (after ---): a kindmps.yaml holds one config");
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {  // a parser error, or the nesting too deep for yaml-cpp
-    return InvalidArgument(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
-                                       e.mark.column + 1, e.msg));
-  }
-  if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);  // an empty document: no keys
+  KMPS_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlDocument(text, file));
   if (root.IsMap()) KMPS_RETURN_IF_ERROR(CheckTypeMeta(r, root, type_meta == TypeMeta::kRequired));
   Status s = r.ForEach(
       root, "the config",
       {"apiVersion", "kind", "name", "image", "workers", "gpuNodes", "extraMounts",
-       "containerdConfigPatches", "kubeadmConfigPatches", "shmSize", "mps", "driverRoot", "devRoot"},
+       "containerdConfigPatches", "kubeadmConfigPatches", "kindConfig", "shmSize", "mps", "driverRoot", "devRoot"},
       [&](const std::string& k, const YAML::Node& v) -> Status {
         if (k == "apiVersion" || k == "kind") {
           // CheckTypeMeta read them.
@@ -322,6 +163,12 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
           KMPS_ASSIGN_OR_RETURN(c.containerd_config_patches, r.Strings(v, k));
         } else if (k == "kubeadmConfigPatches") {
           KMPS_ASSIGN_OR_RETURN(c.kubeadm_config_patches, r.Strings(v, k));
+        } else if (k == "kindConfig") {
+          // A relative path is the kindmps.yaml's neighbour, wherever the command runs.
+          KMPS_ASSIGN_OR_RETURN(std::string path, r.String(v, k));
+          if (path.empty()) return r.Error(v, "kindConfig: expected the path of a kind config, got \"\"");
+          std::filesystem::path dir = std::filesystem::path(file).parent_path();
+          c.kind_config_file = path[0] == '/' || dir.empty() ? path : (dir / path).string();
         } else if (k == "shmSize") {
           KMPS_ASSIGN_OR_RETURN(std::string size, r.String(v, k));
           auto bytes = ParseSize(size);
@@ -349,6 +196,21 @@ StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
     return InvalidArgument(fmt::format("config file {}", text.status().message()));
   }
   return ParseClusterConfig(*text, path);
+}
+
+Status ReadKindConfigFile(ClusterConfig& config) {
+  if (config.kind_config_file.empty()) return Status::Ok();
+  auto text = ReadRegularFile(config.kind_config_file, kMaxConfigFileBytes);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) {
+      return InvalidArgument(fmt::format("kind config {} does not exist", config.kind_config_file));
+    }
+    return InvalidArgument(fmt::format("kind config {}", text.status().message()));
+  }
+  KMPS_ASSIGN_OR_RETURN(UserKindConfig user, ParseUserKindConfig(*text, config.kind_config_file));
+  KMPS_RETURN_IF_ERROR(CheckUserKindConfig(user, config));
+  config.kind_config_text = *std::move(text);
+  return Status::Ok();
 }
 
 

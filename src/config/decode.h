@@ -26,4 +26,9 @@ inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
 // (ReadRegularFile).
 StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
 
+// Reads config.kind_config_file (when set) into config.kind_config_text, as strictly as a
+// kindmps.yaml (ReadRegularFile, kMaxConfigFileBytes), and checks it (ParseUserKindConfig,
+// CheckUserKindConfig against `config`). kInvalidArgument naming the file.
+Status ReadKindConfigFile(ClusterConfig& config);
+
 }  // namespace kmps::config

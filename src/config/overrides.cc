@@ -39,11 +39,17 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
     config.shm_size = *o.shm_size;
     config.shm_bytes = *bytes;
   }
+  if (o.kind_config) {
+    if (o.kind_config->empty()) return InvalidArgument("--kind-config: expected the path of a kind config, got \"\"");
+    config.kind_config_file = *o.kind_config;
+  }
   return ValidateClusterConfig(config);
 }
 
-StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
-                                                const ConfigOverrides& overrides) {
+namespace {
+
+// The file, the environment's name, the flags; the kind config too when `with_kind_config`.
+StatusOr<ClusterConfig> Load(const std::string& config_path, const ConfigOverrides& overrides, bool with_kind_config) {
   ClusterConfig config = DefaultClusterConfig();
   // ./kindmps.yaml counts when anything is there: a directory or a FIFO of that name is an error,
   // not a file to skip.
@@ -56,7 +62,16 @@ StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path,
     return InvalidArgument(loaded.status().message());
   }
   KMPS_RETURN_IF_ERROR(ApplyOverrides(config, overrides));
+  if (with_kind_config) {
+    KMPS_RETURN_IF_ERROR(ReadKindConfigFile(config));
+  }
   return config;
+}
+
+}  // namespace
+
+StatusOr<ClusterConfig> LoadConfigWithOverrides(const std::string& config_path, const ConfigOverrides& overrides) {
+  return Load(config_path, overrides, true);
 }
 
 
@@ -69,7 +84,8 @@ StatusOr<std::string> ResolveClusterName(const std::string& flag, const std::str
     KMPS_RETURN_IF_ERROR(ApplyOverrides(named, o));
     return named.name;
   }
-  KMPS_ASSIGN_OR_RETURN(ClusterConfig config, LoadConfigWithOverrides(config_path, o));
+  // The name only: the kind config (which must agree with it) is not read.
+  KMPS_ASSIGN_OR_RETURN(ClusterConfig config, Load(config_path, o, false));
   return config.name;
 }
 

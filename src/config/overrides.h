@@ -17,6 +17,7 @@ struct ConfigOverrides {
   std::optional<std::string> driver_root;  // --driver-root
   std::optional<std::string> dev_root;     // --dev-root
   std::optional<std::string> shm_size;     // --shm-size (for `up`)
+  std::optional<std::string> kind_config;  // --kind-config (for `up`): read by LoadConfigWithOverrides
 };
 
 // Applies the flags, then ValidateClusterConfig. kInvalidArgument naming the flag.

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
+#include "config/kind_config.h"
 #include "kind/root_fs.h"
 
 namespace kmps::kind {
@@ -57,6 +58,17 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
       std::find(containerd.begin(), containerd.end(), kEnableCdiPatch) == containerd.end()) {
     containerd.push_back(kEnableCdiPatch);
   }
+  std::vector<std::string> kubeadm = config.kubeadm_config_patches;
+  // The user's own kind config (--kind-config), checked again here for callers that did not read
+  // it through config::ReadKindConfigFile (the C API's options).
+  config::UserKindConfig user;
+  if (!config.kind_config_text.empty()) {
+    KMPS_ASSIGN_OR_RETURN(user, config::ParseUserKindConfig(config.kind_config_text, config.kind_config_file));
+    KMPS_RETURN_IF_ERROR(config::CheckUserKindConfig(user, config));
+    for (auto& p : config::UserKindStrings(user.root, "containerdConfigPatches")) containerd.push_back(std::move(p));
+    for (auto& p : config::UserKindStrings(user.root, "kubeadmConfigPatches")) kubeadm.push_back(std::move(p));
+  }
+  const YAML::Node& root = user.root;
 
   YAML::Emitter out;
   out.SetIndent(2);
@@ -64,11 +76,17 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
   out << YAML::Key << "kind" << YAML::Value << "Cluster";
   out << YAML::Key << "apiVersion" << YAML::Value << "kind.x-k8s.io/v1alpha4";
   out << YAML::Key << "name" << YAML::Value << config.name;
+  for (const char* key : {"featureGates", "runtimeConfig", "networking"}) {
+    config::EmitUserKindField(out, root, "cluster", key);
+  }
   out << YAML::Key << "nodes" << YAML::Value << YAML::BeginSeq;
+  size_t workers_seen = 0;
   for (const auto& node : config::NodeNames(config)) {
     const std::string role = config::NodeRole(config, node);
+    const bool gpu_node = config::IsGpuNode(config, node, role);
+    const YAML::Node user_node = config::UserKindNode(user, role, role == "worker" ? workers_seen++ : 0);
     std::vector<config::ExtraMount> mounts;
-    if (config::IsGpuNode(config, node, role)) mounts = gpu;
+    if (gpu_node) mounts = gpu;
     mounts.insert(mounts.end(), config.extra_mounts.begin(), config.extra_mounts.end());
     std::map<std::string, std::string> by_container_path;
     for (const auto& m : mounts) {
@@ -79,15 +97,51 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
             m.container_path, it->second, m.host_path));
       }
     }
+    size_t user_mounts = 0;
+    if (YAML::Node list = user_node ? user_node["extraMounts"] : YAML::Node(); list && list.IsSequence()) {
+      for (const auto& m : list) {
+        YAML::Node path = m["containerPath"];
+        if (!path || !path.IsScalar()) continue;
+        YAML::Node host = m["hostPath"];
+        std::string from = fmt::format("{} (the kind config)", host && host.IsScalar() ? host.Scalar() : "");
+        auto [it, fresh] = by_container_path.emplace(NormalizePath(path.Scalar()), from);
+        if (!fresh) {
+          return InvalidArgument(fmt::format(
+              "{}node {}: containerPath {} is mounted already, from {}: choose another container path",
+              config::KindConfigWhere(user, path), node, path.Scalar(), it->second));
+        }
+        ++user_mounts;
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> labels;
+    // Pods select MPS nodes by this label (kindmps-api pod's nodeSelector).
+    if (gpu_node) labels.emplace_back(kMpsNodeLabel, kMpsNodeLabelValue);
+    if (YAML::Node l = user_node ? user_node["labels"] : YAML::Node(); l && l.IsMap()) {
+      for (auto it = l.begin(); it != l.end(); ++it) {
+        if (it->first.Scalar() == kMpsNodeLabel) {
+          return InvalidArgument(fmt::format(
+              "{}node {}: the label {} is kindmps-api's (it marks the GPU nodes; choose them with gpuNodes): "
+              "leave it out of the kind config",
+              config::KindConfigWhere(user, it->first), node, kMpsNodeLabel));
+        }
+        labels.emplace_back(it->first.Scalar(), it->second.Scalar());
+      }
+    }
     out << YAML::BeginMap;
     out << YAML::Key << "role" << YAML::Value << role;
     if (!config.image.empty()) out << YAML::Key << "image" << YAML::Value << config.image;
-    if (config::IsGpuNode(config, node, role)) {
-      // Pods select MPS nodes by this label (kindmps-api pod's nodeSelector).
-      out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap << YAML::Key << kMpsNodeLabel << YAML::Value
-          << kMpsNodeLabelValue << YAML::EndMap;
+    if (!labels.empty()) {
+      out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
+      for (const auto& [k, v] : labels) {
+        if (k == kMpsNodeLabel) {
+          out << YAML::Key << k << YAML::Value << v;
+        } else {
+          out << YAML::Key << YAML::DoubleQuoted << k << YAML::Value << YAML::DoubleQuoted << v;
+        }
+      }
+      out << YAML::EndMap;
     }
-    if (!mounts.empty()) {
+    if (!mounts.empty() || user_mounts > 0) {
       out << YAML::Key << "extraMounts" << YAML::Value << YAML::BeginSeq;
       for (const auto& m : mounts) {
         out << YAML::BeginMap;
@@ -99,13 +153,19 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
         }
         out << YAML::EndMap;
       }
+      config::EmitUserKindItems(out, user_node, "node", "extraMounts");
       out << YAML::EndSeq;
+    }
+    for (const char* key : {"extraPortMappings", "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902"}) {
+      config::EmitUserKindField(out, user_node, "node", key);
     }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
   EmitStrings(out, "containerdConfigPatches", containerd);
-  EmitStrings(out, "kubeadmConfigPatches", config.kubeadm_config_patches);
+  config::EmitUserKindField(out, root, "cluster", "containerdConfigPatchesJSON6902");
+  EmitStrings(out, "kubeadmConfigPatches", kubeadm);
+  config::EmitUserKindField(out, root, "cluster", "kubeadmConfigPatchesJSON6902");
   out << YAML::EndMap;
   if (!out.good()) return InvalidArgument(fmt::format("rendering the kind config: {}", out.GetLastError()));
   return std::string(out.c_str()) + "\n";

@@ -152,5 +152,76 @@ TEST(RenderKindConfig, DuplicateContainerPathIsRejected) {
                         "/usr/lib/x86_64-linux-gnu/libcuda.so.1/ is mounted twice"));
 }
 
+// The user's own kind config (--kind-config): its fields after ours, each node's to the node kind
+// makes of it (workers in their order), strings quoted for kind's YAML 1.1 reader.
+TEST(RenderKindConfig, MergesTheUsersKindConfig) {
+  testing::TempDir dir("kmps-render");
+  ASSERT_TRUE(testing::H100Layout(dir.path()).ok());
+  HostInventory inv = InspectHost({dir.path(), dir.path()});
+  config::ClusterConfig c = Defaults();
+  c.name = "lab";
+  c.workers = 2;
+  c.gpu_nodes = {"worker"};
+  c.kubeadm_config_patches = {"kind: ClusterConfiguration\n"};
+  c.kind_config_file = "my-kind.yaml";
+  c.kind_config_text = R"(kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: lab
+featureGates: {InPlacePodVerticalScaling: true}
+runtimeConfig: {api/alpha: "false"}
+networking: {podSubnet: 10.9.0.0/16, kubeProxyMode: nftables}
+nodes:
+  - role: control-plane
+    labels: {ingress-ready: "true"}
+    extraPortMappings: [{containerPort: 80, hostPort: 8080}]
+  - role: worker
+    labels: {team: "on"}
+    extraMounts: [{hostPath: /srv/data, containerPath: /data, readOnly: true}]
+  - role: worker
+kubeadmConfigPatches:
+  - |
+    kind: JoinConfiguration
+containerdConfigPatchesJSON6902: ["[]"]
+)";
+  auto text = RenderKindConfig(c, inv);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  ExpectGolden("h100-user-kind-config.kind.yaml", *text, dir.path());
+  YAML::Node doc = YAML::Load(*text);
+  EXPECT_EQ(doc["networking"]["podSubnet"].as<std::string>(), "10.9.0.0/16");
+  EXPECT_TRUE(doc["featureGates"]["InPlacePodVerticalScaling"].as<bool>());
+  ASSERT_EQ(doc["nodes"].size(), 3u);
+  EXPECT_EQ(doc["nodes"][0]["labels"]["ingress-ready"].as<std::string>(), "true");
+  EXPECT_EQ(doc["nodes"][0]["extraPortMappings"][0]["hostPort"].as<int>(), 8080);
+  EXPECT_FALSE(doc["nodes"][0]["labels"][kMpsNodeLabel]);
+  EXPECT_EQ(doc["nodes"][1]["labels"][kMpsNodeLabel].as<std::string>(), "ready");
+  EXPECT_EQ(doc["nodes"][1]["labels"]["team"].as<std::string>(), "on");
+  const YAML::Node mounts = doc["nodes"][1]["extraMounts"];
+  EXPECT_EQ(mounts.size(), inv.libraries.size() + inv.binaries.size() + 1);  // ours, then the user's
+  EXPECT_EQ(mounts[mounts.size() - 1]["containerPath"].as<std::string>(), "/data");
+  EXPECT_FALSE(doc["nodes"][2]["extraPortMappings"]);
+  ASSERT_EQ(doc["kubeadmConfigPatches"].size(), 2u);
+  EXPECT_EQ(doc["kubeadmConfigPatches"][1].as<std::string>(), "kind: JoinConfiguration\n");
+  EXPECT_EQ(doc["containerdConfigPatchesJSON6902"][0].as<std::string>(), "[]");
+  EXPECT_EQ(*RenderKindConfig(c, inv), *text);  // deterministic
+}
+
+TEST(RenderKindConfig, TheUsersKindConfigMayNotTakeWhatIsOurs) {
+  HostInventory inv;
+  inv.libraries = {{"libcuda.so.1", "/l/libcuda.so.1", "/l/libcuda.so.5", "5", true}};
+  config::ClusterConfig c = Defaults();
+  c.kind_config_file = "k.yaml";
+  const std::string head = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n";
+  c.kind_config_text = head + "nodes:\n  - role: control-plane\n    extraMounts:\n"
+                              "      - {hostPath: /x, containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.1}\n";
+  EXPECT_EQ(RenderKindConfig(c, inv).status().message(),
+            "k.yaml:6:39: node kind-control-plane: containerPath /usr/lib/x86_64-linux-gnu/libcuda.so.1 is mounted "
+            "already, from /l/libcuda.so.5: choose another container path");
+  c.kind_config_text = head + "nodes: [{role: control-plane, labels: {kindmps.dev/mps: ready}}]\n";
+  EXPECT_THAT(RenderKindConfig(c, inv).status().message(),
+              HasSubstr("k.yaml:3:40: node kind-control-plane: the label kindmps.dev/mps is kindmps-api's"));
+  c.kind_config_text = head + "name: other\n";  // checked here too, for the C API's options
+  EXPECT_THAT(RenderKindConfig(c, inv).status().message(), HasSubstr("conflicts with the cluster name \"kind\""));
+}
+
 }  // namespace
 }  // namespace kmps::kind
