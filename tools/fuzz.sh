@@ -15,7 +15,7 @@ cxx=${KMPS_FUZZ_CXX:-clang++-16}
 
 # target:max_len, the longest input worth mutating (the parsers bound nothing smaller).
 all=(ld_cache:8192 elf_soname:8192 http_response:8192 exec_stream:8192 kindmps_yaml:4096
-     state_file:4096 docker_host:256 mps_reply:4096 mounts:4096)
+     state_file:4096 docker_host:256 mps_reply:4096 mounts:4096 kind_config:4096)
 if [ $# -gt 0 ]; then
   selected=()
   for want in "$@"; do

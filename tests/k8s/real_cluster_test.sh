@@ -65,6 +65,17 @@ name: $name
 image: $image
 workers: 2
 gpuNodes: [worker]            # both workers: each runs its own daemon
+kindConfig: kind.yaml         # the user's own kind config, merged (docs/config.md)
+YAML
+cat > "$work/kind.yaml" <<YAML
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes:
+  - role: control-plane
+  - role: worker
+    labels: {kindmps.test/slot: "a"}
+  - role: worker
+    labels: {kindmps.test/slot: "on"}
 YAML
 up=("$cli" up --config "$work/kindmps.yaml" --kind "$kind" --driver-root "$host" --dev-root "$host")
 
@@ -88,6 +99,10 @@ nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.statu
 has "the control plane is a node" "$cp=v1.34" "$nodes"
 has "the GPU worker is a node" "$gpu=v1.34" "$nodes"
 has "the second GPU worker is a node" "$gpu2=v1.34" "$nodes"
+eq "the user's kind config labels its first worker (kindConfig)" \
+  "$(kubectl get nodes -l kindmps.test/slot=a -o jsonpath='{.items[*].metadata.name}')" "$gpu"
+eq "and its second, with a string kind's YAML 1.1 would take for a bool" \
+  "$(kubectl get nodes -l kindmps.test/slot=on -o jsonpath='{.items[*].metadata.name}')" "$gpu2"
 expect 0 "status is healthy" -- "$cli" status --name "$name"
 expect 0 "the cluster DNS (CoreDNS built here) becomes Ready" -- \
   kubectl -n kube-system wait --for=condition=Ready pod -l k8s-app=kube-dns --timeout=180s

@@ -1,0 +1,45 @@
+// The user's own kind config (config/kind_config.h, up --kind-config): any text. What parses and
+// agrees with a cluster of its own shape renders (kind/kind_render.h) into a kind config that reads
+// back with the same fields: the merge never writes what kind would read otherwise.
+#include <yaml-cpp/yaml.h>
+
+#include "config/config.h"
+#include "config/kind_config.h"
+#include "fuzz_support.h"
+#include "kind/kind_render.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(kmps::fuzz::Bytes(data, size));
+  auto user = kmps::config::ParseUserKindConfig(text, "kind.yaml");
+  if (!user.ok()) {
+    KMPS_FUZZ_CHECK(user.status().code() == kmps::Code::kInvalidArgument);
+    return 0;
+  }
+  kmps::config::ClusterConfig c = kmps::config::DefaultClusterConfig();
+  c.name = "fuzz";
+  c.workers = static_cast<int>(user->workers.size() > 100 ? 0 : user->workers.size());
+  c.kind_config_file = "kind.yaml";
+  c.kind_config_text = text;
+  auto rendered = kmps::kind::RenderKindConfig(c, kmps::kind::HostInventory{});
+  if (!rendered.ok()) {
+    KMPS_FUZZ_CHECK(rendered.status().code() == kmps::Code::kInvalidArgument);
+    return 0;
+  }
+  // The rendered config is itself a user kind config kind would take, with the same fields.
+  auto again = kmps::config::ParseUserKindConfig(*rendered, "rendered.yaml");
+  if (!again.ok()) {
+    std::fprintf(stderr, "rendered config does not parse: %s\n%s\n", again.status().ToString().c_str(),
+                 rendered->c_str());
+    KMPS_FUZZ_CHECK(again.ok());
+  }
+  for (const char* key : {"runtimeConfig", "featureGates"}) {
+    YAML::Node a = user->root[key], b = again->root[key];
+    if (!a || a.IsNull()) continue;
+    KMPS_FUZZ_CHECK(b && b.size() == a.size());
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      KMPS_FUZZ_CHECK(b[it->first.Scalar()].Scalar() == it->second.Scalar() ||
+                      b[it->first.Scalar()].as<bool>() == it->second.as<bool>());
+    }
+  }
+  return 0;
+}
