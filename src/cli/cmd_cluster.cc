@@ -31,6 +31,8 @@ struct ClusterFlags {
   std::string dev_root;
   std::string shm_size;
   std::optional<std::string> kind_config;  // --kind-config
+  std::optional<std::string> gpus;         // --gpus
+  std::string proc_root;
   bool no_start_server = false;
   bool recreate = false;
   bool json = false;
@@ -53,6 +55,8 @@ StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   if (!f.dev_root.empty()) o.dev_root = f.dev_root;
   if (!f.shm_size.empty()) o.shm_size = f.shm_size;
   o.kind_config = f.kind_config;
+  o.gpus = f.gpus;
+  if (!f.proc_root.empty()) o.proc_root = f.proc_root;
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, config::LoadConfigWithOverrides(f.config_file, o));
   if (f.no_start_server) config.mps.start_server = false;
   return config;
@@ -266,6 +270,10 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_option("--driver-root", flags->driver_root, "Where the NVIDIA driver's files live (default /)");
   up->add_option("--dev-root", flags->dev_root, "Where dev/nvidia* live (default /)");
   up->add_option("--shm-size", flags->shm_size, "Size of /dev/shm in the GPU nodes (default 8g)");
+  up->add_option("--gpus", flags->gpus,
+                 "The GPUs each GPU node gets: all (default), one-per-node, or NODE=GPU[+GPU][,NODE=...] "
+                 "(a GPU by device minor or UUID)");
+  up->add_option("--proc-root", flags->proc_root, "Where the driver's procfs is: DIR/proc/driver/nvidia (default /)");
   up->add_option("--kind-config", flags->kind_config,
                  "Your own kind config (kind.x-k8s.io/v1alpha4 Cluster) to merge with ours: networking, port "
                  "mappings, labels, mounts, patches, feature gates");

@@ -41,6 +41,17 @@ if ! awk -v want="$want" '$2 == "/dev/shm" { cur = -1; n = split($4, o, ","); fo
   say shm resized
 fi
 out=$(mkdir -p "$pipe" "$log" 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail dirs $rc; }
+# The GPUs that are not this node's: their device nodes go (a mount is unmounted first).
+if [ -n "${KMPS_KEEP_GPUS+x}" ]; then
+  for d in /dev/nvidia[0-9]*; do
+    [ -e "$d" ] || continue
+    m=${d#/dev/nvidia}
+    case " $KMPS_KEEP_GPUS " in *" $m "*) continue ;; esac
+    umount "$d" 2>/dev/null
+    out=$(rm -f "$d" 2>&1) || { rc=$?; printf '%s\n' "$out" >&2; fail mask $rc; }
+    say masked "$m"
+  done
+fi
 start() { out=$(kmps_run "$t" nvidia-cuda-mps-control -d 2>&1); rc=$?; }
 ours() {
   for p in /proc/[0-9]*; do
@@ -105,6 +116,8 @@ if [ -n "$spec" ]; then
     say cdi written
   fi
 fi
+g=; for d in /dev/nvidia[0-9]*; do [ -e "$d" ] && g="$g ${d#/dev/nvidia}"; done
+say gpus$g
 [ -S "$pipe/control" ] && say socket
 [ -S "$plugin" ] && say plugin
 say mounts
@@ -129,6 +142,10 @@ Status StepFailure(const std::string& node, const std::vector<std::string_view>&
                               OneLine(err)));
   }
   if (step == "daemon") return mps::DaemonStartError(node, rc, err);
+  if (step == "mask") {
+    return Failed(fmt::format("cannot remove the device nodes of the GPUs that are not node {}'s (exit {}): {}", node,
+                              rc, OneLine(err)));
+  }
   if (step == "cdi") {
     return Failed(fmt::format("cannot write the CDI spec {} in node {} (exit {}): {}", kCdiSpecPath, node, rc,
                               OneLine(err)));
@@ -168,7 +185,7 @@ std::vector<std::string> ControlCommands(const config::MpsSettings& settings) {
 }
 
 node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std::string& cdi_spec,
-                                 milliseconds timeout) {
+                                 milliseconds timeout, const GpuPlan& gpus) {
   long seconds = std::max<long>(1, static_cast<long>(timeout.count() / 1000));
   std::vector<std::string> commands = ControlCommands(config.mps);
   node::Command c;
@@ -178,6 +195,11 @@ node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std:
   c.argv.insert(c.argv.end(), commands.begin(), commands.end());
   c.env = mps::MpsEnvironment(config.mps);
   c.env.push_back(fmt::format("KMPS_DEVICE_PLUGIN_SOCKET={}", kDevicePluginSocket));
+  if (!gpus.all) {
+    c.env.push_back(fmt::format("KMPS_KEEP_GPUS={}", fmt::join(gpus.keep, " ")));
+    // The daemon, and the servers it starts, serve these GPUs only (by UUID: indices renumber).
+    if (!gpus.visible_devices.empty()) c.env.push_back("CUDA_VISIBLE_DEVICES=" + gpus.visible_devices);
+  }
   // Each MPS command may be tried 4 times (transient refusals); the client's deadline leaves the
   // node's `timeout` time to fire first.
   size_t sends = 1 + 4 * (commands.size() + 2);
@@ -218,6 +240,12 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
       report.pipe_socket = true;
     } else if (words[0] == "cdi" && words.size() == 2) {
       report.cdi = std::string(words[1]);
+    } else if (words[0] == "masked" && words.size() == 2) {
+      if (auto m = ParseInteger<int>(words[1])) report.masked.push_back(*m);
+    } else if (words[0] == "gpus") {
+      for (size_t i = 1; i < words.size(); ++i) {
+        if (auto m = ParseInteger<int>(words[i])) report.gpus.push_back(*m);
+      }
     } else if (words[0] == "plugin") {
       report.device_plugin = true;
     } else if (words[0] == "threads" && words.size() == 2) {
@@ -268,8 +296,8 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
 }
 
 StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& config, const std::string& cdi_spec,
-                               milliseconds timeout) {
-  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, cdi_spec, timeout)));
+                               milliseconds timeout, const GpuPlan& gpus) {
+  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, cdi_spec, timeout, gpus)));
   KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(node.name(), ran, config, timeout));
   const config::MpsSettings& mps = config.mps;
   bool want_server = mps.start_server;
@@ -307,17 +335,24 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   prepared.status.cdi_spec = !report.cdi.empty();
   prepared.status.device_plugin = report.device_plugin;
   prepared.status.mps = processes;
+  prepared.status.gpus = report.gpus;
+  if (!gpus.all) prepared.status.assigned_gpus = gpus.keep;
   // The daemon answered on the pipe directory's socket (the script's read-back), and listed or
   // started the server the process table shows.
   if (!report.threads.empty()) prepared.status.daemon.default_threads = report.threads;
   for (const auto& sv : processes.servers) prepared.status.daemon.servers.push_back({sv.pid, {}});
   prepared.status.problems = JudgeNode(prepared.status, config);
   std::string server = want_server ? fmt::format("server pid {}", processes.servers.front().pid) : "no server requested";
-  prepared.note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}", node.name(),
+  std::string gpu_note;
+  if (!gpus.all) {
+    gpu_note = fmt::format(", GPU{} {}", gpus.keep.size() == 1 ? "" : "s", fmt::join(gpus.keep, ","));
+    if (!report.masked.empty()) gpu_note += fmt::format(" (removed /dev/nvidia{{{}}})", fmt::join(report.masked, ","));
+  }
+  prepared.note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}{}", node.name(),
                               *report.shm_bytes >> 20, processes.control->pid,
                               report.daemon_restarted ? "restarted: its control socket was gone"
                               : report.daemon_started ? "started"
-                                                      : "already running", server);
+                                                      : "already running", server, gpu_note);
   return prepared;
 }
 

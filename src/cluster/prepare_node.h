@@ -16,11 +16,21 @@
 
 namespace kmps::cluster {
 
+// The GPUs a node keeps (kind/gpu_assign.h), when not all: the device nodes of the others are
+// removed from the node (unmounted first where they are mounts) before the daemon starts, and the
+// daemon gets CUDA_VISIBLE_DEVICES with the kept GPUs' UUIDs, so that it serves those only.
+struct GpuPlan {
+  bool all = true;
+  std::vector<int> keep = {};          // device minors
+  std::string visible_devices = "";    // "GPU-a,GPU-b"; "" leaves CUDA_VISIBLE_DEVICES unset
+};
+
 // Pure: the exec that prepares a node for `config` (argv, env, deadline). The control commands
 // it sends are ControlCommands(config.mps); `timeout` bounds each command in the node.
 // `cdi_spec` (RenderCdiSpec; empty: none) is written to kCdiSpecPath once MPS runs.
 node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std::string& cdi_spec = "",
-                                 std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                                 const GpuPlan& gpus = GpuPlan{});
 
 // Pure: the MPS control commands that apply the configured settings, in order.
 std::vector<std::string> ControlCommands(const config::MpsSettings& settings);
@@ -37,6 +47,8 @@ struct PrepareReport {
   std::string threads;           // get_default_active_thread_percentage after the settings, if any
   std::map<std::string, std::string> pinned;  // device -> get_default_device_pinned_mem_limit after them
   std::optional<uint64_t> shm_bytes;  // from /proc/mounts after the work
+  std::vector<int> masked;            // the minors whose /dev/nvidiaN was removed now
+  std::vector<int> gpus;              // the /dev/nvidiaN the node has after the work
 };
 
 // Pure: the report of a script run, or the error it stopped at, worded as the step that failed
@@ -52,6 +64,7 @@ struct Prepared {
   std::string note;
 };
 StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& config, const std::string& cdi_spec = "",
-                               std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                               std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                               const GpuPlan& gpus = GpuPlan{});
 
 }  // namespace kmps::cluster

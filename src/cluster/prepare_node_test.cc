@@ -1,5 +1,6 @@
 #include "cluster/prepare_node.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "support/fake_node.h"
@@ -258,6 +259,54 @@ TEST(PrepareNode, ADaemonThatNeverShowsIsAFailureNamingItsLog) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("w-worker"), std::string::npos);
   EXPECT_NE(r.status().message().find("/var/log/nvidia-mps/control.log"), std::string::npos);
+}
+
+// A node given GPUs of its own: the script keeps those device nodes (the others are removed) and
+// the daemon is started with their UUIDs; it reports what it removed and what is left.
+TEST(PrepareNodeCommand, AGpuPlanKeepsItsDevicesAndNamesThemToTheDaemon) {
+  GpuPlan plan;
+  plan.all = false;
+  plan.keep = {1, 3};
+  plan.visible_devices = "GPU-a,GPU-b";
+  node::Command c = PrepareNodeCommand(Config(), "", std::chrono::seconds(20), plan);
+  EXPECT_THAT(c.env, ::testing::Contains("KMPS_KEEP_GPUS=1 3"));
+  EXPECT_THAT(c.env, ::testing::Contains("CUDA_VISIBLE_DEVICES=GPU-a,GPU-b"));
+  node::Command all = PrepareNodeCommand(Config(), "", std::chrono::seconds(20));
+  for (const auto& e : all.env) {
+    EXPECT_EQ(e.rfind("KMPS_KEEP_GPUS=", 0), std::string::npos) << e;
+    EXPECT_EQ(e.rfind("CUDA_VISIBLE_DEVICES=", 0), std::string::npos) << e;
+  }
+}
+
+TEST(ParsePrepareResult, WhatWasMaskedAndWhatIsLeftAreReported) {
+  auto r = ParsePrepareResult("w-worker",
+                              Reported("kmps: masked 0\nkmps: masked 2\nkmps: daemon started\nkmps: server started\n"
+                                       "kmps: gpus 1\n"),
+                              Config(), std::chrono::seconds(20));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->masked, (std::vector<int>{0, 2}));
+  EXPECT_EQ(r->gpus, (std::vector<int>{1}));
+  node::CommandResult ran{0, "kmps: fail mask 1\n", "rm: can't remove '/dev/nvidia0': Device or resource busy\n"};
+  auto failed = ParsePrepareResult("w-worker", ran, Config(), std::chrono::seconds(20));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(),
+              ::testing::HasSubstr("cannot remove the device nodes of the GPUs that are not node w-worker's (exit 1): "
+                                   "rm: can't remove '/dev/nvidia0': Device or resource busy"));
+}
+
+TEST(JudgeNode, AGpuNodeWithAGpuItWasNotGivenIsUnhealthy) {
+  NodeStatus s;
+  s.node.name = "w-worker";
+  s.node.running = true;
+  s.node.gpu = true;
+  s.assigned_gpus = std::vector<int>{1};
+  s.gpus = {0, 1};
+  auto problems = JudgeNode(s, Config());
+  ASSERT_FALSE(problems.empty());
+  EXPECT_THAT(problems[0], ::testing::HasSubstr("node w-worker has the device nodes of GPUs [0, 1], but was given [1]"));
+  s.gpus = {1};
+  problems = JudgeNode(s, Config());
+  for (const auto& p : problems) EXPECT_EQ(p.find("device nodes of GPUs"), std::string::npos) << p;
 }
 
 }  // namespace

@@ -56,6 +56,8 @@ RequestDiff DiffRequest(const config::ClusterConfig& saved, const config::Cluste
   fixed(saved.image != request.image, "image", Quoted(saved.image), Quoted(request.image));
   fixed(saved.workers != request.workers, "workers", std::to_string(saved.workers), std::to_string(request.workers));
   fixed(saved.gpu_nodes != request.gpu_nodes, "gpuNodes", List(saved.gpu_nodes), List(request.gpu_nodes));
+  fixed(saved.gpus != request.gpus, "gpus", config::GpuAssignmentText(saved.gpus),
+        config::GpuAssignmentText(request.gpus));
   fixed(a.pipe_directory != b.pipe_directory, "mps.pipeDirectory", a.pipe_directory, b.pipe_directory);
   fixed(a.log_directory != b.log_directory, "mps.logDirectory", a.log_directory, b.log_directory);
   fixed(a.server_uid != b.server_uid, "mps.serverUid", std::to_string(a.server_uid), std::to_string(b.server_uid));

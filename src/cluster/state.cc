@@ -72,6 +72,8 @@ static void from_json(const nlohmann::json& j, MpsSettings& m) {
 static void to_json(nlohmann::json& j, const ClusterConfig& c) {
   j = {{"name", c.name},         {"image", c.image},       {"workers", c.workers}, {"gpuNodes", c.gpu_nodes},
        {"shmSize", c.shm_size}, {"shmBytes", c.shm_bytes}, {"mps", c.mps}};
+  // Only when the GPUs were assigned, so that a state file of before keeps its exact round trip.
+  if (c.gpus.mode != GpuAssignment::Mode::kAll) j["gpus"] = GpuAssignmentText(c.gpus);
 }
 
 static void from_json(const nlohmann::json& j, ClusterConfig& c) {
@@ -82,6 +84,13 @@ static void from_json(const nlohmann::json& j, ClusterConfig& c) {
   Read(j, "shmSize", c.shm_size);
   Read(j, "shmBytes", c.shm_bytes);
   Read(j, "mps", c.mps);
+  if (j.contains("gpus")) {
+    std::string text;
+    Read(j, "gpus", text);
+    auto gpus = ParseGpuAssignment(text);
+    if (!gpus.ok()) throw StateError("/gpus: " + gpus.status().message());
+    c.gpus = *std::move(gpus);
+  }
 }
 
 }  // namespace kmps::config

@@ -1,5 +1,7 @@
 #include "cluster/status.h"
 
+#include <map>
+
 #include <algorithm>
 
 #include <fmt/core.h>
@@ -25,6 +27,7 @@ constexpr std::string_view kCrictlSeparator = "--kmps-crictl--\n";
 // where there are such clients and crictl, a second separator and `crictl ps -o json`.
 constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pipe--\n'
 [ -f "$2" ] && echo cdi; [ -S "$3" ] && echo plugin
+g=; for d in /dev/nvidia[0-9]*; do [ -e "$d" ] && g="$g ${d#/dev/nvidia}"; done; echo "gpus$g"
 [ -S "$1/control" ] || exit 0
 echo socket
 log=${CUDA_MPS_LOG_DIRECTORY:-/var/log/nvidia-mps}/control.log
@@ -150,6 +153,11 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"mps", {{"control", control}, {"servers", servers}, {"clients", clients}}},
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
+    // A node given GPUs of its own: the minors it was given and those it has.
+    if (n.assigned_gpus) {
+      jnodes.back()["assignedGpus"] = *n.assigned_gpus;
+      jnodes.back()["gpus"] = n.gpus;
+    }
   }
   return {{"apiVersion", config::kConfigApiVersion}, {"kind", "ClusterStatus"}, {"cluster", cluster},
           {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};
@@ -167,6 +175,11 @@ std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterCon
     return problems;
   }
   if (!s.node.gpu) return problems;
+  if (s.assigned_gpus && s.gpus != *s.assigned_gpus) {
+    problems.push_back(fmt::format("node {} has the device nodes of GPUs [{}], but was given [{}] (gpus): "
+                                   "kindmps-api up masks the others again",
+                                   s.node.name, fmt::join(s.gpus, ", "), fmt::join(*s.assigned_gpus, ", ")));
+  }
   if (!s.shm_bytes) {
     problems.push_back(fmt::format("node {}: /dev/shm size unknown", s.node.name));
   } else if (*s.shm_bytes < config.shm_bytes) {
@@ -255,6 +268,15 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
         if (line == "socket") s.pipe_socket = true;
         if (line == "cdi") s.cdi_spec = true;
         if (line == "plugin") s.device_plugin = true;
+        if (line.substr(0, 4) == "gpus") {
+          for (size_t b = 4; b < line.size();) {
+            size_t e = line.find(' ', b + 1);
+            if (auto m = ParseInteger<int>(Trim(line.substr(b, e == std::string_view::npos ? e : e - b)))) {
+              s.gpus.push_back(*m);
+            }
+            b = e == std::string_view::npos ? line.size() : e;
+          }
+        }
         if (line.substr(0, 7) == "client ") {
           std::string_view w = line.substr(7);
           size_t sp = w.find(' ');
@@ -297,12 +319,50 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
       s.cdi_spec = probe.cdi_spec;
       s.device_plugin = probe.device_plugin;
       s.daemon = probe.daemon;
+      s.gpus = probe.gpus;
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }
   }
   auto judged = JudgeNode(s, config);
   s.problems.insert(s.problems.end(), judged.begin(), judged.end());
   return s;
+}
+
+void GpuAssignmentProblems(ClusterStatus& status, const config::ClusterConfig& config) {
+  using Mode = config::GpuAssignment::Mode;
+  if (config.gpus.mode == Mode::kAll) return;
+  std::map<int, std::string> seen;  // minor -> the node that has it
+  for (auto& n : status.nodes) {
+    if (!n.node.gpu || !n.node.running) continue;
+    std::vector<int> want;  // the minors that are known without the host: gpus by minor
+    size_t count = 1;
+    if (config.gpus.mode == Mode::kPerNode) {
+      count = 0;
+      for (const auto& [node, refs] : config.gpus.per_node) {
+        if (node != n.node.name) continue;
+        count = refs.size();
+        for (const auto& r : refs) {
+          if (auto m = ParseInteger<int>(r)) want.push_back(*m);
+        }
+      }
+    }
+    std::string why;
+    if (n.gpus.size() != count) {
+      why = fmt::format("has the device nodes of {} GPU{} [{}], but was given {} (gpus {})", n.gpus.size(),
+                        n.gpus.size() == 1 ? "" : "s", fmt::join(n.gpus, ", "), count,
+                        config::GpuAssignmentText(config.gpus));
+    }
+    for (int m : want) {
+      if (why.empty() && std::find(n.gpus.begin(), n.gpus.end(), m) == n.gpus.end()) {
+        why = fmt::format("lacks /dev/nvidia{}, its GPU (gpus {})", m, config::GpuAssignmentText(config.gpus));
+      }
+    }
+    for (int m : n.gpus) {
+      auto [it, fresh] = seen.emplace(m, n.node.name);
+      if (!fresh && why.empty()) why = fmt::format("has /dev/nvidia{}, which is node {}'s too", m, it->second);
+    }
+    if (!why.empty()) n.problems.push_back(fmt::format("node {} {}: kindmps-api up gives each its own again", n.node.name, why));
+  }
 }
 
 std::string SharedGpuNote(size_t gpu_nodes) {
@@ -331,9 +391,14 @@ ClusterStatus ReadClusterStatus(node::NodeList& nodes, const config::ClusterConf
     status.nodes[i] = ReadNodeStatus(*nodes[i], config);
     return Status::Ok();
   });
+  GpuAssignmentProblems(status, config);
   size_t daemons = 0;
   for (const auto& n : status.nodes) daemons += n.node.gpu && n.mps.control ? 1 : 0;
-  if (std::string note = SharedGpuNote(daemons); !note.empty()) status.notes.push_back(note);
+  // Nodes given GPUs of their own (gpus: onePerNode, or per node) share none.
+  if (std::string note = SharedGpuNote(daemons);
+      !note.empty() && config.gpus.mode == config::GpuAssignment::Mode::kAll) {
+    status.notes.push_back(note);
+  }
   return status;
 }
 

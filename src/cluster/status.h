@@ -57,6 +57,10 @@ struct NodeStatus {
   bool device_plugin = false;  // and the kindmps device plugin is registered with kubelet
   mps::MpsProcesses mps;
   DaemonView daemon;
+  // GPU nodes given GPUs of their own (gpus: not all): the device minors it was given, and the
+  // /dev/nvidiaN it has (read by up); any other GPU in the node is a problem.
+  std::optional<std::vector<int>> assigned_gpus;
+  std::vector<int> gpus;
   std::vector<std::string> problems;  // empty when healthy
   bool healthy() const { return problems.empty(); }
   // How Pods reach MPS here: "cdi" (kindmps-api pod --access cdi: the spec and the plugin are
@@ -98,6 +102,10 @@ StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const config::Cl
 // node sees every GPU, so their MPS servers share them, and the GPU time-slices between servers
 // (measured on an H200, docs/gpu-e2e.md). Empty for fewer than two.
 std::string SharedGpuNote(size_t gpu_nodes);
+// Pure: where GPU nodes given GPUs of their own (gpus: not all) do not have them as given, read
+// from their device nodes: a count other than given, a GPU given by minor that is missing, a GPU
+// two nodes have. Added to those nodes' problems.
+void GpuAssignmentProblems(ClusterStatus& status, const config::ClusterConfig& config);
 
 // Pure: the status of a cluster whose provider lists no nodes.
 ClusterStatus NoNodesStatus(const config::ClusterConfig& config);

@@ -203,5 +203,41 @@ TEST(ClusterStatus, NoNodesIsUnhealthy) {
   EXPECT_FALSE(cs.healthy());
 }
 
+NodeStatus GpuNode(const std::string& name, std::vector<int> gpus) {
+  NodeStatus s;
+  s.node.name = name;
+  s.node.running = true;
+  s.node.gpu = true;
+  s.gpus = std::move(gpus);
+  return s;
+}
+
+TEST(GpuAssignmentProblems, ReadFromTheDeviceNodesEachNodeHas) {
+  config::ClusterConfig c = config::DefaultClusterConfig();
+  c.name = "lab";
+  c.workers = 2;
+  ClusterStatus status;
+  status.nodes = {GpuNode("lab-worker", {0, 1}), GpuNode("lab-worker2", {1})};
+  GpuAssignmentProblems(status, c);  // gpus: all: nothing to check
+  EXPECT_TRUE(status.nodes[0].problems.empty());
+
+  c.gpus = *config::ParseGpuAssignment("one-per-node");
+  GpuAssignmentProblems(status, c);
+  ASSERT_EQ(status.nodes[0].problems.size(), 1u);
+  EXPECT_EQ(status.nodes[0].problems[0],
+            "node lab-worker has the device nodes of 2 GPUs [0, 1], but was given 1 (gpus one-per-node): kindmps-api "
+            "up gives each its own again");
+  ASSERT_EQ(status.nodes[1].problems.size(), 1u);
+  EXPECT_EQ(status.nodes[1].problems[0].find("node lab-worker2 has /dev/nvidia1, which is node lab-worker's too"), 0u);
+
+  status.nodes = {GpuNode("lab-worker", {0}), GpuNode("lab-worker2", {2})};
+  c.gpus = *config::ParseGpuAssignment("lab-worker=0,lab-worker2=1");
+  GpuAssignmentProblems(status, c);
+  EXPECT_TRUE(status.nodes[0].problems.empty());
+  ASSERT_EQ(status.nodes[1].problems.size(), 1u);
+  EXPECT_EQ(status.nodes[1].problems[0].find("node lab-worker2 lacks /dev/nvidia1, its GPU"), 0u);
+  EXPECT_FALSE(status.healthy());
+}
+
 }  // namespace
 }  // namespace kmps::cluster

@@ -12,6 +12,7 @@
 #include "cluster/prepare_node.h"
 #include "cluster/request_diff.h"
 #include "cluster/state.h"
+#include "kind/gpu_assign.h"
 #include "kind/host_inspect.h"
 #include "kind/host_paths.h"
 #include "kind/kind_failure.h"
@@ -250,8 +251,9 @@ Status CheckMpsDevices(const config::ClusterConfig& config, const kind::HostInve
 
 // Every GPU node prepared (one exec and one `top` each), every other node read as `status`
 // reads it, all at once.
-Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInventory& inventory, node::NodeList& nodes,
-                    StepRunner& steps, UpResult& result, std::string& detail) {
+Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInventory& inventory,
+                    const std::vector<kind::NodeGpus>& assignment, node::NodeList& nodes, StepRunner& steps,
+                    UpResult& result, std::string& detail) {
   std::vector<size_t> gpu;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const node::NodeInfo& n = nodes[i]->info();
@@ -270,7 +272,15 @@ Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInvento
       result.status.nodes[i] = ReadNodeStatus(n, config);
       return Status::Ok();
     }
-    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config, RenderCdiSpec(n.name(), config, inventory)));
+    GpuPlan plan;
+    for (const auto& a : assignment) {
+      if (a.node != n.name() || a.all) continue;
+      plan.all = false;
+      for (const auto& g : a.gpus) plan.keep.push_back(g.minor);
+      plan.visible_devices = kind::VisibleDevices(a.gpus);
+    }
+    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config, RenderCdiSpec(n.name(), config, inventory),
+                                                         std::chrono::seconds(20), plan));
     result.status.nodes[i] = std::move(prepared.status);
     notes[i] = std::move(prepared.note);
     return Status::Ok();
@@ -301,6 +311,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
   auto t0 = Clock::now();
   StepRunner steps(progress);
   kind::HostInventory inventory;
+  std::vector<kind::NodeGpus> assignment;
   std::string kind_config;
   Plan plan;
   node::NodeList nodes;
@@ -312,14 +323,24 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
            return InvalidArgument(fmt::format("--wait \"{}\": expected a duration as kind takes it, e.g. 60s or 5m",
                                               options.kind_flags.wait));
          }
-         inventory = kind::InspectHost({config.driver_root, config.dev_root});
+         kind::InspectOptions inspect;
+         inspect.driver_root = config.driver_root;
+         inspect.dev_root = config.dev_root;
+         inspect.proc_root = config.proc_root;
+         inventory = kind::InspectHost(inspect);
          KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
+         KMPS_ASSIGN_OR_RETURN(assignment, kind::AssignGpus(config, inventory.gpus));
          KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory));
          KMPS_RETURN_IF_ERROR(kind::CheckKindConfigHostPaths(config, inventory));
          KMPS_ASSIGN_OR_RETURN(kind_config, kind::RenderKindConfig(config, inventory));
          detail = fmt::format("{} libraries, {} binaries, {} devices{}", inventory.libraries.size(),
                               inventory.binaries.size(), inventory.devices.size(),
                               inventory.driver_version.empty() ? "" : ", driver " + inventory.driver_version);
+         if (config.gpus.mode != config::GpuAssignment::Mode::kAll) {
+           std::vector<std::string> given;
+           for (const auto& a : assignment) given.push_back(fmt::format("{} GPU {}", a.node, kind::MinorList(a.gpus)));
+           detail += fmt::format("; {}", fmt::join(given, ", "));
+         }
          return Status::Ok();
        }},
       // Every check before the first change: the cluster there, the saved state, kind, the lock.
@@ -353,7 +374,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
        }},
       {"Start MPS in the GPU nodes",
        [&](std::string& detail) -> Status {
-         KMPS_RETURN_IF_ERROR(PrepareNodes(config, inventory, nodes, steps, result, detail));
+         KMPS_RETURN_IF_ERROR(PrepareNodes(config, inventory, assignment, nodes, steps, result, detail));
          // A kept cluster now has what the request changed live: that is saved.
          if (plan.action == Plan::Action::kKeep) KMPS_RETURN_IF_ERROR(env.state.Save(config));
          return Status::Ok();

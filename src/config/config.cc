@@ -104,6 +104,27 @@ Status ValidateClusterConfig(const ClusterConfig& config) {
                                          g, fmt::join(nodes, ", ")));
     }
   }
+  // A node given GPUs must be one that gets the driver; every GPU node must be given some.
+  if (config.gpus.mode == GpuAssignment::Mode::kPerNode) {
+    std::vector<std::string> gpu_nodes;
+    for (const auto& n : nodes) {
+      if (IsGpuNode(config, n, NodeRole(config, n))) gpu_nodes.push_back(n);
+    }
+    for (const auto& [node, refs] : config.gpus.per_node) {
+      if (std::find(gpu_nodes.begin(), gpu_nodes.end(), node) == gpu_nodes.end()) {
+        return InvalidArgument(fmt::format("gpus: \"{}\" is no GPU node of this cluster (GPU nodes: {}; gpuNodes "
+                                           "chooses them)", node, fmt::join(gpu_nodes, ", ")));
+      }
+    }
+    for (const auto& n : gpu_nodes) {
+      bool given = std::any_of(config.gpus.per_node.begin(), config.gpus.per_node.end(),
+                               [&](const auto& entry) { return entry.first == n; });
+      if (!given) {
+        return InvalidArgument(fmt::format("gpus: GPU node {} is given no GPU: list it in gpus, or leave it out of "
+                                           "gpuNodes", n));
+      }
+    }
+  }
   return Status::Ok();
 }
 

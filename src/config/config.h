@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/gpu_assignment.h"
 
 namespace kmps::config {
 
@@ -62,6 +63,8 @@ struct ClusterConfig {
   MpsSettings mps;
   std::string driver_root = "/";
   std::string dev_root = "/";
+  std::string proc_root = "/";  // where the driver's procfs is: <procRoot>/proc/driver/nvidia
+  GpuAssignment gpus;           // which GPUs each GPU node gets (gpu_assignment.h)
   // The user's own kind config merged into ours (kind_config.h): --kind-config or kindConfig, as
   // a path (for messages), and its text, read by ReadKindConfigFile before anything runs.
   std::string kind_config_file = "";

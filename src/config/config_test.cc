@@ -140,7 +140,7 @@ TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
   EXPECT_EQ(ErrorOf("name: a\nwrokers: 2\n" + kTypeMeta),
             "kindmps.yaml:2:1: unknown key \"wrokers\" in the config (expected one of: apiVersion, "
             "kind, name, image, workers, gpuNodes, extraMounts, containerdConfigPatches, "
-            "kubeadmConfigPatches, kindConfig, shmSize, mps, driverRoot, devRoot)");
+            "kubeadmConfigPatches, kindConfig, shmSize, mps, gpus, driverRoot, devRoot, procRoot)");
   EXPECT_EQ(ErrorOf("workers: -1\n" + kTypeMeta),
             "kindmps.yaml:1:10: workers: expected a non-negative integer, got -1");
   EXPECT_EQ(ErrorOf("workers: \"2\"\n" + kTypeMeta),

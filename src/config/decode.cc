@@ -105,6 +105,44 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
       });
 }
 
+// gpus: all | onePerNode | {NODE: [GPU, ...], ...}, a GPU being a device minor or a UUID.
+Status ParseGpus(const Reader& r, const YAML::Node& n, GpuAssignment& gpus) {
+  if (n.IsScalar()) {
+    KMPS_ASSIGN_OR_RETURN(std::string mode, r.String(n, "gpus"));
+    if (mode == "all" || mode == "onePerNode") {
+      gpus = *ParseGpuAssignment(mode);
+      return Status::Ok();
+    }
+    return r.Error(n, fmt::format("gpus: expected all, onePerNode or a mapping of node names to GPUs, got \"{}\"", mode));
+  }
+  if (!n.IsMap()) return r.Error(n, fmt::format("gpus: expected all, onePerNode or a mapping, got {}", YamlNodeKind(n)));
+  gpus.mode = GpuAssignment::Mode::kPerNode;
+  gpus.per_node.clear();
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    YAML::Node key = it->first, value = it->second;
+    KMPS_ASSIGN_OR_RETURN(std::string node, r.String(key, "gpus key"));
+    std::string what = "gpus." + node;
+    for (const auto& [seen, refs] : gpus.per_node) {
+      if (seen == node) return r.Error(key, fmt::format("duplicate key \"{}\" in gpus", node));
+    }
+    if (!value.IsSequence() || value.size() == 0) {
+      return r.Error(value, fmt::format("{}: expected a list of GPUs (device minors or UUIDs), got {}", what,
+                                        YamlNodeKind(value)));
+    }
+    std::vector<std::string> refs;
+    for (size_t i = 0; i < value.size(); ++i) {
+      KMPS_ASSIGN_OR_RETURN(std::string ref, r.String(value[i], fmt::format("{}[{}]", what, i)));
+      if (std::string why = GpuRefProblem(ref); !why.empty()) return r.Error(value[i], fmt::format("{}: {}", what, why));
+      if (std::find(refs.begin(), refs.end(), ref) != refs.end()) {
+        return r.Error(value[i], fmt::format("{}: GPU {} is listed twice", what, ref));
+      }
+      refs.push_back(ref);
+    }
+    gpus.per_node.emplace_back(node, std::move(refs));
+  }
+  return Status::Ok();
+}
+
 // apiVersion and kind, which say what the document is: checked before anything else, so that
 // another file (kind's own config, say) is named as such rather than by its first unknown key.
 // Without `required` (the C API's options) they may be left out.
@@ -141,7 +179,7 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
   Status s = r.ForEach(
       root, "the config",
       {"apiVersion", "kind", "name", "image", "workers", "gpuNodes", "extraMounts",
-       "containerdConfigPatches", "kubeadmConfigPatches", "kindConfig", "shmSize", "mps", "driverRoot", "devRoot"},
+       "containerdConfigPatches", "kubeadmConfigPatches", "kindConfig", "shmSize", "mps", "gpus", "driverRoot", "devRoot", "procRoot"},
       [&](const std::string& k, const YAML::Node& v) -> Status {
         if (k == "apiVersion" || k == "kind") {
           // CheckTypeMeta read them.
@@ -182,6 +220,10 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
           KMPS_ASSIGN_OR_RETURN(c.driver_root, r.AbsolutePath(v, k));
         } else if (k == "devRoot") {
           KMPS_ASSIGN_OR_RETURN(c.dev_root, r.AbsolutePath(v, k));
+        } else if (k == "procRoot") {
+          KMPS_ASSIGN_OR_RETURN(c.proc_root, r.AbsolutePath(v, k));
+        } else if (k == "gpus") {
+          KMPS_RETURN_IF_ERROR(ParseGpus(r, v, c.gpus));
         }
         return Status::Ok();
       });

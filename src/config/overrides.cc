@@ -25,7 +25,8 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
   if (o.image) config.image = *o.image;
   for (auto [flag, value, field] :
        {std::tuple{"--driver-root", &o.driver_root, &config.driver_root},
-        std::tuple{"--dev-root", &o.dev_root, &config.dev_root}}) {
+        std::tuple{"--dev-root", &o.dev_root, &config.dev_root},
+        std::tuple{"--proc-root", &o.proc_root, &config.proc_root}}) {
     if (!*value) continue;
     if ((*value)->empty() || (**value)[0] != '/') {
       return InvalidArgument(fmt::format("{} \"{}\": expected an absolute path", flag, **value));
@@ -38,6 +39,11 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
     if (std::string why = ShmSizeProblem(*bytes); !why.empty()) return InvalidArgument("--shm-size: " + why);
     config.shm_size = *o.shm_size;
     config.shm_bytes = *bytes;
+  }
+  if (o.gpus) {
+    auto gpus = ParseGpuAssignment(*o.gpus);
+    if (!gpus.ok()) return InvalidArgument("--gpus " + gpus.status().message());
+    config.gpus = *std::move(gpus);
   }
   if (o.kind_config) {
     if (o.kind_config->empty()) return InvalidArgument("--kind-config: expected the path of a kind config, got \"\"");

@@ -16,6 +16,8 @@ struct ConfigOverrides {
   std::optional<std::string> image;        // --image
   std::optional<std::string> driver_root;  // --driver-root
   std::optional<std::string> dev_root;     // --dev-root
+  std::optional<std::string> proc_root;    // --proc-root
+  std::optional<std::string> gpus;         // --gpus (gpu_assignment.h's text form)
   std::optional<std::string> shm_size;     // --shm-size (for `up`)
   std::optional<std::string> kind_config;  // --kind-config (for `up`): read by LoadConfigWithOverrides
 };

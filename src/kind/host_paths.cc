@@ -49,6 +49,11 @@ Status CheckHostPathsExist(const std::vector<config::ExtraMount>& mounts) {
 
 Status CheckDriverFiles(const std::vector<config::ExtraMount>& mounts) {
   for (const auto& m : mounts) {
+    // A device node passed through from a dev root (GpuMounts) is a character device, as it should be.
+    struct stat st {};
+    if (m.container_path.rfind("/dev/", 0) == 0 && ::stat(m.host_path.c_str(), &st) == 0 && S_ISCHR(st.st_mode)) {
+      continue;
+    }
     std::string problem = NotAFile(m.host_path);
     if (problem.empty()) continue;
     bool directory = problem == kDirectoryNotFile;

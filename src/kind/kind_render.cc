@@ -42,6 +42,12 @@ std::vector<config::ExtraMount> GpuMounts(const HostInventory& inventory) {
   for (const auto& bin : inventory.binaries) {
     mounts.push_back({bin.real_path, kBinDir + bin.name, true, ""});
   }
+  // A dev root other than / (a fake host, a driver container's) is not what the privileged node
+  // sees in its /dev: its device nodes are passed through as the host's would be, so that the
+  // node has the same /dev/nvidia* either way (and `gpus` can take the others away).
+  if (!inventory.dev_root.empty() && NormalizePath(inventory.dev_root) != "/") {
+    for (const auto& d : inventory.devices) mounts.push_back({d.path, InsidePath(inventory.dev_root, d.path), false, ""});
+  }
   for (size_t i = 0; i < inventory.cdi_specs.size(); ++i) {
     std::string inside = i < inventory.cdi_spec_inside.size()
                              ? inventory.cdi_spec_inside[i]

@@ -121,7 +121,7 @@ kind: Config
   YAML::Node doc = YAML::Load(*text);
   ASSERT_EQ(doc["nodes"].size(), 3u);
   EXPECT_EQ(doc["nodes"][0]["extraMounts"].size(), 1u);  // the user's mount only
-  EXPECT_EQ(doc["nodes"][2]["extraMounts"].size(), inv.libraries.size() + inv.binaries.size() + 1);
+  EXPECT_EQ(doc["nodes"][2]["extraMounts"].size(), inv.libraries.size() + inv.binaries.size() + inv.devices.size() + 1);
   EXPECT_EQ(doc["kubeadmConfigPatches"][0].as<std::string>(), (*config).kubeadm_config_patches[0]);
 }
 
@@ -196,7 +196,7 @@ containerdConfigPatchesJSON6902: ["[]"]
   EXPECT_EQ(doc["nodes"][1]["labels"][kMpsNodeLabel].as<std::string>(), "ready");
   EXPECT_EQ(doc["nodes"][1]["labels"]["team"].as<std::string>(), "on");
   const YAML::Node mounts = doc["nodes"][1]["extraMounts"];
-  EXPECT_EQ(mounts.size(), inv.libraries.size() + inv.binaries.size() + 1);  // ours, then the user's
+  EXPECT_EQ(mounts.size(), inv.libraries.size() + inv.binaries.size() + inv.devices.size() + 1);  // ours, then the user's
   EXPECT_EQ(mounts[mounts.size() - 1]["containerPath"].as<std::string>(), "/data");
   EXPECT_FALSE(doc["nodes"][2]["extraPortMappings"]);
   ASSERT_EQ(doc["kubeadmConfigPatches"].size(), 2u);

@@ -2,7 +2,7 @@
 # End-to-end tests of up / status / mps / down against the real Docker engine, with the project's
 # stand-in kind and the MPS emulator reaching the nodes through the very mounts that `config`
 # generates from a fake host tree.
-#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening | conventions)
+#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening | conventions | gpus)
 set -uo pipefail
 build=$(realpath "${1:?build dir}")
 scenario=${2:?scenario}
@@ -369,6 +369,47 @@ conventions)
   expect 0 "up --wait --kubeconfig" -- "$cli" up "${up_flags[@]}" --wait 30s --kubeconfig "$work/kc.yaml"
   has "kind wrote the kubeconfig asked for" "kind-$name" "$(cat "$work/kc.yaml" 2>/dev/null)"
   expect 0 "down --kubeconfig" -- "$cli" down "${common[@]}" --kind "$kind" --kubeconfig "$work/kc.yaml"
+  ;;
+gpus)
+  # A host of two GPUs (one more with MIG on), one GPU per worker: each worker keeps its GPU's
+  # device node only, and its daemon serves that GPU by UUID.
+  host2=$("$src/tools/make-fake-host.sh" "$work/host2" "$emu" --gpus 2)
+  mig=$("$src/tools/make-fake-host.sh" "$work/mig" "$emu" --gpus 2 --mig 1)
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\ngpuNodes: [worker]\n' > "$work/kindmps.yaml"
+  g2=(--name "$name" --config "$work/kindmps.yaml" --driver-root "$host2" --dev-root "$host2" --proc-root "$host2" --kind "$kind")
+  uuid0=$(awk '$1 == 0 {print $2}' "$host2/etc/kindmps-fake-gpus")
+  uuid1=$(awk '$1 == 1 {print $2}' "$host2/etc/kindmps-fake-gpus")
+  expect 2 "one GPU per node for 3 workers on 2 GPUs is refused" -- "$cli" up "${g2[@]}" --workers 3 --gpus one-per-node
+  has "naming the count and the GPUs" "onePerNode gives each of the 3 GPU nodes a GPU of its own, but this host has 2 (its GPUs: 0 $uuid0" "$err"
+  expect 2 "one GPU for two nodes is refused" -- "$cli" up "${g2[@]}" --workers 2 --gpus "$name-worker=0,$name-worker2=GPU-${uuid0#GPU-}"
+  has "naming both nodes" "GPU 0 is given to both $name-worker and $name-worker2" "$err"
+  expect 2 "a GPU with MIG on is refused" -- "$cli" up --name "$name" --config "$work/kindmps.yaml" --driver-root "$mig" \
+    --dev-root "$mig" --proc-root "$mig" --kind "$kind" --workers 2 --gpus one-per-node
+  has "in one line" "GPU 1 (GPU-" "$err"
+  eq "nothing was made" "$(nodes)" 0
+  expect 0 "up gives each worker a GPU of its own" -- "$cli" up "${g2[@]}" --workers 2 --gpus one-per-node --json
+  eq "healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  eq "the assignment is in the document" "$(json '[n.get("assignedGpus") for n in d["nodes"]]' <<<"$out")" "[None, [0], [1]]"
+  eq "no shared-GPU note" "$(json 'len(d["notes"])' <<<"$out")" 0
+  eq "the first worker has /dev/nvidia0 only" "$(docker exec "$name-worker" sh -c 'ls /dev/nvidia[0-9]*' | tr '\n' ' ')" "/dev/nvidia0 "
+  eq "the second /dev/nvidia1 only" "$(docker exec "$name-worker2" sh -c 'ls /dev/nvidia[0-9]*' | tr '\n' ' ')" "/dev/nvidia1 "
+  eq "the control plane is no GPU node and keeps its devices unmounted" \
+    "$(docker exec "$name-control-plane" sh -c 'ls /dev/nvidia[0-9]* 2>/dev/null' | wc -l)" 0
+  daemon_env() {
+    docker exec "$1" sh -c 'for p in /proc/[0-9]*; do [ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] && tr "\0" "\n" <$p/environ; done' |
+      sed -n 's/^CUDA_VISIBLE_DEVICES=//p'
+  }
+  eq "the first worker's daemon serves GPU 0 by UUID" "$(daemon_env "$name-worker")" "$uuid0"
+  eq "the second's GPU 1" "$(daemon_env "$name-worker2")" "$uuid1"
+  expect 0 "status is healthy" -- "$cli" status --name "$name"
+  expect 2 "another assignment needs --recreate" -- "$cli" up "${g2[@]}" --workers 2 --gpus all
+  has "naming the difference" "gpus one-per-node -> all" "$err"
+  docker exec "$name-worker" mknod /dev/nvidia1 c 195 1
+  expect 1 "status: a node with another's GPU is unhealthy" -- "$cli" status --name "$name"
+  has "naming it" "node $name-worker has the device nodes of 2 GPUs \[0, 1\], but was given 1 (gpus one-per-node)" "$out$err"
+  expect 0 "up takes a GPU that came back away again" -- "$cli" up "${g2[@]}" --workers 2 --gpus one-per-node
+  has "and says so" "GPU 0 (removed /dev/nvidia{1})" "$out$err"
+  expect 0 "down deletes" -- "$cli" down "${common[@]}" --kind "$kind"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
