@@ -152,7 +152,9 @@ KMPS_API int kmps_kind_config(const char* options_json, char** out_yaml);
 typedef struct kmps_client kmps_client;
 
 /* Creates a client for `docker_host_or_null` ("unix:///path" or "tcp://host:port"; NULL or ""
- * means $DOCKER_HOST, else unix:///var/run/docker.sock). Does not connect: an unreachable
+ * means the docker CLI's rules: $DOCKER_HOST, else $DOCKER_CONTEXT or the docker config's current
+ * context, else unix:///var/run/docker.sock; kind, which `kmps_cluster_up` runs, is pointed at the
+ * same engine). Does not connect: an unreachable
  * daemon shows at the first call (KMPS_ERR_ENVIRONMENT, kind KMPS_ERROR_UNAVAILABLE).
  *
  * Returns KMPS_OK with *out set. KMPS_ERR_INVALID for a NULL `out` or an unsupported or

@@ -153,7 +153,7 @@ std::string Man(const CLI::App& app, const std::vector<Command>& commands) {
     }
   }
   out += ".SH ENVIRONMENT\n.TP\n.B KIND_CLUSTER_NAME\nthe cluster, where \\-n/\\-\\-name is not given (it beats the "
-         "config file's name)\n.TP\n.B DOCKER_HOST\nthe Docker engine (unix:// or tcp://)\n.TP\n.B DOCKER_API_VERSION\n"
+         "config file's name)\n.TP\n.B DOCKER_HOST\nthe Docker engine (unix:// or tcp://); else DOCKER_CONTEXT, else the docker config's currentContext\n.TP\n.B DOCKER_API_VERSION\n"
          "the Docker API version to speak, instead of negotiating it\n.TP\n.B KMPS_STATE_DIR\nwhere the clusters' "
          "saved state lives (else $XDG_STATE_HOME/kindmps, else ~/.local/state/kindmps)\n";
   out += ".SH SEE ALSO\n.BR kind (1),\n.BR docker (1)\n";

@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "docker_api/docker_client.h"
+#include "docker_api/docker_context.h"
 #include "config/config.h"
 #include "node/docker_node.h"
 #include "node/host_runner.h"
@@ -55,7 +56,11 @@ struct Env {
 // The production seams over one Docker client.
 class DockerEnv {
  public:
-  explicit DockerEnv(docker::DockerClient& client) : provider_(client) {}
+  // kind runs with the environment that points its docker CLI at the client's engine (a client
+  // made for another DOCKER_HOST than the environment's, as the C API's kmps_client_new allows).
+  explicit DockerEnv(docker::DockerClient& client) : provider_(client) {
+    host_.SetEnvironment(docker::KindEnvironment(client.endpoint()));
+  }
   Env env() { return {provider_, host_, state_}; }
 
  private:

@@ -215,7 +215,25 @@ class SignalWatch {
 
 // posix_spawn of argv: stdin /dev/null, stdout and stderr on `out`, leader of a new process
 // group, no signal blocked.
-Status Spawn(const std::vector<std::string>& argv, int out, pid_t* pid) {
+Status Spawn(const std::vector<std::string>& argv, int out, pid_t* pid, const std::vector<std::string>& env) {
+  // The inherited environment, less the names `env` sets, then `env`.
+  std::vector<char*> cenv;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& o) {
+      return std::string_view(o).substr(0, o.find('=')) == name;
+    });
+    if (!replaced) cenv.push_back(*e);
+  }
+  for (size_t i = 0; i < env.size(); ++i) {  // of two entries for one name, the later one
+    std::string_view name = std::string_view(env[i]).substr(0, env[i].find('='));
+    bool later = std::any_of(env.begin() + static_cast<long>(i) + 1, env.end(), [&](const std::string& o) {
+      return std::string_view(o).substr(0, o.find('=')) == name;
+    });
+    if (!later) cenv.push_back(const_cast<char*>(env[i].c_str()));
+  }
+  cenv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   if (int e = posix_spawn_file_actions_init(&actions); e != 0) {
     return Failed(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
@@ -236,7 +254,7 @@ Status Spawn(const std::vector<std::string>& argv, int out, pid_t* pid) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  if (rc == 0) rc = ::posix_spawn(pid, argv[0].c_str(), &actions, &attr, cargv.data(), environ);
+  if (rc == 0) rc = ::posix_spawn(pid, argv[0].c_str(), &actions, &attr, cargv.data(), cenv.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return EnvironmentMissing(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
@@ -408,7 +426,7 @@ std::string SignalName(int signo) {
 
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadline deadline,
                                    const std::function<void(std::string_view)>& on_line, size_t tail_lines,
-                                   const RunLimits& limits) {
+                                   const RunLimits& limits, const std::vector<std::string>& env) {
   if (argv.empty()) return InvalidArgument("no program to run");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Failed(fmt::format("pipe: {}", std::strerror(errno)));
@@ -418,7 +436,7 @@ StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadlin
 
   SignalWatch signals;  // from here on, SIGINT, SIGTERM, SIGHUP and SIGQUIT are for the child's group
   pid_t pid = 0;
-  KMPS_RETURN_IF_ERROR(Spawn(argv, write_end.get(), &pid));
+  KMPS_RETURN_IF_ERROR(Spawn(argv, write_end.get(), &pid, env));
   write_end.reset();
   const pid_t pgid = pid;
   UniqueFd pidfd(OpenPidfd(pid));

@@ -87,9 +87,10 @@ std::string CutMark(size_t bytes_cut);
 //     Status::Interrupted(signal) (kCancelled). The previous dispositions are restored on
 //     return; a signal that was ignored stays ignored, and one that came once the group was gone
 //     is raised again then, for them. Several calls may run at once (threads).
+// `env`: NAME=VALUE entries that replace, or add to, the environment the child inherits.
 StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv, Deadline deadline,
                                    const std::function<void(std::string_view)>& on_line, size_t tail_lines = 20,
-                                   const RunLimits& limits = {});
+                                   const RunLimits& limits = {}, const std::vector<std::string>& env = {});
 
 // Whether a process of group `pgid` is still there: kill(-pgid, 0) reaches one (or is refused with
 // EPERM, for a member of another user), and /proc shows one that is not a zombie (dead, waiting

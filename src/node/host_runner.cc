@@ -7,7 +7,8 @@
 namespace kmps::node {
 
 StatusOr<CommandResult> HostRunner::Run(const Command& command) {
-  if (!command.env.empty()) return InvalidArgument("the host runner does not take an environment");
+  std::vector<std::string> env = env_;
+  env.insert(env.end(), command.env.begin(), command.env.end());
   CommandResult result;
   size_t dropped = 0;  // captured lines past kMaxCaptured
   auto on_line = [&](std::string_view line) {
@@ -20,7 +21,7 @@ StatusOr<CommandResult> HostRunner::Run(const Command& command) {
     }
   };
   KMPS_ASSIGN_OR_RETURN(kind::ProcessResult r,
-                        kind::RunProcess(command.argv, Deadline::In(command.timeout), on_line, 20, limits_));
+                        kind::RunProcess(command.argv, Deadline::In(command.timeout), on_line, 20, limits_, env));
   // Said where the output goes, so that `up` shows it on a line of its own.
   if (r.stopped_leftovers) {
     on_line(fmt::format("{} exited; processes it started were still running {} s later and were stopped{}",

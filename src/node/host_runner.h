@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "kind/kind_runner.h"
 #include "node/node.h"
@@ -27,8 +29,13 @@ class HostRunner : public Commander {
   // processes the command left were stopped (RunLimits::leftover_grace), a last line says so.
   StatusOr<CommandResult> Run(const Command& command) override;
 
+  // NAME=VALUE entries every command gets over the inherited environment (before its own
+  // Command::env): DockerEnv's, so that kind's docker CLI talks to the client's engine.
+  void SetEnvironment(std::vector<std::string> env) { env_ = std::move(env); }
+
  private:
   kind::RunLimits limits_;
+  std::vector<std::string> env_;
 };
 
 }  // namespace kmps::node

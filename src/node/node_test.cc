@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -42,17 +43,26 @@ Command Shell(const std::string& script) {
   return c;
 }
 
-TEST(HostRunner, RunsOnTheHostAndRefusesAnEnvironmentItCannotPass) {
+TEST(HostRunner, RunsOnTheHostWithTheEnvironmentItIsGiven) {
   HostRunner host;
   Command c = Shell("echo one; echo two >&2; exit 3");
   auto r = host.Run(c);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->exit_code, 3);
   EXPECT_EQ(r->out, "one\ntwo\n");  // merged, as kind's output is read
-  c.env = {"A=b"};
-  auto refused = host.Run(c);
-  EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(refused.status().message(), "the host runner does not take an environment");
+  // The runner's entries replace the inherited ones (DockerEnv's DOCKER_HOST), the command's
+  // replace those; the rest is inherited.
+  setenv("KMPS_HOST_RUNNER_A", "inherited", 1);
+  setenv("KMPS_HOST_RUNNER_B", "inherited", 1);
+  host.SetEnvironment({"KMPS_HOST_RUNNER_A=runner", "KMPS_HOST_RUNNER_C=runner"});
+  Command e = Shell("echo $KMPS_HOST_RUNNER_A $KMPS_HOST_RUNNER_B $KMPS_HOST_RUNNER_C; env | grep -c '^KMPS_HOST_RUNNER_A='");
+  r = host.Run(e);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->out, "runner inherited runner\n1\n");
+  e.env = {"KMPS_HOST_RUNNER_C=command"};
+  EXPECT_EQ(host.Run(e)->out, "runner inherited command\n1\n");
+  unsetenv("KMPS_HOST_RUNNER_A");
+  unsetenv("KMPS_HOST_RUNNER_B");
 }
 
 TEST(HostRunner, CapturedOutputIsBounded) {

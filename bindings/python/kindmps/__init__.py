@@ -3,7 +3,7 @@
     import kindmps
     print(kindmps.__version__, kindmps.version())   # the package's and the library's
     inventory = kindmps.host_inspect()              # dict, as `kindmps-api inspect --json`
-    with kindmps.Client() as client:                # DOCKER_HOST, else /var/run/docker.sock
+    with kindmps.Client() as client:                # as the docker CLI: DOCKER_HOST, a context, the socket
         r = client.exec("node", ["sh", "-c", "echo hi"])
         print(r.exit_code, r.stdout, r.stderr)      # 0 b'hi\\n' b''
         print(client.status("my-cluster")["healthy"])
@@ -401,8 +401,9 @@ class _Progress:
 
 class Client:
     """A Docker Engine API client (libkindmps's kmps_client). Use it as a context manager, or
-    call close(). `docker_host`: "unix:///path" or "tcp://host:port"; None means $DOCKER_HOST,
-    else unix:///var/run/docker.sock. Creating it does not connect."""
+    call close(). `docker_host`: "unix:///path" or "tcp://host:port"; None means the docker CLI's
+    rules ($DOCKER_HOST, else $DOCKER_CONTEXT or the current context, else
+    unix:///var/run/docker.sock). Creating it does not connect."""
 
     def __init__(self, docker_host=None):
         self._lock = threading.Lock()
