@@ -12,7 +12,8 @@
 # up/status JSON, ps, MPS logs, each benchmark client's JSON, dockerd log).
 # Env: KMPS_KIT (.device/kit), KMPS_E2E_BUDGET_S (510: steps are skipped past it),
 #      KMPS_BENCH_SECONDS (5), KMPS_BENCH_KS ("1 2 4 8"), KMPS_BENCH_BLOCKS (2),
-#      KMPS_BENCH_THREADS (128), KMPS_BENCH_SPIN_US (20), KMPS_E2E_GPU_NODES (worker).
+#      KMPS_BENCH_THREADS (128), KMPS_BENCH_SPIN_US (20), KMPS_E2E_GPU_NODES (worker),
+#      KMPS_E2E_GPUS (all; one-per-node: the worker gets GPU 0 and its daemon its UUID, issue 15).
 # Test hooks (tools/device/local-test.sh, on a machine without a GPU): KMPS_E2E_DEVICES (the
 # device nodes given to nodes and pods), KMPS_E2E_FAKE_CUDA=1 (shell stand-ins for the CUDA programs).
 set -uo pipefail
@@ -250,6 +251,7 @@ mps:
   logDirectory: /var/log/nvidia-mps
   startServer: true
   serverUid: 0
+gpus: ${KMPS_E2E_GPUS:-all}
 EOF
 cp "$W/kindmps.yaml" "$ART/kindmps.yaml"; cat "$W/kindmps.yaml"
 KT=60 kmps config --config "$W/kindmps.yaml" --output "$OUT/kind-config.yaml"; rc2=$?
@@ -285,6 +287,15 @@ for n in $GNODES; do
   ipc=$(docker inspect -f '{{.HostConfig.IpcMode}}' "$n"); echo "$n IpcMode: $ipc"
   [ "$ipc" = shareable ] || { ok3=0; why3+="$n: IpcMode $ipc (pods cannot join); "; }
   docker exec "$n" ls -la /tmp/nvidia-mps /var/log/nvidia-mps
+  # gpus: not all (issue 15): the node keeps its GPUs' device nodes only, and its daemon serves
+  # them by UUID (CUDA_VISIBLE_DEVICES), as inspect.json names them.
+  vis=$(docker exec "$n" sh -c 'for p in /proc/[0-9]*; do [ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] && tr "\0" "\n" <$p/environ; done' | sed -n 's/^CUDA_VISIBLE_DEVICES=//p')
+  echo "$n: daemon CUDA_VISIBLE_DEVICES=${vis:-(unset)}; device nodes: $(docker exec "$n" sh -c 'ls /dev/nvidia[0-9]*' | tr '\n' ' ')"
+  if [ "${KMPS_E2E_GPUS:-all}" != all ]; then
+    uuids=$("$KMPS_PYTHON" -c 'import json,sys; print(",".join(g["uuid"] for g in json.load(open(sys.argv[1]))["gpus"]))' "$OUT/inspect.json" 2>/dev/null)
+    case ",$uuids," in *",$vis,"*) [ -n "$vis" ] || { ok3=0; why3+="$n: no CUDA_VISIBLE_DEVICES; "; } ;;
+      *) ok3=0; why3+="$n: CUDA_VISIBLE_DEVICES '$vis' is no GPU of inspect.json ($uuids); " ;; esac
+  fi
 done
 [ $ok3 = 1 ] && pass "daemon + server in: $(echo $GNODES); /dev/shm 8g" || fail "$why3"
 
