@@ -109,7 +109,7 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
 Status ParseGpus(const Reader& r, const YAML::Node& n, GpuAssignment& gpus) {
   if (n.IsScalar()) {
     KMPS_ASSIGN_OR_RETURN(std::string mode, r.String(n, "gpus"));
-    if (mode == "all" || mode == "onePerNode") {
+    if (mode == "all" || mode == "onePerNode" || mode == "one-per-node") {  // the flag's spelling too
       gpus = *ParseGpuAssignment(mode);
       return Status::Ok();
     }

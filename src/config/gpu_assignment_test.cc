@@ -40,6 +40,8 @@ const std::string kTypeMeta = "apiVersion: kindmps.dev/v1alpha1\nkind: Config\n"
 
 TEST(GpusInKindmpsYaml, ModesAndPerNodeLists) {
   EXPECT_EQ(ParseClusterConfig("gpus: onePerNode\n" + kTypeMeta, "k")->gpus.mode, Mode::kOnePerNode);
+  // The flag's spelling too: the GPU run's first try wrote it so.
+  EXPECT_EQ(ParseClusterConfig("gpus: one-per-node\n" + kTypeMeta, "k")->gpus.mode, Mode::kOnePerNode);
   auto c = ParseClusterConfig("workers: 2\ngpus:\n  kind-worker: [0]\n  kind-worker2: [1, GPU-ab]\n" + kTypeMeta, "k");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(GpuAssignmentText(c->gpus), "kind-worker=0,kind-worker2=1+GPU-ab");
