@@ -303,8 +303,8 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
 
   CLI::App* mps = app.add_subcommand("mps", "Send one command to the MPS control daemon of a node");
   name_flag(mps);
-  mps->add_option("--node", flags->node, "The node (default: the only GPU node)");
-  mps->add_flag("--all", flags->all, "Every GPU node");
+  CLI::Option* node = mps->add_option("--node", flags->node, "The node (default: the only GPU node)");
+  mps->add_flag("--all", flags->all, "Every GPU node")->excludes(node);  // a usage error, exit 2
   mps->add_flag("--json", flags->json, "Print the replies as JSON (docs/json.md)");
   mps->add_option("command", flags->command, "The MPS command and its arguments")->required();
   mps->prefix_command();

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include <fmt/core.h>
@@ -37,16 +38,11 @@ std::string Join(const std::vector<std::string>& parts) {
 }  // namespace
 
 std::string NormalizePath(const std::string& path) {
-  std::vector<std::string> out;
-  for (auto& part : Split(path)) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (!out.empty()) out.pop_back();
-      continue;
-    }
-    out.push_back(part);
-  }
-  return Join(out);
+  // std::filesystem's lexical rules (repeated slashes, ".", "..", ".." at the root stays there),
+  // from the root, without the trailing slash that lexically_normal keeps for "a/".
+  std::string normal = (std::filesystem::path("/") / path).lexically_normal().string();
+  if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
 }
 
 std::string HostPath(const std::string& root, const std::string& inside) {

@@ -18,6 +18,10 @@ TEST(RootFs, HostAndInsidePaths) {
   EXPECT_EQ(InsidePath("/", "/etc/x"), "/etc/x");
   EXPECT_EQ(NormalizePath("/a/./b/../c/"), "/a/c");
   EXPECT_EQ(NormalizePath("/../.."), "/");
+  EXPECT_EQ(NormalizePath("//usr///lib/"), "/usr/lib");
+  EXPECT_EQ(NormalizePath("usr/lib"), "/usr/lib");  // from the root
+  EXPECT_EQ(NormalizePath(""), "/");
+  EXPECT_EQ(NormalizePath("/a/b/.."), "/a");
 }
 
 TEST(RootFs, Components) {

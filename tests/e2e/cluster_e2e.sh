@@ -339,7 +339,10 @@ hardening)
   has "says there is none, and how to make it" "no cluster named $name (create it with kindmps-api up -n $name)" "$err"
   ;;
 conventions)
-  # Issue 14: kind's and docker's habits. A long name: the table's columns follow it.
+  # Issue 14: kind's and docker's habits. Flags that exclude each other are a usage error (CLI11).
+  expect 2 "mps --all with --node" -- "$cli" mps -n "$name" --all --node "$name-worker" get_server_list
+  has "names both" "--node excludes --all" "$err"
+  # A long name: the table's columns follow it.
   long=$name-with-a-long-name
   expect 0 "up -n with a long name" -- "$cli" up -n "$long" --driver-root "$host" --dev-root "$host" --kind "$kind" -q
   eq "-q: nothing on stderr" "$err" ""
