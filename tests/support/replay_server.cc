@@ -320,10 +320,18 @@ void ReplayServer::ServeConnection(int fd) {
         WriteAll(fd, bytes.substr(0, std::min(reply.fault.bytes, bytes.size())));
         ok = false;
         break;
-      case Fault::Kind::kCloseMidStream:
+      case Fault::Kind::kCloseMidStream: {
         WriteAll(fd, bytes.substr(0, std::min(reply.head_len + reply.fault.bytes, bytes.size())));
+        // An end of stream, not a reset: closing with the client's bytes (an exec's stdin) unread
+        // would reset the connection, and the client could see that before the cut. So the write
+        // side is shut first and what the client still sends is read away (for at most 1 s).
+        ::shutdown(fd, SHUT_WR);
+        char sink[4096];
+        for (pollfd p{fd, POLLIN, 0}; ::poll(&p, 1, 1000) == 1 && ::read(fd, sink, sizeof sink) > 0;) {
+        }
         ok = false;
         break;
+      }
       case Fault::Kind::kStallBeforeResponse:
         ok = Sleep(reply.fault.stall) && WriteAll(fd, bytes);
         break;
