@@ -41,6 +41,7 @@ struct ClusterFlags {
   int verbosity = 0;     // Context::verbosity
   kind::KindFlags kind_flags;  // kind's --wait, --retain, --kubeconfig
   std::string node;
+  std::string gpu;  // mps --gpu
   bool all = false;
   std::vector<std::string> command;
 };
@@ -206,7 +207,7 @@ int RunMps(const ClusterFlags& f) {
   auto name = config::ResolveClusterName(f.name, f.config_file);
   if (!name.ok()) return Report(name.status());
   return WithApi([&](cluster::Api& api) {
-    auto replies = api.Mps({*name, f.node, f.all, command});
+    auto replies = api.Mps({*name, f.node, f.all, command, f.gpu});
     if (!replies.ok()) return Report(replies.status());
     if (f.json) {
       fmt::print("{}\n", JsonText(cluster::MpsRepliesToJson(*replies)));
@@ -304,7 +305,10 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   CLI::App* mps = app.add_subcommand("mps", "Send one command to the MPS control daemon of a node");
   name_flag(mps);
   CLI::Option* node = mps->add_option("--node", flags->node, "The node (default: the only GPU node)");
-  mps->add_flag("--all", flags->all, "Every GPU node")->excludes(node);  // a usage error, exit 2
+  CLI::Option* all = mps->add_flag("--all", flags->all, "Every GPU node")->excludes(node);  // a usage error, exit 2
+  mps->add_option("--gpu", flags->gpu, "The GPU node that has this GPU (device minor or UUID; see gpus)")
+      ->excludes(node)
+      ->excludes(all);
   mps->add_flag("--json", flags->json, "Print the replies as JSON (docs/json.md)");
   mps->add_option("command", flags->command, "The MPS command and its arguments")->required();
   mps->prefix_command();

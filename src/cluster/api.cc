@@ -90,7 +90,14 @@ StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
     KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env_.state.Find(config.name));
     if (!saved) return NoSuchCluster(config.name);
   }
-  KMPS_ASSIGN_OR_RETURN(std::vector<node::Node*> targets, SelectMpsTargets(nodes, config, request.node, request.all));
+  std::vector<node::Node*> targets;
+  if (!request.gpu.empty()) {
+    if (request.all || !request.node.empty()) return InvalidArgument("--gpu excludes --node and --all");
+    KMPS_ASSIGN_OR_RETURN(node::Node * target, SelectGpuNode(nodes, config, request.gpu));
+    targets.push_back(target);
+  } else {
+    KMPS_ASSIGN_OR_RETURN(targets, SelectMpsTargets(nodes, config, request.node, request.all));
+  }
   std::vector<MpsReply> replies(targets.size());
   node::ParallelFor(targets.size(), [&](size_t i) {
     replies[i].node = targets[i]->name();

@@ -32,6 +32,7 @@ struct MpsRequest {
   std::string node;     // empty: the only GPU node, or every one with `all`
   bool all = false;
   std::string command;  // one line, e.g. "get_server_list"
+  std::string gpu = "";  // instead of node/all: the GPU node that has this GPU (minor or UUID)
 };
 
 struct MpsReply {

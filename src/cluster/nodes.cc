@@ -1,8 +1,12 @@
 #include "cluster/nodes.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
+
+#include "common/text.h"
 
 namespace kmps::cluster {
 
@@ -17,6 +21,51 @@ StatusOr<bool> KindFinished(const node::NodeList& nodes) {
                                     [](const auto& n) { return n->info().role == "control-plane"; });
   if (control_plane == nodes.end()) return false;
   return (*control_plane)->PathExists(kKubeadmAdminConf);
+}
+
+namespace {
+
+// What CUDA_VISIBLE_DEVICES the node's control daemon runs with; "" when unset or no daemon runs.
+constexpr const char* kDaemonDevicesScript =
+    R"sh(for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] &&
+  tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^CUDA_VISIBLE_DEVICES=//p'; done; exit 0)sh";
+
+StatusOr<bool> ServesGpu(node::Node& n, const std::string& gpu) {
+  node::Command c;
+  c.timeout = std::chrono::seconds(10);
+  if (gpu.rfind("GPU-", 0) != 0) {
+    // Asked in the node: Docker's archive API would still see a device node `up` removed from a
+    // mount the node was created with.
+    c.argv = {"test", "-e", "/dev/nvidia" + gpu};
+    KMPS_ASSIGN_OR_RETURN(node::CommandResult r, n.Run(c));
+    return r.exit_code == 0;
+  }
+  c.argv = {"sh", "-c", kDaemonDevicesScript};
+  KMPS_ASSIGN_OR_RETURN(node::CommandResult r, n.Run(c));
+  std::string devices(Trim(r.out));
+  if (devices.empty()) return true;  // no CUDA_VISIBLE_DEVICES: the daemon serves every GPU of the node
+  return ("," + devices + ",").find("," + gpu + ",") != std::string::npos;
+}
+
+}  // namespace
+
+StatusOr<node::Node*> SelectGpuNode(const node::NodeList& nodes, const config::ClusterConfig& config,
+                                    const std::string& gpu) {
+  if (std::string why = config::GpuRefProblem(gpu); !why.empty()) return InvalidArgument("--gpu " + why);
+  std::vector<node::Node*> serving;
+  for (const auto& n : nodes) {
+    if (!n->info().gpu || !n->info().running) continue;
+    KMPS_ASSIGN_OR_RETURN(bool serves, ServesGpu(*n, gpu));
+    if (serves) serving.push_back(n.get());
+  }
+  if (serving.empty()) return NotFound(fmt::format("no GPU node of cluster {} has GPU {}", config.name, gpu));
+  if (serving.size() > 1) {
+    std::vector<std::string> names;
+    for (auto* n : serving) names.push_back(n->name());
+    return InvalidArgument(fmt::format("GPU {} is in {} GPU nodes ({}; gpus {}): choose one with --node", gpu,
+                                       serving.size(), fmt::join(names, ", "), config::GpuAssignmentText(config.gpus)));
+  }
+  return serving.front();
 }
 
 StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const config::ClusterConfig& config,

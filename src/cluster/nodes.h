@@ -25,6 +25,11 @@ StatusOr<bool> KindFinished(const node::NodeList& nodes);
 
 // The nodes an MPS command goes to: `node` by name, else every GPU node, which must be one node
 // unless `all`. kInvalidArgument for an ambiguous choice, kNotFound for an unknown node.
+// The GPU node of `config` whose MPS daemon serves GPU `gpu` (a device minor: the node has its
+// /dev/nvidiaN; a UUID: its daemon's CUDA_VISIBLE_DEVICES names it, or is unset, as with gpus: all).
+// kNotFound when none does, kInvalidArgument when several do (gpus: all) or `gpu` names no GPU.
+StatusOr<node::Node*> SelectGpuNode(const node::NodeList& nodes, const config::ClusterConfig& config,
+                                    const std::string& gpu);
 StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const config::ClusterConfig& config,
                                                     const std::string& node, bool all);
 

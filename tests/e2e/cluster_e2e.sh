@@ -405,6 +405,13 @@ gpus)
   eq "the first worker's daemon serves GPU 0 by UUID" "$(daemon_env "$name-worker")" "$uuid0"
   eq "the second's GPU 1" "$(daemon_env "$name-worker2")" "$uuid1"
   expect 0 "status is healthy" -- "$cli" status --name "$name"
+  expect 0 "mps --gpu 1 reaches the daemon of the node that has GPU 1" -- "$cli" mps -n "$name" --gpu 1 --json get_server_list
+  eq "the second worker" "$(json '[r["node"] for r in d["replies"]]' <<<"$out")" "['$name-worker2']"
+  expect 0 "mps --gpu UUID too" -- "$cli" mps -n "$name" --gpu "$uuid0" --json get_server_list
+  eq "the first worker" "$(json '[r["node"] for r in d["replies"]]' <<<"$out")" "['$name-worker']"
+  expect 1 "mps --gpu of a GPU no node has" -- "$cli" mps -n "$name" --gpu 5 get_server_list
+  has "says so" "no GPU node of cluster $name has GPU 5" "$err"
+  expect 2 "mps --gpu with --all" -- "$cli" mps -n "$name" --gpu 0 --all get_server_list
   expect 2 "another assignment needs --recreate" -- "$cli" up "${g2[@]}" --workers 2 --gpus all
   has "naming the difference" "gpus one-per-node -> all" "$err"
   docker exec "$name-worker" mknod /dev/nvidia1 c 195 1
