@@ -35,7 +35,7 @@ int kmps_kind_config(const char* options_json, char** out_yaml) {
     *out_yaml = nullptr;
     auto config = capi::ParseOptions(capi::OrEmpty(options_json));
     if (!config.ok()) return SetError(config.status());
-    kind::HostInventory inventory = kind::InspectHost({config->driver_root, config->dev_root});
+    kind::HostInventory inventory = kind::InspectHost(kind::InspectOptionsFor(*config));
     if (Status s = kind::RequireComplete(inventory); !s.ok()) return SetError(s);
     if (Status s = kind::CheckKindConfigHostPaths(*config, inventory); !s.ok()) return SetError(s);
     auto yaml = kind::RenderKindConfig(*config, inventory);

@@ -12,6 +12,7 @@
 #include "common/file_util.h"
 #include "config/config.h"
 #include "config/overrides.h"
+#include "kind/gpu_assign.h"
 #include "kind/host_inspect.h"
 #include "kind/host_paths.h"
 #include "kind/kind_render.h"
@@ -27,6 +28,7 @@ struct InspectFlags {
   bool json = false;
   CLI::Option* driver_root_opt = nullptr;
   CLI::Option* dev_root_opt = nullptr;
+  CLI::Option* proc_root_opt = nullptr;
 };
 
 struct ConfigFlags {
@@ -85,11 +87,10 @@ int RunInspect(const InspectFlags& f) {
   config::ConfigOverrides o;
   if (f.driver_root_opt->count() > 0) o.driver_root = f.driver_root;
   if (f.dev_root_opt->count() > 0) o.dev_root = f.dev_root;
+  if (f.proc_root_opt->count() > 0) o.proc_root = f.proc_root;  // checked as up's --proc-root
   auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
-  kind::InspectOptions options{config->driver_root, config->dev_root};
-  options.proc_root = f.proc_root;
-  kind::HostInventory inv = kind::InspectHost(options);
+  kind::HostInventory inv = kind::InspectHost(kind::InspectOptionsFor(*config));
   // --json prints its document in any case (`complete: false` and `missing` say what lacks), as
   // the C and Python APIs return it; the exit code and stderr's lines are as without it.
   if (f.json) {
@@ -113,9 +114,11 @@ int RunConfig(const ConfigFlags& f) {
   if (f.kind_config_opt->count() > 0) o.kind_config = f.kind_config;
   auto config = config::LoadConfigWithOverrides(f.config_path, o);
   if (!config.ok()) return Report(config.status());
-  kind::HostInventory inv = kind::InspectHost({config->driver_root, config->dev_root});
+  kind::HostInventory inv = kind::InspectHost(kind::InspectOptionsFor(*config));
   if (int rc = ReportMissing(inv); rc != 0) return rc;
   if (Status s = kind::CheckKindConfigHostPaths(*config, inv); !s.ok()) return Report(s);
+  // What up would refuse, refused here too: GPUs the host lacks, MIG.
+  if (auto assigned = kind::AssignGpus(*config, inv.gpus); !assigned.ok()) return Report(assigned.status());
   auto text = kind::RenderKindConfig(*config, inv);
   if (!text.ok()) return Report(text.status());
   for (const auto& w : inv.warnings) fmt::print(stderr, "kindmps-api: note: {}\n", w);
@@ -139,7 +142,7 @@ void RegisterInspect(CLI::App& app, Context& ctx) {
       "--driver-root", inspect_flags->driver_root, "Where the driver's files live (default /)");
   inspect_flags->dev_root_opt = inspect->add_option(
       "--dev-root", inspect_flags->dev_root, "Where dev/nvidia* live (default /)");
-  inspect->add_option("--proc-root", inspect_flags->proc_root,
+  inspect_flags->proc_root_opt = inspect->add_option("--proc-root", inspect_flags->proc_root,
                       "Where proc/driver/nvidia lives: the GPUs, their UUIDs and MIG state (default /)");
   inspect->add_flag("--json", inspect_flags->json, "Print the inventory as JSON");
   inspect->callback([inspect_flags, &ctx] { ctx.exit_code = RunInspect(*inspect_flags); });

@@ -25,11 +25,14 @@ StatusOr<bool> KindFinished(const node::NodeList& nodes) {
 
 namespace {
 
-// What CUDA_VISIBLE_DEVICES the node's control daemon runs with; "" when unset or no daemon runs.
+// One line per control daemon of the node: "daemon " and its CUDA_VISIBLE_DEVICES ("" when unset).
 constexpr const char* kDaemonDevicesScript =
     R"sh(for p in /proc/[0-9]*; do [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] &&
-  tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^CUDA_VISIBLE_DEVICES=//p'; done; exit 0)sh";
+  echo "daemon $(tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^CUDA_VISIBLE_DEVICES=//p')"; done; exit 0)sh";
 
+// Whether node `n` has GPU `gpu`: a minor, its device node; a UUID, a daemon whose
+// CUDA_VISIBLE_DEVICES names it (case aside, as CUDA reads it) or is unset (every GPU of the
+// node; a node without a daemon serves none).
 StatusOr<bool> ServesGpu(node::Node& n, const std::string& gpu) {
   node::Command c;
   c.timeout = std::chrono::seconds(10);
@@ -42,9 +45,13 @@ StatusOr<bool> ServesGpu(node::Node& n, const std::string& gpu) {
   }
   c.argv = {"sh", "-c", kDaemonDevicesScript};
   KMPS_ASSIGN_OR_RETURN(node::CommandResult r, n.Run(c));
-  std::string devices(Trim(r.out));
-  if (devices.empty()) return true;  // no CUDA_VISIBLE_DEVICES: the daemon serves every GPU of the node
-  return ("," + devices + ",").find("," + gpu + ",") != std::string::npos;
+  bool serves = false;
+  ForEachLine(r.out, [&](std::string_view line) {
+    if (line.substr(0, 7) != "daemon " && line != "daemon") return;
+    std::string devices = AsciiLower(Trim(line.substr(std::min<size_t>(7, line.size()))));
+    serves = serves || devices.empty() || ("," + devices + ",").find("," + AsciiLower(gpu) + ",") != std::string::npos;
+  });
+  return serves;
 }
 
 }  // namespace

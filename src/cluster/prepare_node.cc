@@ -1,5 +1,6 @@
 #include "cluster/prepare_node.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <thread>
@@ -336,6 +337,7 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   prepared.status.device_plugin = report.device_plugin;
   prepared.status.mps = processes;
   prepared.status.gpus = report.gpus;
+  std::sort(prepared.status.gpus.begin(), prepared.status.gpus.end());  // the glob's order: nvidia1, nvidia10, nvidia2
   if (!gpus.all) prepared.status.assigned_gpus = gpus.keep;
   // The daemon answered on the pipe directory's socket (the script's read-back), and listed or
   // started the server the process table shows.

@@ -320,6 +320,7 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
       s.device_plugin = probe.device_plugin;
       s.daemon = probe.daemon;
       s.gpus = probe.gpus;
+      std::sort(s.gpus.begin(), s.gpus.end());  // the glob's order: nvidia1, nvidia10, nvidia2
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }
   }

@@ -323,11 +323,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
            return InvalidArgument(fmt::format("--wait \"{}\": expected a duration as kind takes it, e.g. 60s or 5m",
                                               options.kind_flags.wait));
          }
-         kind::InspectOptions inspect;
-         inspect.driver_root = config.driver_root;
-         inspect.dev_root = config.dev_root;
-         inspect.proc_root = config.proc_root;
-         inventory = kind::InspectHost(inspect);
+         inventory = kind::InspectHost(kind::InspectOptionsFor(config));
          KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
          KMPS_ASSIGN_OR_RETURN(assignment, kind::AssignGpus(config, inventory.gpus));
          KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory));

@@ -30,6 +30,15 @@ inline std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// `s` with ASCII A-Z lowered (GPU UUIDs, header names): no locale.
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 // `s` as a whole number of type T in `base`: nullopt unless all of `s` is the number (no blanks,
 // no '+'; a '-' only for a signed T) and it fits T.
 template <typename T>

@@ -47,6 +47,9 @@ StatusOr<ExecResult> DockerClient::ExecCapture(std::string_view container, const
 
 namespace {
 
+// How long the exit code of an attached exec is waited for once its stream ended.
+constexpr std::chrono::seconds kAttachedExitGrace{3};
+
 StatusOr<json> ParseJson(const HttpResponse& r, std::string_view context) {
   auto j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
@@ -261,7 +264,14 @@ class DockerClientImpl final : public DockerClient {
     Status streamed = PumpExecStream(conn->fd->get(), conn->early, sink, pump, deadline);
     conn->fd->reset();  // the daemon sees the end of a connection it may still write to
     KMPS_RETURN_IF_ERROR(streamed.WithContext(fmt::format("{}: start exec {}", ctx, progress.exec_id.substr(0, 12))));
-    return ExitCodeOf(container, progress.exec_id, o, deadline);
+    // The daemon also ends an attached stream that was detached (its detach keys, Ctrl-P Ctrl-Q):
+    // the command then runs on, so its exit code is waited for briefly, not until the deadline
+    // (with the terminal raw); past that it is a command the caller lost track of (and stops).
+    auto code = ExitCodeOf(container, progress.exec_id, o, deadline.Cap(kAttachedExitGrace));
+    if (!code.ok() && code.status().code() == Code::kDeadlineExceeded && !deadline.Expired()) {
+      return Failed(fmt::format("{}: the stream ended while the command still runs (detached?)", ctx));
+    }
+    return code;
   }
 
   Status ExecResize(std::string_view exec_id, unsigned rows, unsigned cols, Deadline deadline) override {

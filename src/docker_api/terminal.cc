@@ -15,7 +15,8 @@ namespace kmps::docker {
 namespace {
 
 // What a signal handler needs, set before the handlers are installed.
-constexpr int kFatal[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+// SIGABRT too: an exception that escapes while the terminal is raw ends in std::terminate.
+constexpr int kFatal[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGABRT};
 std::atomic<bool> g_raw_held{false};
 int g_raw_fd = -1;
 struct termios g_saved {};

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace kmps::docker {
 namespace {
 
@@ -35,7 +37,8 @@ class Pty {
 };
 
 bool SameSettings(const termios& a, const termios& b) {
-  return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_lflag == b.c_lflag && a.c_cflag == b.c_cflag;
+  return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_lflag == b.c_lflag && a.c_cflag == b.c_cflag &&
+         std::memcmp(a.c_cc, b.c_cc, sizeof a.c_cc) == 0;  // cfmakeraw sets VMIN and VTIME
 }
 
 TEST(RawTerminalTest, RawWhileHeldAndRestoredAfter) {

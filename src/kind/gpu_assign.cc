@@ -5,6 +5,8 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include "common/text.h"
+
 namespace kmps::kind {
 namespace {
 
@@ -17,7 +19,8 @@ std::string HostList(const std::vector<HostGpu>& host) {
 
 StatusOr<HostGpu> Find(const std::string& node, const std::string& ref, const std::vector<HostGpu>& host) {
   for (const auto& g : host) {
-    if (ref.rfind("GPU-", 0) == 0 ? g.uuid == ref : std::to_string(g.minor) == ref) return g;
+    // UUIDs as CUDA and nvidia-smi read them: the hex in either case.
+    if (ref.rfind("GPU-", 0) == 0 ? AsciiLower(g.uuid) == AsciiLower(ref) : std::to_string(g.minor) == ref) return g;
   }
   if (ref.rfind("GPU-", 0) == 0 && std::all_of(host.begin(), host.end(), [](const HostGpu& g) { return g.uuid.empty(); })) {
     return InvalidArgument(fmt::format("gpus: {}: GPU {} is named by UUID, but this host's GPU UUIDs are unknown (no "

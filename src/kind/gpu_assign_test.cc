@@ -56,6 +56,9 @@ TEST(AssignGpus, PerNodeByMinorOrUuid) {
   ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ(MinorList((*a)[0].gpus), "1");
   EXPECT_EQ(MinorList((*a)[1].gpus), "0,2");
+  auto upper = AssignGpus(Lab("lab-worker=GPU-000000A1-0000-0000-0000-000000000000,lab-worker2=0"), Host(2));
+  ASSERT_TRUE(upper.ok()) << upper.status().message();  // UUIDs are read case-blind, as CUDA reads them
+  EXPECT_EQ(MinorList((*upper)[0].gpus), "1");
   EXPECT_THAT(AssignGpus(Lab("lab-worker=0,lab-worker2=5"), Host(2)).status().message(),
               HasSubstr("gpus: lab-worker2: this host has no GPU 5 (its GPUs: 0 GPU-000000a0"));
   EXPECT_THAT(AssignGpus(Lab("lab-worker=0,lab-worker2=0"), Host(2)).status().message(),

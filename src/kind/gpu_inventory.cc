@@ -265,9 +265,13 @@ GpuInventory ReadGpuInventory(const GpuInventoryOptions& options) {
     seen[gpu.minor] = true;
     gpu.device_path = dev + "/nvidia" + std::to_string(gpu.minor);
     if (!Exists(gpu.device_path)) {
-      inv.missing.push_back(fmt::format("device {}: does not exist, but the driver lists GPU {} ({}, {})",
-                                        gpu.device_path, gpu.minor, gpu.uuid.empty() ? "UUID unknown" : gpu.uuid,
-                                        gpu.bus_id));
+      // Not a reason to stop: device nodes may be made on first use (nvidia-modprobe), or the dev
+      // root holds fewer GPUs than this procfs (a fake host on a GPU machine). Nothing can be
+      // given that GPU, so it is left out, and gpus: naming it says the host has no such GPU.
+      inv.warnings.push_back(fmt::format("GPU {} ({}, {}): the driver lists it, but {} does not exist; left out",
+                                         gpu.minor, gpu.uuid.empty() ? "UUID unknown" : gpu.uuid, gpu.bus_id,
+                                         gpu.device_path));
+      continue;
     }
     if (auto entries = ListDir(caps_dir + "/gpu" + std::to_string(gpu.minor) + "/mig")) {
       gpu.mig = MigFromCapabilityEntries(*entries);

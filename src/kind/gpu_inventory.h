@@ -66,7 +66,7 @@ struct GpuInventoryOptions {
 
 struct GpuInventory {
   std::vector<HostGpu> gpus;          // sorted by minor
-  std::vector<std::string> missing;   // a GPU of procfs whose device node is not there
+  std::vector<std::string> missing;   // nothing today (a GPU without its device node is a warning)
   std::vector<std::string> warnings;  // no procfs, unreadable files, nvidia-smi failures
 };
 

@@ -131,7 +131,9 @@ TEST_F(GpuInventoryTest, ListsEveryGpuSortedByMinorWithMigAndMissingNodes) {
   AddNode("nvidiactl");
   AddNode("nvidia-uvm");
   GpuInventory inv = ReadGpuInventory(Options());
-  ASSERT_EQ(inv.gpus.size(), 3u);
+  // GPU 1 has no device node here: left out, with a note (not a missing item: exit 3 would stop
+  // hosts whose nodes are made on first use, or a dev root with fewer GPUs than this procfs).
+  ASSERT_EQ(inv.gpus.size(), 2u);
   const std::string dev = dir_.path() + "/dev/nvidia";
   EXPECT_EQ(inv.gpus[0].minor, 0);
   EXPECT_EQ(inv.gpus[0].uuid, kUuid1);
@@ -139,15 +141,13 @@ TEST_F(GpuInventoryTest, ListsEveryGpuSortedByMinorWithMigAndMissingNodes) {
   EXPECT_EQ(inv.gpus[0].device_path, dev + "0");
   EXPECT_EQ(inv.gpus[0].model, "NVIDIA H200");
   EXPECT_EQ(inv.gpus[0].mig, MigMode::kUnknown) << "no gi entry and no nvidia-smi: procfs cannot say";
-  EXPECT_EQ(inv.gpus[1].minor, 1);
-  EXPECT_EQ(inv.gpus[1].uuid, kUuid2);
-  EXPECT_EQ(inv.gpus[2].minor, 2);
-  EXPECT_EQ(inv.gpus[2].uuid, kUuid0);
-  EXPECT_EQ(inv.gpus[2].mig, MigMode::kEnabled);
-  ASSERT_EQ(inv.missing.size(), 1u);
-  EXPECT_EQ(inv.missing[0], "device " + dev + "1: does not exist, but the driver lists GPU 1 (" + kUuid2 +
-                                ", 0000:5d:00.0)");
-  EXPECT_THAT(inv.warnings, IsEmpty());
+  EXPECT_EQ(inv.gpus[1].minor, 2);
+  EXPECT_EQ(inv.gpus[1].uuid, kUuid0);
+  EXPECT_EQ(inv.gpus[1].mig, MigMode::kEnabled);
+  EXPECT_THAT(inv.missing, IsEmpty());
+  ASSERT_EQ(inv.warnings.size(), 1u);
+  EXPECT_EQ(inv.warnings[0], "GPU 1 (" + kUuid2 + ", 0000:5d:00.0): the driver lists it, but " + dev +
+                                 "1 does not exist; left out");
 }
 
 TEST_F(GpuInventoryTest, WithoutProcfsTheDeviceNodesAreTheGpusAndAWarningSaysUuidsAreUnknown) {

@@ -312,6 +312,14 @@ std::string VersionFromFileName(const std::string& soname, const std::string& fi
   return suffix;
 }
 
+InspectOptions InspectOptionsFor(const config::ClusterConfig& config) {
+  InspectOptions o;
+  o.driver_root = config.driver_root;
+  o.dev_root = config.dev_root;
+  o.proc_root = config.proc_root;
+  return o;
+}
+
 HostInventory InspectHost(const InspectOptions& options) {
   HostInventory inv;
   inv.driver_root = NormalizePath(options.driver_root.empty() ? "/" : options.driver_root);

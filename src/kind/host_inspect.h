@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "config/config.h"
 #include "kind/gpu_inventory.h"
 
 namespace kmps::kind {
@@ -64,6 +65,9 @@ struct InspectOptions {
   // Ask the driver root's nvidia-smi (when there is one) for the MIG state procfs cannot tell.
   bool query_nvidia_smi = true;
 };
+
+// Where a cluster config says the driver, its device nodes and its procfs are.
+InspectOptions InspectOptionsFor(const config::ClusterConfig& config);
 
 // Never fails for a missing driver: that is recorded in `missing`. Fails only for unusable
 // options (a driver root that does not exist is itself reported in `missing`).

@@ -269,17 +269,15 @@ TEST(InspectHost, ListsTheGpusOfTheDriversProcfsUnderTheProcRoot) {
   InspectOptions o{dir.path(), dir.path()};
   o.proc_root = proc.path();
   HostInventory inv = InspectHost(o);
-  ASSERT_EQ(inv.gpus.size(), 2u);
-  EXPECT_FALSE(inv.complete()) << "GPU 1 has no /dev/nvidia1";
-  EXPECT_THAT(All(inv.missing), HasSubstr("device " + dir.path() + "/dev/nvidia1: does not exist, but the driver lists GPU 1"));
-  // The fake host's nvidia-smi only echoes: asked about GPU 1's MIG state, it answers nothing useful.
-  EXPECT_THAT(All(inv.warnings), HasSubstr(dir.path() + "/usr/local/nvidia/bin/nvidia-smi: "));
+  // GPU 1 has no /dev/nvidia1 under this dev root: left out with a note, the host still complete.
+  ASSERT_EQ(inv.gpus.size(), 1u);
+  EXPECT_TRUE(inv.complete()) << All(inv.missing);
+  EXPECT_THAT(All(inv.warnings), HasSubstr("GPU 1 (" + u1 + ", 0000:3b:00.0): the driver lists it, but " + dir.path() +
+                                           "/dev/nvidia1 does not exist; left out"));
   nlohmann::json j = inv.ToJson();
-  ASSERT_EQ(j["gpus"].size(), 2u);
+  ASSERT_EQ(j["gpus"].size(), 1u);
   EXPECT_EQ(j["gpus"][0], (nlohmann::json{{"minor", 0}, {"uuid", u0}, {"model", "NVIDIA H200"}, {"busId", "0000:19:00.0"},
                                           {"device", dir.path() + "/dev/nvidia0"}, {"mig", "enabled"}}));
-  EXPECT_EQ(j["gpus"][1]["uuid"], u1);
-  EXPECT_EQ(j["gpus"][1]["mig"], "unknown");
   Status refused = RefuseMig(inv);
   EXPECT_EQ(refused.code(), Code::kInvalidArgument);
   EXPECT_THAT(refused.message(), HasSubstr("GPU 0 (" + u0 + ", 0000:19:00.0) has MIG enabled"));
