@@ -1,5 +1,7 @@
 #include "docker_api/docker_client.h"
 
+#include <sys/socket.h>
+
 #include "common/json_text.h"
 
 #include "common/text.h"
@@ -258,6 +260,9 @@ class DockerClientImpl final : public DockerClient {
     if (attach.on_start) attach.on_start(progress.exec_id);
     PumpOptions pump;
     pump.stdin_fd = o.attach_stdin ? attach.stdin_fd : -1;
+    // Stdin attached with nothing to give (ExecTracked): its end at once, so that a command that
+    // reads it (cat) ends instead of waiting for the deadline.
+    if (o.attach_stdin && attach.stdin_fd < 0) ::shutdown(conn->fd->get(), SHUT_WR);
     pump.tty = o.tty;
     pump.wake_fd = attach.wake_fd;
     pump.on_wake = attach.on_wake;

@@ -313,6 +313,15 @@ TEST_F(DockerClientTest, ExecWithATtyIsRawAndTakesItsSize) {
   }());
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   EXPECT_EQ(plain->out, "x\r\n");
+  // With stdin attached and none to give, the command reads its end at once (not the deadline).
+  auto reader = client().ExecCapture(container(), [] {
+    ExecOptions t = Cmd({"sh", "-c", "cat; echo read-to-the-end"});
+    t.attach_stdin = true;
+    t.timeout = std::chrono::seconds(20);
+    return t;
+  }());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  EXPECT_EQ(reader->out, "read-to-the-end\n");
 }
 
 TEST_F(DockerClientTest, ResizingAnUnknownExecIsNotFound) {
