@@ -12,7 +12,9 @@
 #include <fmt/core.h>
 
 #include "cli/cli.h"
+#include "cluster/api.h"
 #include "cluster/state.h"
+#include "docker_api/docker_client.h"
 #include "config/config.h"
 #include "config/overrides.h"
 #include "pod/manifest.h"
@@ -35,6 +37,12 @@ StatusOr<std::string> ReadInput(const std::string& path) {
                                        std::strerror(errno)));
   }
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+StatusOr<std::string> GpuNode(const std::string& cluster, const std::string& gpu) {
+  KMPS_ASSIGN_OR_RETURN(std::string name, config::ResolveClusterName(cluster, ""));
+  KMPS_ASSIGN_OR_RETURN(std::unique_ptr<docker::DockerClient> client, docker::DockerClient::Create());
+  return cluster::Api(*client).GpuNode(name, gpu);
 }
 
 // Everything is computed first: on any error nothing reaches stdout.
@@ -69,7 +77,11 @@ void RegisterPod(CLI::App& app, Context& ctx) {
   pod->add_option("cmd", f->command, "Command and arguments of the container (after --; default: the image's)");
   pod->add_option("--image", f->image, "Container image (a CUDA program)");
   pod->add_option("--name", f->cluster, "Cluster name (default: $KIND_CLUSTER_NAME, else ./kindmps.yaml's, else kind)");
-  pod->add_option("--node", f->node, "Run on this GPU node (default: any node labelled kindmps.dev/mps=ready)");
+  CLI::Option* o_node =
+      pod->add_option("--node", f->node, "Run on this GPU node (default: any node labelled kindmps.dev/mps=ready)");
+  auto gpu = std::make_shared<std::string>();
+  pod->add_option("--gpu", *gpu, "Run on the GPU node that has this GPU (device minor or UUID; asks the cluster)")
+      ->excludes(o_node);
   CLI::Option* o_threads = pod->add_option("--threads", *threads, "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE, 1..100");
   CLI::Option* o_pinned =
       pod->add_option("--pinned-mem", *pinned, "CUDA_MPS_PINNED_DEVICE_MEM_LIMIT: SIZE or DEV=SIZE,... (e.g. 0=1G,1=512M)");
@@ -79,7 +91,8 @@ void RegisterPod(CLI::App& app, Context& ctx) {
   pod->add_option("--access", f->access, "How the container reaches MPS: hostpath (default) or cdi");
   CLI::Option* o_patch =
       pod->add_option("--patch", *patch, "Add MPS to the Pods of this manifest file (- for stdin) instead");
-  pod->footer("Exit status: 0, or 2 for a usage error (nothing is printed on stdout then). See docs/pod.md.");
+  pod->footer("Exit status: 0, or 2 for a usage error (nothing is printed on stdout then); with --gpu also 1 (no GPU "
+              "node has it) or 3 (no Docker). See docs/pod.md.");
   pod->callback([=, &ctx] {
     auto given = [](CLI::Option* o, const std::shared_ptr<std::string>& v) {
       return o->count() ? std::optional<std::string>(*v) : std::nullopt;
@@ -90,6 +103,15 @@ void RegisterPod(CLI::App& app, Context& ctx) {
     f->replicas = given(o_replicas, replicas);
     f->kind = given(o_kind, kind);
     f->patch = given(o_patch, patch);
+    if (!gpu->empty()) {
+      // The one flag that asks the cluster: which node has the GPU (gpus: in kindmps.yaml).
+      auto node = GpuNode(f->cluster, *gpu);
+      if (!node.ok()) {
+        ctx.exit_code = Report(node.status());
+        return;
+      }
+      f->node = *node;
+    }
     auto out = PodOutput(*f);
     if (!out.ok()) {
       ctx.exit_code = Report(out.status());

@@ -79,6 +79,15 @@ StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
   return status;
 }
 
+StatusOr<std::string> Api::GpuNode(const std::string& cluster, const std::string& gpu) {
+  KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(cluster));
+  KMPS_RETURN_IF_ERROR(Reachable());
+  KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env_.provider, config));
+  if (nodes.empty()) return NoSuchCluster(config.name);
+  KMPS_ASSIGN_OR_RETURN(node::Node * n, SelectGpuNode(nodes, config, gpu));
+  return n->name();
+}
+
 StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
   if (request.command.empty()) {
     return InvalidArgument("an MPS command is needed, e.g. get_server_list");

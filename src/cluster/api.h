@@ -65,6 +65,8 @@ class Api {
   // The command sent to every chosen node at once; one reply per node, in node order. Errors:
   // the request, the state and the choice of nodes; a node's own failure is in its reply.
   StatusOr<std::vector<MpsReply>> Mps(const MpsRequest& request);
+  // The GPU node of `cluster` that has GPU `gpu` (SelectGpuNode): `pod --gpu`, `mps --gpu`.
+  StatusOr<std::string> GpuNode(const std::string& cluster, const std::string& gpu);
 
  private:
   // The API version negotiation's /_ping: an unreachable daemon fails before any work starts.

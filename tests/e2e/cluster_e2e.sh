@@ -412,6 +412,10 @@ gpus)
   expect 1 "mps --gpu of a GPU no node has" -- "$cli" mps -n "$name" --gpu 5 get_server_list
   has "says so" "no GPU node of cluster $name has GPU 5" "$err"
   expect 2 "mps --gpu with --all" -- "$cli" mps -n "$name" --gpu 0 --all get_server_list
+  expect 0 "pod --gpu 1 places the Pod on the node that has GPU 1" -- "$cli" pod cuda-1 --name "$name" --gpu 1 --image busybox -- true
+  has "by its hostname" "kubernetes.io/hostname: $name-worker2" "$out"
+  expect 1 "pod --gpu of a GPU no node has" -- "$cli" pod cuda-5 --name "$name" --gpu 5 --image busybox -- true
+  eq "prints no manifest" "$out" ""
   expect 2 "another assignment needs --recreate" -- "$cli" up "${g2[@]}" --workers 2 --gpus all
   has "naming the difference" "gpus one-per-node -> all" "$err"
   docker exec "$name-worker" mknod /dev/nvidia1 c 195 1
