@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "common/json_text.h"
 #include "cli/cli.h"
@@ -85,8 +86,10 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
     std::string servers;
     for (const auto& sv : n.mps.servers) servers += fmt::format("{}{}", servers.empty() ? "" : ",", sv.pid);
     std::string clients = n.mps.control ? std::to_string(n.daemon.client_count()) : "-";
+    // A GPU node's GPUs by device minor, as its /dev/nvidiaN show them (gpus:).
+    std::string gpu = !n.node.gpu ? "no" : n.gpus.empty() ? "yes" : fmt::format("{}", fmt::join(n.gpus, ","));
     rows.push_back({n.node.name, n.node.role, n.node.paused ? "paused" : n.node.running ? "yes" : "no",
-                    n.node.gpu ? "yes" : "no", n.node.running ? Bytes(n.shm_bytes) : "-", control,
+                    gpu, n.node.running ? Bytes(n.shm_bytes) : "-", control,
                     servers.empty() ? "-" : servers, clients, n.node.gpu ? n.mps_access() : "-",
                     n.pipe_socket ? "socket" : "-"});
   }

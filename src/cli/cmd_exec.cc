@@ -130,7 +130,8 @@ Status CheckTty(const ExecArgs& a) {
 
 // The size of our terminal (stdout's, else stdin's, as docker takes its output's) for the exec's
 // TTY: sent once the command started, and on each SIGWINCH. The daemon waits for the command to
-// start before it resizes; a failed resize is retried twice, then the TTY keeps its default size.
+// start before it resizes; a failed resize is retried twice, then the TTY keeps its default size
+// (at most about 3 s in all, before the stream is read).
 class TtySizer {
  public:
   explicit TtySizer(docker::DockerClient& client) : client_(client) {}
@@ -149,7 +150,8 @@ class TtySizer {
     auto size = docker::SizeOfTerminal(STDOUT_FILENO);
     if (!size) size = docker::SizeOfTerminal(STDIN_FILENO);
     if (!size) return true;  // no terminal to take a size from: the TTY keeps the daemon's default
-    return client_.ExecResize(exec_id_, size->rows, size->cols, Deadline::In(std::chrono::seconds(3))).ok();
+    // A second at most a call: this runs before the stream is read, with the terminal raw.
+    return client_.ExecResize(exec_id_, size->rows, size->cols, Deadline::In(std::chrono::seconds(1))).ok();
   }
   docker::DockerClient& client_;
   std::string exec_id_;

@@ -153,11 +153,9 @@ nlohmann::json ClusterStatus::ToJson() const {
                       {"mps", {{"control", control}, {"servers", servers}, {"clients", clients}}},
                       {"healthy", n.healthy()},
                       {"problems", n.problems}});
-    // A node given GPUs of its own: the minors it was given and those it has.
-    if (n.assigned_gpus) {
-      jnodes.back()["assignedGpus"] = *n.assigned_gpus;
-      jnodes.back()["gpus"] = n.gpus;
-    }
+    // A GPU node: the GPUs (device minors) it has; given GPUs of its own, also those it was given.
+    if (n.node.gpu) jnodes.back()["gpus"] = n.gpus;
+    if (n.assigned_gpus) jnodes.back()["assignedGpus"] = *n.assigned_gpus;
   }
   return {{"apiVersion", config::kConfigApiVersion}, {"kind", "ClusterStatus"}, {"cluster", cluster},
           {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};

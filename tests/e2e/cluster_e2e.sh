@@ -405,6 +405,9 @@ gpus)
   eq "the first worker's daemon serves GPU 0 by UUID" "$(daemon_env "$name-worker")" "$uuid0"
   eq "the second's GPU 1" "$(daemon_env "$name-worker2")" "$uuid1"
   expect 0 "status is healthy" -- "$cli" status --name "$name"
+  has "its GPU column names each worker's GPU" "$name-worker2 *worker *yes *1 " "$out"
+  expect 0 "status --json lists them" -- "$cli" status --name "$name" --json
+  eq "by device minor" "$(json '[n.get("gpus") for n in d["nodes"]]' <<<"$out")" "[None, [0], [1]]"
   expect 0 "mps --gpu 1 reaches the daemon of the node that has GPU 1" -- "$cli" mps -n "$name" --gpu 1 --json get_server_list
   eq "the second worker" "$(json '[r["node"] for r in d["replies"]]' <<<"$out")" "['$name-worker2']"
   expect 0 "mps --gpu UUID too" -- "$cli" mps -n "$name" --gpu "$uuid0" --json get_server_list
