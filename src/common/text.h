@@ -9,6 +9,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace kmps {
 
@@ -28,6 +29,17 @@ inline std::string_view Trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// "a,b,,c" split at `sep` -> {"a", "b", "", "c"}; "" -> {""}. Views into `s`.
+inline std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (size_t at = 0;;) {
+    size_t next = s.find(sep, at);
+    parts.push_back(s.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
+    if (next == std::string_view::npos) return parts;
+    at = next + 1;
+  }
 }
 
 // `s` with ASCII A-Z lowered (GPU UUIDs, header names): no locale.

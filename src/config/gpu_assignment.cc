@@ -10,20 +10,6 @@
 #include "config/config.h"
 
 namespace kmps::config {
-namespace {
-
-// "a,b,,c" -> {"a", "b", "", "c"}
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  for (size_t at = 0;;) {
-    size_t next = s.find(sep, at);
-    parts.push_back(s.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
-    if (next == std::string_view::npos) return parts;
-    at = next + 1;
-  }
-}
-
-}  // namespace
 
 std::string GpuAssignmentText(const GpuAssignment& gpus) {
   switch (gpus.mode) {

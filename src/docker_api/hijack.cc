@@ -23,12 +23,6 @@ namespace {
 
 constexpr size_t kMaxErrorBody = 64 << 10;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 int PollMs(const Deadline& deadline) {
   auto ms = deadline.Remaining().count();
   return static_cast<int>(std::min<long long>(ms, 1000 * 60 * 60));
@@ -149,7 +143,7 @@ std::string ErrorBody(int fd, const ResponseHead& head, std::string rest, const 
                       const std::string& what) {
   auto header = [&](const char* name) {
     auto it = head.headers.find(name);
-    return it == head.headers.end() ? std::string() : Lower(it->second);
+    return it == head.headers.end() ? std::string() : AsciiLower(it->second);
   };
   std::string length = header("content-length");
   bool chunked = header("transfer-encoding").find("chunked") != std::string::npos;
@@ -220,7 +214,7 @@ StatusOr<std::optional<ResponseHead>> ParseResponseHead(std::string_view data) {
     std::string_view line = text.substr(0, eol);
     auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    head.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+    head.headers[AsciiLower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
   }
   return std::optional<ResponseHead>(std::move(head));
 }

@@ -5,18 +5,12 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
 #include "docker_api/http_errors.h"
 
 namespace kmps::docker {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 
 // The status code of a status line, "HTTP/1.1 200 OK\r\n": three digits after the first space,
 // then a space or the line's end. 0 for anything else ("HTTP/204", a code of four digits).
@@ -64,7 +58,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
 // headers of a 1xx response before it nor a chunked body's trailers.
 void CollectHeaders(CURL* easy, HttpResponse& response) {
   for (curl_header* h = nullptr; (h = curl_easy_nextheader(easy, CURLH_HEADER, -1, h)) != nullptr;) {
-    response.headers[Lower(h->name)] = h->value;
+    response.headers[AsciiLower(h->name)] = h->value;
   }
 }
 
@@ -104,7 +98,7 @@ int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 }  // namespace
 
 std::string HttpResponse::Header(std::string_view name) const {
-  auto it = headers.find(Lower(name));
+  auto it = headers.find(AsciiLower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 

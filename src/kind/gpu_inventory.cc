@@ -24,12 +24,6 @@ constexpr const char* kGpusDir = "/proc/driver/nvidia/gpus";
 constexpr const char* kCapsDir = "/proc/driver/nvidia/capabilities";
 constexpr size_t kMaxSmiLines = 1024;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool Exists(const std::string& path) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0;
@@ -70,7 +64,7 @@ std::optional<int> MinorOfDeviceName(const std::string& name) {
 }
 
 MigMode MigFromSmiText(std::string_view text) {
-  std::string v = Lower(Trim(text));
+  std::string v = AsciiLower(Trim(text));
   if (v == "enabled") return MigMode::kEnabled;
   if (v == "disabled") return MigMode::kDisabled;
   // NVML_ERROR_NOT_SUPPORTED: a GPU without MIG runs whole, as MIG disabled.
@@ -143,7 +137,7 @@ StatusOr<HostGpu> ParseGpuInformation(std::string_view text) {
     } else if (key == "GPU UUID") {
       gpu.uuid = std::string(value);
     } else if (key == "Bus Location") {
-      gpu.bus_id = Lower(value);
+      gpu.bus_id = AsciiLower(value);
     } else if (key == "Device Minor") {
       auto minor = ParseInteger<int>(value);
       if (minor && *minor >= 0) {
@@ -163,7 +157,7 @@ StatusOr<HostGpu> ParseGpuInformation(std::string_view text) {
 }
 
 std::string NormalizeBusId(std::string_view bus_id) {
-  std::string id = Lower(Trim(bus_id));
+  std::string id = AsciiLower(Trim(bus_id));
   size_t colon = id.find(':');
   if (colon != std::string::npos && colon > 4) {
     std::string_view extra = std::string_view(id).substr(0, colon - 4);
@@ -257,7 +251,7 @@ GpuInventory ReadGpuInventory(const GpuInventoryOptions& options) {
       continue;
     }
     HostGpu gpu = std::move(parsed).value();
-    if (gpu.bus_id.empty()) gpu.bus_id = Lower(bus);
+    if (gpu.bus_id.empty()) gpu.bus_id = AsciiLower(bus);
     if (seen[gpu.minor]) {
       inv.warnings.push_back(fmt::format("GPU {}: {} repeats device minor {}; GPU left out", bus, file, gpu.minor));
       continue;

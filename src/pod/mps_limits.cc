@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "common/text.h"
+
 namespace kmps::pod {
 namespace {
 
@@ -26,17 +28,6 @@ bool ToUnsigned(std::string_view digits, uint64_t max, uint64_t& out) {
     out = out * 10 + d;
   }
   return true;
-}
-
-std::vector<std::string_view> Split(std::string_view text, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(sep, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
 }
 
 // "512m" -> "512M"; `part` names the part in messages.
