@@ -244,9 +244,7 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
     } else if (words[0] == "masked" && words.size() == 2) {
       if (auto m = ParseInteger<int>(words[1])) report.masked.push_back(*m);
     } else if (words[0] == "gpus") {
-      for (size_t i = 1; i < words.size(); ++i) {
-        if (auto m = ParseInteger<int>(words[i])) report.gpus.push_back(*m);
-      }
+      report.gpus = ParseGpuMinors(line.substr(words[0].size()));
     } else if (words[0] == "plugin") {
       report.device_plugin = true;
     } else if (words[0] == "threads" && words.size() == 2) {
@@ -337,7 +335,6 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   prepared.status.device_plugin = report.device_plugin;
   prepared.status.mps = processes;
   prepared.status.gpus = report.gpus;
-  std::sort(prepared.status.gpus.begin(), prepared.status.gpus.end());  // the glob's order: nvidia1, nvidia10, nvidia2
   if (!gpus.all) prepared.status.assigned_gpus = gpus.keep;
   // The daemon answered on the pipe directory's socket (the script's read-back), and listed or
   // started the server the process table shows.

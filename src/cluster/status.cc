@@ -266,15 +266,7 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
         if (line == "socket") s.pipe_socket = true;
         if (line == "cdi") s.cdi_spec = true;
         if (line == "plugin") s.device_plugin = true;
-        if (line.substr(0, 4) == "gpus") {
-          for (size_t b = 4; b < line.size();) {
-            size_t e = line.find(' ', b + 1);
-            if (auto m = ParseInteger<int>(Trim(line.substr(b, e == std::string_view::npos ? e : e - b)))) {
-              s.gpus.push_back(*m);
-            }
-            b = e == std::string_view::npos ? line.size() : e;
-          }
-        }
+        if (line.substr(0, 4) == "gpus") s.gpus = ParseGpuMinors(line.substr(4));
         if (line.substr(0, 7) == "client ") {
           std::string_view w = line.substr(7);
           size_t sp = w.find(' ');
@@ -318,13 +310,21 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
       s.device_plugin = probe.device_plugin;
       s.daemon = probe.daemon;
       s.gpus = probe.gpus;
-      std::sort(s.gpus.begin(), s.gpus.end());  // the glob's order: nvidia1, nvidia10, nvidia2
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }
   }
   auto judged = JudgeNode(s, config);
   s.problems.insert(s.problems.end(), judged.begin(), judged.end());
   return s;
+}
+
+std::vector<int> ParseGpuMinors(std::string_view words) {
+  std::vector<int> minors;
+  for (std::string_view w : Split(Trim(words), ' ')) {
+    if (auto m = ParseInteger<int>(w)) minors.push_back(*m);
+  }
+  std::sort(minors.begin(), minors.end());
+  return minors;
 }
 
 void GpuAssignmentProblems(ClusterStatus& status, const config::ClusterConfig& config) {

@@ -102,6 +102,10 @@ StatusOr<ClusterStatus> CollectStatus(node::Provider& provider, const config::Cl
 // node sees every GPU, so their MPS servers share them, and the GPU time-slices between servers
 // (measured on an H200, docs/gpu-e2e.md). Empty for fewer than two.
 std::string SharedGpuNote(size_t gpu_nodes);
+// Pure: the device minors of the words after "gpus" in the node scripts' line "gpus 0 1 10"
+// (the glob's /dev/nvidia[0-9]*), sorted: the glob puts nvidia10 before nvidia2.
+std::vector<int> ParseGpuMinors(std::string_view words);
+
 // Pure: where GPU nodes given GPUs of their own (gpus: not all) do not have them as given, read
 // from their device nodes: a count other than given, a GPU given by minor that is missing, a GPU
 // two nodes have. Added to those nodes' problems.

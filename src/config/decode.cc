@@ -231,24 +231,28 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
   return c;
 }
 
-StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
+namespace {
+
+// A config file's text, read as strictly as every config (ReadRegularFile, kMaxConfigFileBytes):
+// kNotFound "<what> PATH does not exist", else kInvalidArgument "<what> <why>".
+StatusOr<std::string> ReadConfigText(const std::string& path, std::string_view what) {
   auto text = ReadRegularFile(path, kMaxConfigFileBytes);
-  if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound) return NotFound(fmt::format("config file {} does not exist", path));
-    return InvalidArgument(fmt::format("config file {}", text.status().message()));
-  }
-  return ParseClusterConfig(*text, path);
+  if (text.ok()) return text;
+  if (text.status().code() == Code::kNotFound) return NotFound(fmt::format("{} {} does not exist", what, path));
+  return InvalidArgument(fmt::format("{} {}", what, text.status().message()));
+}
+
+}  // namespace
+
+StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {
+  KMPS_ASSIGN_OR_RETURN(std::string text, ReadConfigText(path, "config file"));
+  return ParseClusterConfig(text, path);
 }
 
 Status ReadKindConfigFile(ClusterConfig& config) {
   if (config.kind_config_file.empty()) return Status::Ok();
-  auto text = ReadRegularFile(config.kind_config_file, kMaxConfigFileBytes);
-  if (!text.ok()) {
-    if (text.status().code() == Code::kNotFound) {
-      return InvalidArgument(fmt::format("kind config {} does not exist", config.kind_config_file));
-    }
-    return InvalidArgument(fmt::format("kind config {}", text.status().message()));
-  }
+  auto text = ReadConfigText(config.kind_config_file, "kind config");
+  if (!text.ok()) return InvalidArgument(text.status().message());  // named by the flag or kindConfig: exit 2
   KMPS_ASSIGN_OR_RETURN(UserKindConfig user, ParseUserKindConfig(*text, config.kind_config_file));
   KMPS_RETURN_IF_ERROR(CheckUserKindConfig(user, config));
   config.kind_config_text = *std::move(text);

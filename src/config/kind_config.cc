@@ -223,36 +223,37 @@ StatusOr<UserKindConfig> ParseUserKindConfig(const std::string& text, const std:
   return user;
 }
 
-std::string KindConfigWhere(const UserKindConfig& user, const YAML::Node& at) {
-  YAML::Mark m = at.Mark();
-  if (m.is_null()) return user.file + ": ";
-  return fmt::format("{}:{}:{}: ", user.file, m.line + 1, m.column + 1);
+Status KindConfigError(const UserKindConfig& user, const YAML::Node& at, const std::string& message) {
+  return YamlReader(user.file).Error(at, message);
 }
 
 Status CheckUserKindConfig(const UserKindConfig& user, const ClusterConfig& config) {
   const YAML::Node& root = user.root;
   if (YAML::Node name = root["name"]; name && name.IsScalar() && name.Scalar() != config.name) {
-    return InvalidArgument(fmt::format(
-        "{}name \"{}\" conflicts with the cluster name \"{}\" (from -n/--name, $KIND_CLUSTER_NAME, the name in "
-        "kindmps.yaml, or kind's default): make them agree, or leave name out of the kind config",
-        KindConfigWhere(user, name), name.Scalar(), config.name));
+    return KindConfigError(
+        user, name,
+        fmt::format("name \"{}\" conflicts with the cluster name \"{}\" (from -n/--name, $KIND_CLUSTER_NAME, the name "
+                    "in kindmps.yaml, or kind's default): make them agree, or leave name out of the kind config",
+                    name.Scalar(), config.name));
   }
   YAML::Node nodes = root["nodes"];
   if (!nodes || nodes.IsNull()) return Status::Ok();
   if (user.control_planes.size() != 1 || user.workers.size() != static_cast<size_t>(config.workers)) {
-    return InvalidArgument(fmt::format(
-        "{}nodes: {} control-plane and {} worker node(s), but kindmps-api makes 1 control-plane and {} worker "
-        "node(s) (--workers, workers in kindmps.yaml){}: make them agree, or leave nodes out of the kind config",
-        KindConfigWhere(user, nodes), user.control_planes.size(), user.workers.size(), config.workers,
-        user.control_planes.size() > 1 ? "; several control planes are not supported" : ""));
+    return KindConfigError(
+        user, nodes,
+        fmt::format("nodes: {} control-plane and {} worker node(s), but kindmps-api makes 1 control-plane and {} "
+                    "worker node(s) (--workers, workers in kindmps.yaml){}: make them agree, or leave nodes out of "
+                    "the kind config",
+                    user.control_planes.size(), user.workers.size(), config.workers,
+                    user.control_planes.size() > 1 ? "; several control planes are not supported" : ""));
   }
   for (const auto& n : nodes) {
     YAML::Node image = n["image"];
     if (image && image.IsScalar() && image.Scalar() != config.image) {
-      return InvalidArgument(fmt::format(
-          "{}image \"{}\" conflicts with the node image kindmps-api uses ({}): set it with --image or image in "
-          "kindmps.yaml, and leave it out of the kind config",
-          KindConfigWhere(user, image), image.Scalar(), ImageName(config.image)));
+      return KindConfigError(user, image,
+                             fmt::format("image \"{}\" conflicts with the node image kindmps-api uses ({}): set it "
+                                         "with --image or image in kindmps.yaml, and leave it out of the kind config",
+                                         image.Scalar(), ImageName(config.image)));
     }
   }
   return Status::Ok();

@@ -37,8 +37,8 @@ StatusOr<UserKindConfig> ParseUserKindConfig(const std::string& text, const std:
 // (one control-plane and config.workers workers, when it lists nodes) and their image.
 Status CheckUserKindConfig(const UserKindConfig& user, const ClusterConfig& config);
 
-// "FILE:line:column: " of a node of `user`, for messages.
-std::string KindConfigWhere(const UserKindConfig& user, const YAML::Node& at);
+// kInvalidArgument "FILE:line:column: message" at node `at` of `user` (YamlReader::Error).
+Status KindConfigError(const UserKindConfig& user, const YAML::Node& at, const std::string& message);
 
 // The user's nodes entry that becomes kind node `index` of `role` (0-based; kind numbers the
 // workers worker, worker2, ... in the order they are listed); a null node when there is none.

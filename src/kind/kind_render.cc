@@ -112,9 +112,10 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
         std::string from = fmt::format("{} (the kind config)", host && host.IsScalar() ? host.Scalar() : "");
         auto [it, fresh] = by_container_path.emplace(NormalizePath(path.Scalar()), from);
         if (!fresh) {
-          return InvalidArgument(fmt::format(
-              "{}node {}: containerPath {} is mounted already, from {}: choose another container path",
-              config::KindConfigWhere(user, path), node, path.Scalar(), it->second));
+          return config::KindConfigError(user, path,
+                                         fmt::format("node {}: containerPath {} is mounted already, from {}: choose "
+                                                     "another container path",
+                                                     node, path.Scalar(), it->second));
         }
         ++user_mounts;
       }
@@ -125,10 +126,10 @@ StatusOr<std::string> RenderKindConfig(const config::ClusterConfig& config, cons
     if (YAML::Node l = user_node ? user_node["labels"] : YAML::Node(); l && l.IsMap()) {
       for (auto it = l.begin(); it != l.end(); ++it) {
         if (it->first.Scalar() == kMpsNodeLabel) {
-          return InvalidArgument(fmt::format(
-              "{}node {}: the label {} is kindmps-api's (it marks the GPU nodes; choose them with gpuNodes): "
-              "leave it out of the kind config",
-              config::KindConfigWhere(user, it->first), node, kMpsNodeLabel));
+          return config::KindConfigError(user, it->first,
+                                         fmt::format("node {}: the label {} is kindmps-api's (it marks the GPU nodes; "
+                                                     "choose them with gpuNodes): leave it out of the kind config",
+                                                     node, kMpsNodeLabel));
         }
         labels.emplace_back(it->first.Scalar(), it->second.Scalar());
       }
