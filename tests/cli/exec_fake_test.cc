@@ -374,5 +374,21 @@ TEST_F(CliExecFakeTest, InteractiveBrokenStreamWhileTheCommandRunsStopsIt) {
   ExpectStoppedByTag();
 }
 
+// An attached stream the daemon ends while the command runs (a detach, Ctrl-P Ctrl-Q): the exit
+// code is waited for a few seconds, not the hour of --timeout, then the command is stopped.
+TEST_F(CliExecFakeTest, AnAttachedStreamThatEndsWhileTheCommandRunsIsStoppedSoon) {
+  std::vector<Interaction> it = {Create("exec:create", kExecId), Start("exec:start", kExecId, kOut)};
+  for (int i = 0; i < 400; ++i) it.push_back(Inspect(fmt::format("exec:inspect{}", i), kExecId, true, "null"));
+  for (auto& i : StopExec("1 0")) it.push_back(std::move(i));
+  Serve(std::move(it));
+  ProcResult r = Cli(fmt::format("exec -i {} -- cat", kNode), "x\n");
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_THAT(r.err, HasSubstr("the stream ended while the command still runs (detached?)"));
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("; stopped the command in node {} (SIGTERM to 1 process)\n", kNode)));
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  ExpectStoppedByTag();
+}
+
 }  // namespace
 }  // namespace kmps::testing
