@@ -78,6 +78,11 @@ StatusOr<Endpoint> ParseTcp(std::string_view value, std::string_view what) {
   if (e.host.size() >= 2 && e.host.front() == '[') {  // [ipv6], its zone id apart
     e.host = e.host.substr(1, e.host.size() - 2);
     if (auto zone = UrlPart(url.get(), CURLUPART_ZONEID)) e.host += "%25" + *zone;
+  } else if (e.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+             std::string::npos) {
+    // A name or an IPv4 address: curl would take other bytes (and decode %XX in them), so that
+    // the DOCKER_HOST kind is given would name another host (a fuzz find).
+    return Bad(what, value, UrlErrorText(CURLUE_BAD_HOSTNAME));
   }
   if (e.host.empty()) return Bad(what, value, "missing host");
   if (auto port = UrlPart(url.get(), CURLUPART_PORT)) {

@@ -35,6 +35,18 @@ TEST(ParseDockerHost, TcpWithAndWithoutPort) {
   EXPECT_EQ(d->port, 2375);
 }
 
+// A host name or IPv4 address holds letters, digits, '.', '-' and '_' only: curl would decode
+// %XX in it, so that the DOCKER_HOST given to kind would name another host (a fuzz find).
+TEST(ParseDockerHost, AHostThatIsNoNameIsRefused) {
+  for (std::string_view bad : {"tcp://\xff\xff%25e8\xff:2", "tcp://h\xc3\xa9te:2375", "tcp://a%25b:2375"}) {
+    auto e = ParseDockerHost(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(e.status().message().find("malformed host name"), std::string::npos) << e.status().message();
+  }
+  EXPECT_TRUE(ParseDockerHost("tcp://my_host-1.example:2375").ok());
+}
+
 TEST(ParseDockerHost, TcpIpv6) {
   auto e = ParseDockerHost("tcp://[::1]:2375");
   ASSERT_TRUE(e.ok()) << e.status().message();
