@@ -320,18 +320,10 @@ void ReplayServer::ServeConnection(int fd) {
         WriteAll(fd, bytes.substr(0, std::min(reply.fault.bytes, bytes.size())));
         ok = false;
         break;
-      case Fault::Kind::kCloseMidStream: {
+      case Fault::Kind::kCloseMidStream:
         WriteAll(fd, bytes.substr(0, std::min(reply.head_len + reply.fault.bytes, bytes.size())));
-        // An end of stream, not a reset: closing with the client's bytes (an exec's stdin) unread
-        // would reset the connection, and the client could see that before the cut. So the write
-        // side is shut first and what the client still sends is read away (for at most 1 s).
-        ::shutdown(fd, SHUT_WR);
-        char sink[4096];
-        for (pollfd p{fd, POLLIN, 0}; ::poll(&p, 1, 1000) == 1 && ::read(fd, sink, sizeof sink) > 0;) {
-        }
         ok = false;
         break;
-      }
       case Fault::Kind::kStallBeforeResponse:
         ok = Sleep(reply.fault.stall) && WriteAll(fd, bytes);
         break;
@@ -346,6 +338,13 @@ void ReplayServer::ServeConnection(int fd) {
       }
     }
     if (!ok || reply.close) break;
+  }
+  // An end of stream, not a reset: closing with the client's bytes unread (an exec's stdin) would
+  // reset the connection, and the client could see that before the last reply. So the write side
+  // is shut first and what the client still sends is read away (for at most 1 s).
+  ::shutdown(fd, SHUT_WR);
+  char sink[4096];
+  for (pollfd p{fd, POLLIN, 0}; ::poll(&p, 1, 1000) == 1 && ::read(fd, sink, sizeof sink) > 0;) {
   }
   std::lock_guard lock(mu_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
