@@ -55,7 +55,13 @@ std::string_view UrlErrorText(CURLUcode rc) {
 StatusOr<Endpoint> ParseTcp(std::string_view value, std::string_view what) {
   std::string_view rest = value.substr(std::string_view("tcp://").size());
   if (rest.empty() || rest.front() == '/') return Bad(what, value, "missing host");
-  if (rest.substr(0, rest.find_first_of("/?#")).ends_with(':')) return Bad(what, value, "empty port");
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.ends_with(':')) return Bad(what, value, "empty port");
+  // curl decodes %XX in a host name after it has looked for an IPv4 address, so tcp://%31 would be
+  // host "1" here and 0.0.0.1 to kind (a fuzz find). Only an IPv6 zone id may hold '%'.
+  if (!authority.starts_with('[') && authority.find('%') != std::string_view::npos) {
+    return Bad(what, value, UrlErrorText(CURLUE_BAD_HOSTNAME));
+  }
   if (value.find('\0') != std::string_view::npos) return Bad(what, value, "a NUL byte in the host");
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
   if (url == nullptr) throw std::bad_alloc();
