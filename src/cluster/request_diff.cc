@@ -1,5 +1,7 @@
 #include "cluster/request_diff.h"
 
+#include <algorithm>
+
 #include <fmt/core.h>
 #include <fmt/format.h>
 
@@ -27,6 +29,29 @@ bool KeepsEveryDevice(const std::vector<config::MpsSettings::PinnedLimit>& befor
     bool kept = false;
     for (const auto& a : after) kept = kept || a.device == b.device;
     if (!kept) return false;
+  }
+  return true;
+}
+
+std::string PerGpu(const std::vector<config::MpsSettings::GpuSettings>& settings) {
+  std::vector<std::string> parts;
+  for (const auto& g : settings) {
+    std::vector<std::string> values;
+    if (g.default_active_thread_percentage) values.push_back(fmt::format("threads {}", *g.default_active_thread_percentage));
+    if (!g.pinned_device_memory_limit.empty()) values.push_back("pinned " + g.pinned_device_memory_limit);
+    parts.push_back(fmt::format("{}: {}", g.gpu, fmt::join(values, " ")));
+  }
+  return parts.empty() ? "(none)" : fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+// Whether every per-GPU value `before` sets is still set in `after` (none can be unset live).
+bool KeepsEveryGpuSetting(const std::vector<config::MpsSettings::GpuSettings>& before,
+                          const std::vector<config::MpsSettings::GpuSettings>& after) {
+  for (const auto& b : before) {
+    auto a = std::find_if(after.begin(), after.end(), [&](const auto& x) { return AsciiLower(x.gpu) == AsciiLower(b.gpu); });
+    if (a == after.end()) return false;
+    if (b.default_active_thread_percentage && !a->default_active_thread_percentage) return false;
+    if (!b.pinned_device_memory_limit.empty() && a->pinned_device_memory_limit.empty()) return false;
   }
   return true;
 }
@@ -60,6 +85,7 @@ RequestDiff DiffRequest(const config::ClusterConfig& saved, const config::Cluste
         config::GpuAssignmentText(request.gpus));
   fixed(a.pipe_directory != b.pipe_directory, "mps.pipeDirectory", a.pipe_directory, b.pipe_directory);
   fixed(a.log_directory != b.log_directory, "mps.logDirectory", a.log_directory, b.log_directory);
+  fixed(a.daemons != b.daemons, "mps.daemons", config::DaemonsText(a.daemons), config::DaemonsText(b.daemons));
   fixed(a.server_uid != b.server_uid, "mps.serverUid", std::to_string(a.server_uid), std::to_string(b.server_uid));
   // The catch-all, for what no named field explains.
   if (d.fixed.empty() && !saved_kind_config.empty() && saved_kind_config != request_kind_config) {
@@ -85,6 +111,10 @@ RequestDiff DiffRequest(const config::ClusterConfig& saved, const config::Cluste
   if (Pinned(a.pinned_device_memory_limits) != Pinned(b.pinned_device_memory_limits)) {
     (KeepsEveryDevice(a.pinned_device_memory_limits, b.pinned_device_memory_limits) ? d.live : d.fixed)
         .push_back(pinned);
+  }
+  if (a.per_gpu != b.per_gpu) {
+    (KeepsEveryGpuSetting(a.per_gpu, b.per_gpu) ? d.live : d.fixed)
+        .push_back(fmt::format("mps.perGpu {} -> {}", PerGpu(a.per_gpu), PerGpu(b.per_gpu)));
   }
   return d;
 }

@@ -69,5 +69,21 @@ TEST(DiffRequest, AKindConfigThatDiffersOtherwiseIsFixedAndNamesTheLine) {
   EXPECT_TRUE(DiffRequest(Saved(), Saved(), "", "a: 1\n").fixed.empty());
 }
 
+TEST(DiffRequest, TheDaemonLayoutIsFixedAndPerGpuSettingsAreLiveUnlessTakenAway) {
+  config::ClusterConfig saved = Saved(), request = Saved();
+  request.mps.daemons = config::MpsSettings::Daemons::kPerGpu;
+  RequestDiff d = DiffRequest(saved, request, "", "");
+  ASSERT_EQ(d.fixed.size(), 1u);
+  EXPECT_EQ(d.fixed[0], "mps.daemons perNode -> perGpu");
+  saved.mps.daemons = request.mps.daemons;
+  request.mps.per_gpu = {{"1", 50.0, ""}};
+  d = DiffRequest(saved, request, "", "");
+  EXPECT_TRUE(d.fixed.empty());
+  ASSERT_EQ(d.live.size(), 1u);
+  EXPECT_EQ(d.live[0], "mps.perGpu (none) -> [1: threads 50]");
+  d = DiffRequest(request, saved, "", "");
+  ASSERT_EQ(d.fixed.size(), 1u);
+  EXPECT_EQ(d.fixed[0], "mps.perGpu [1: threads 50] -> (none)");
+}
 }  // namespace
 }  // namespace kmps::cluster

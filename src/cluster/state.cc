@@ -51,11 +51,28 @@ static void from_json(const nlohmann::json& j, MpsSettings::PinnedLimit& l) {
   Read(j, "limit", l.limit);
 }
 
+static void to_json(nlohmann::json& j, const MpsSettings::GpuSettings& g) {
+  j = {{"gpu", g.gpu}};
+  if (g.default_active_thread_percentage) j["defaultActiveThreadPercentage"] = *g.default_active_thread_percentage;
+  if (!g.pinned_device_memory_limit.empty()) j["pinnedDeviceMemoryLimit"] = g.pinned_device_memory_limit;
+}
+
+static void from_json(const nlohmann::json& j, MpsSettings::GpuSettings& g) {
+  Read(j, "gpu", g.gpu);
+  if (j.contains("defaultActiveThreadPercentage")) {
+    Read(j, "defaultActiveThreadPercentage", g.default_active_thread_percentage.emplace());
+  }
+  if (j.contains("pinnedDeviceMemoryLimit")) Read(j, "pinnedDeviceMemoryLimit", g.pinned_device_memory_limit);
+}
+
 static void to_json(nlohmann::json& j, const MpsSettings& m) {
   j = {{"pipeDirectory", m.pipe_directory}, {"logDirectory", m.log_directory},
        {"startServer", m.start_server},     {"serverUid", m.server_uid},
        {"pinnedDeviceMemoryLimits", m.pinned_device_memory_limits}};
   if (m.default_active_thread_percentage) j["defaultActiveThreadPercentage"] = *m.default_active_thread_percentage;
+  // Only for a daemon per GPU, so that a state file of before keeps its exact round trip.
+  if (m.daemons != MpsSettings::Daemons::kPerNode) j["daemons"] = DaemonsText(m.daemons);
+  if (!m.per_gpu.empty()) j["perGpu"] = m.per_gpu;
 }
 
 static void from_json(const nlohmann::json& j, MpsSettings& m) {
@@ -67,6 +84,14 @@ static void from_json(const nlohmann::json& j, MpsSettings& m) {
   if (j.contains("defaultActiveThreadPercentage")) {
     Read(j, "defaultActiveThreadPercentage", m.default_active_thread_percentage.emplace());
   }
+  if (j.contains("daemons")) {
+    std::string text;
+    Read(j, "daemons", text);
+    auto daemons = ParseDaemons(text);
+    if (!daemons.ok()) throw StateError("/mps/daemons: " + daemons.status().message());
+    m.daemons = *daemons;
+  }
+  if (j.contains("perGpu")) Read(j, "perGpu", m.per_gpu);
 }
 
 static void to_json(nlohmann::json& j, const ClusterConfig& c) {

@@ -71,6 +71,18 @@ TEST_F(StateTest, WhatUpSavedIsWhatStatusReads) {
   EXPECT_EQ(loaded->gpu_nodes, std::vector<std::string>{"worker"});
 }
 
+TEST_F(StateTest, ADaemonPerGpuAndItsSettingsAreSavedAndRead) {
+  config::ClusterConfig c = config::DefaultClusterConfig();
+  c.name = "pergpu";
+  c.mps.daemons = config::MpsSettings::Daemons::kPerGpu;
+  c.mps.per_gpu = {{"1", 50.0, "2G"}, {"GPU-ab", std::nullopt, ""}};
+  ASSERT_TRUE(SaveState(c).ok());
+  auto loaded = LoadSavedConfig("pergpu");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->mps.daemons, config::MpsSettings::Daemons::kPerGpu);
+  EXPECT_EQ(loaded->mps.per_gpu, c.mps.per_gpu);
+}
+
 TEST_F(StateTest, NoSavedStateMeansTheDefaults) {
   auto loaded = LoadSavedConfig("never-up");
   ASSERT_TRUE(loaded.ok());

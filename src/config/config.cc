@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/number.h"
+#include "common/text.h"
 
 namespace kmps::config {
 
@@ -24,6 +25,16 @@ std::string ClusterNameProblem(const std::string& name) {
                        name.size(), kMaxClusterNameLength);
   }
   return "";
+}
+
+std::string DaemonsText(MpsSettings::Daemons daemons) {
+  return daemons == MpsSettings::Daemons::kPerGpu ? "perGpu" : "perNode";
+}
+
+StatusOr<MpsSettings::Daemons> ParseDaemons(std::string_view text) {
+  if (text == "perNode" || text == "per-node") return MpsSettings::Daemons::kPerNode;
+  if (text == "perGpu" || text == "per-gpu") return MpsSettings::Daemons::kPerGpu;
+  return InvalidArgument(fmt::format("\"{}\": expected perNode or perGpu (per-node, per-gpu)", text));
 }
 
 std::string ShmSizeProblem(uint64_t bytes) {
@@ -80,6 +91,42 @@ bool IsGpuNode(const ClusterConfig& config, const std::string& node_name, const 
                      [&](const std::string& g) { return g == node_name || g == role; });
 }
 
+Status ValidatePerGpuSettings(const MpsSettings& mps) {
+  bool per_gpu = mps.daemons == MpsSettings::Daemons::kPerGpu;
+  if (!mps.per_gpu.empty() && !per_gpu) {
+    return InvalidArgument("mps.perGpu: settings per GPU need a daemon per GPU (mps.daemons: perGpu)");
+  }
+  if (per_gpu) {
+    for (const auto& l : mps.pinned_device_memory_limits) {
+      if (l.device != "0") {
+        return InvalidArgument(fmt::format("mps.pinnedDeviceMemoryLimits: device {}: a per-GPU daemon sees its GPU as "
+                                           "device 0 (mps.daemons: perGpu); give other GPUs' limits in mps.perGpu",
+                                           l.device));
+      }
+    }
+  }
+  for (size_t i = 0; i < mps.per_gpu.size(); ++i) {
+    const auto& g = mps.per_gpu[i];
+    if (std::string why = GpuRefProblem(g.gpu); !why.empty()) return InvalidArgument("mps.perGpu: " + why);
+    for (size_t j = 0; j < i; ++j) {
+      if (AsciiLower(mps.per_gpu[j].gpu) == AsciiLower(g.gpu)) {
+        return InvalidArgument(fmt::format("mps.perGpu: GPU {} is given twice", g.gpu));
+      }
+    }
+    const auto& p = g.default_active_thread_percentage;
+    if (p && !(*p > 0 && *p <= 100)) {
+      return InvalidArgument(fmt::format("mps.perGpu[{}].defaultActiveThreadPercentage: expected a percentage in "
+                                         "(0, 100], got {}", g.gpu, *p));
+    }
+    if (!g.pinned_device_memory_limit.empty()) {
+      if (std::string why = PinnedLimitProblem(g.pinned_device_memory_limit); !why.empty()) {
+        return InvalidArgument(fmt::format("mps.perGpu[{}].pinnedDeviceMemoryLimit: {}", g.gpu, why));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateClusterConfig(const ClusterConfig& config) {
   if (std::string why = ClusterNameProblem(config.name); !why.empty()) {
     return InvalidArgument(fmt::format("cluster name \"{}\" is invalid: {}", config.name, why));
@@ -95,6 +142,7 @@ Status ValidateClusterConfig(const ClusterConfig& config) {
       if (!why.empty()) return InvalidArgument(fmt::format("mps.pinnedDeviceMemoryLimits: {}", why));
     }
   }
+  KMPS_RETURN_IF_ERROR(ValidatePerGpuSettings(config.mps));
   std::vector<std::string> nodes = NodeNames(config);
   for (const auto& g : config.gpu_nodes) {
     bool role = g == "control-plane" || (g == "worker" && config.workers > 0);

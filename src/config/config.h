@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -39,7 +40,31 @@ struct MpsSettings {
     std::string limit;
   };
   std::vector<PinnedLimit> pinned_device_memory_limits;
+  // How many control daemons a GPU node runs: one over the node's GPUs (perNode, the default), or
+  // one per GPU (perGpu), each in its own pipe and log directory (GpuPipeDirectory) and with
+  // CUDA_VISIBLE_DEVICES set to its GPU's UUID, so that its clients run on that GPU alone.
+  enum class Daemons { kPerNode, kPerGpu };
+  Daemons daemons = Daemons::kPerNode;
+  // perGpu only: settings of one GPU's daemon, over the ones above. Each daemon sees its GPU as
+  // CUDA device 0, so a pinned limit here is that device's.
+  struct GpuSettings {
+    std::string gpu;  // device minor or UUID (gpu_assignment.h's GpuRefProblem)
+    std::optional<double> default_active_thread_percentage = std::nullopt;
+    std::string pinned_device_memory_limit = "";  // e.g. "2G"; "" for none
+    bool operator==(const GpuSettings&) const = default;
+  };
+  std::vector<GpuSettings> per_gpu = {};
 };
+
+// "perNode" / "perGpu", as kindmps.yaml and the state file spell mps.daemons.
+std::string DaemonsText(MpsSettings::Daemons daemons);
+// Those, and the flag's "per-node" / "per-gpu"; kInvalidArgument naming both spellings.
+StatusOr<MpsSettings::Daemons> ParseDaemons(std::string_view text);
+
+// A per-GPU daemon's directories: <pipeDirectory>/gpu<minor>, <logDirectory>/gpu<minor>.
+inline std::string GpuPipeDirectory(const std::string& base, int minor) {
+  return base + "/gpu" + std::to_string(minor);
+}
 
 // The daemon's privileged socket in the pipe directory: root's (srwxr-xr-x) and, as a Pod sees
 // the pipe directory, masked with /dev/null (the CDI edits and the hostPath access do it), so that
@@ -122,5 +147,9 @@ std::string NodeRole(const ClusterConfig& config, const std::string& node_name);
 // Checks what only the whole config can tell: the cluster name (ClusterNameProblem, e.g. one
 // from $KIND_CLUSTER_NAME), the worker count, the pinned limits (for configs not read from YAML), and that every gpuNodes entry names a node or a role of this cluster.
 Status ValidateClusterConfig(const ClusterConfig& config);
+// The part of it that checks mps.daemons against mps.perGpu and the pinned limits: perGpu
+// settings only with perGpu daemons, each GPU named once and validly, its values in range, and
+// with perGpu daemons no global pinned limit for a device other than 0.
+Status ValidatePerGpuSettings(const MpsSettings& mps);
 
 }  // namespace kmps::config

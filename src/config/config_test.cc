@@ -136,6 +136,28 @@ kind: Config
   EXPECT_TRUE(valid.ok()) << valid.message();
 }
 
+TEST_F(ClusterConfigTest, ADaemonPerGpuWithSettingsPerGpu) {
+  auto c = ParseClusterConfig("mps:\n  daemons: perGpu\n  perGpu:\n    - gpu: \"1\"\n      defaultActiveThreadPercentage: 50\n"
+                              "      pinnedDeviceMemoryLimit: 2G\n" + kTypeMeta, "kindmps.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->mps.daemons, MpsSettings::Daemons::kPerGpu);
+  ASSERT_EQ(c->mps.per_gpu.size(), 1u);
+  EXPECT_EQ(c->mps.per_gpu[0].gpu, "1");
+  EXPECT_EQ(c->mps.per_gpu[0].default_active_thread_percentage, 50.0);
+  EXPECT_EQ(c->mps.per_gpu[0].pinned_device_memory_limit, "2G");
+  EXPECT_EQ(ErrorOf("mps:\n  daemons: perGPU\n" + kTypeMeta),
+            "kindmps.yaml:2:12: mps.daemons: \"perGPU\": expected perNode or perGpu (per-node, per-gpu)");
+  EXPECT_EQ(ErrorOf("mps:\n  perGpu:\n    - gpu: \"1\"\n" + kTypeMeta),
+            "kindmps.yaml:2:3: mps.perGpu: settings per GPU need a daemon per GPU (mps.daemons: perGpu)");
+  EXPECT_EQ(ErrorOf("mps:\n  daemons: perGpu\n  pinnedDeviceMemoryLimits:\n    - {device: \"1\", limit: 1G}\n" + kTypeMeta),
+            "kindmps.yaml:2:3: mps.pinnedDeviceMemoryLimits: device 1: a per-GPU daemon sees its GPU as device 0 "
+            "(mps.daemons: perGpu); give other GPUs' limits in mps.perGpu");
+  EXPECT_EQ(ErrorOf("mps:\n  daemons: perGpu\n  perGpu:\n    - gpu: \"1\"\n    - gpu: \"1\"\n" + kTypeMeta),
+            "kindmps.yaml:5:12: mps.perGpu[1].gpu: GPU 1 is listed twice");
+  EXPECT_EQ(ErrorOf("mps:\n  daemons: perGpu\n  perGpu:\n    - defaultActiveThreadPercentage: 5\n" + kTypeMeta),
+            "kindmps.yaml:4:7: mps.perGpu[0]: gpu is required (a device minor or a UUID)");
+}
+
 TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
   EXPECT_EQ(ErrorOf("name: a\nwrokers: 2\n" + kTypeMeta),
             "kindmps.yaml:2:1: unknown key \"wrokers\" in the config (expected one of: apiVersion, "
@@ -153,7 +175,7 @@ TEST_F(ClusterConfigTest, ErrorsArePinnedToLineAndColumn) {
   EXPECT_EQ(ErrorOf("mps:\n  pipeDirectory: /p\n  startServr: true\n" + kTypeMeta),
             "kindmps.yaml:3:3: unknown key \"startServr\" in mps (expected one of: pipeDirectory, "
             "logDirectory, startServer, serverUid, defaultActiveThreadPercentage, "
-            "pinnedDeviceMemoryLimits)");
+            "pinnedDeviceMemoryLimits, daemons, perGpu)");
   EXPECT_EQ(ErrorOf("mps:\n  startServer: yes\n" + kTypeMeta),
             "kindmps.yaml:2:16: mps.startServer: expected true or false, got yes");
   EXPECT_EQ(ErrorOf("mps:\n  defaultActiveThreadPercentage: 150\n" + kTypeMeta),

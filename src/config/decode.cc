@@ -57,11 +57,45 @@ Status ParseExtraMounts(const Reader& r, const YAML::Node& n, std::vector<ExtraM
   return Status::Ok();
 }
 
+// mps.perGpu: [{gpu: 0, defaultActiveThreadPercentage: 50, pinnedDeviceMemoryLimit: 2G}, ...]. That
+// it goes with mps.daemons: perGpu is checked once the whole mapping is read.
+Status ParsePerGpu(const Reader& r, const YAML::Node& v, MpsSettings& mps) {
+  if (!v.IsSequence()) return r.Error(v, fmt::format("mps.perGpu: expected a list, got {}", YamlNodeKind(v)));
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string item = fmt::format("mps.perGpu[{}]", i);
+    MpsSettings::GpuSettings g;
+    KMPS_RETURN_IF_ERROR(r.ForEach(
+        v[i], item, {"gpu", "defaultActiveThreadPercentage", "pinnedDeviceMemoryLimit"},
+        [&](const std::string& k, const YAML::Node& x) -> Status {
+          std::string at = item + "." + k;
+          if (k == "defaultActiveThreadPercentage") {
+            KMPS_ASSIGN_OR_RETURN(double p, r.Number(x, at, 100));
+            if (!(p > 0)) return r.Error(x, fmt::format("{}: expected a percentage in (0, 100], got {}", at, x.Scalar()));
+            g.default_active_thread_percentage = p;
+            return Status::Ok();
+          }
+          KMPS_ASSIGN_OR_RETURN(std::string value, r.String(x, at));
+          std::string why = k == "gpu" ? GpuRefProblem(value) : PinnedLimitProblem(value);
+          if (!why.empty()) return r.Error(x, fmt::format("{}: {}", at, why));
+          for (const auto& seen : mps.per_gpu) {
+            if (k == "gpu" && AsciiLower(seen.gpu) == AsciiLower(value)) {
+              return r.Error(x, fmt::format("{}: GPU {} is listed twice", at, value));
+            }
+          }
+          (k == "gpu" ? g.gpu : g.pinned_device_memory_limit) = value;
+          return Status::Ok();
+        }));
+    if (g.gpu.empty()) return r.Error(v[i], item + ": gpu is required (a device minor or a UUID)");
+    mps.per_gpu.push_back(std::move(g));
+  }
+  return Status::Ok();
+}
+
 Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
   return r.ForEach(
       n, "mps",
       {"pipeDirectory", "logDirectory", "startServer", "serverUid", "defaultActiveThreadPercentage",
-       "pinnedDeviceMemoryLimits"},
+       "pinnedDeviceMemoryLimits", "daemons", "perGpu"},
       [&](const std::string& k, const YAML::Node& v) -> Status {
         std::string what = "mps." + k;
         if (k == "pipeDirectory") {
@@ -79,6 +113,13 @@ Status ParseMps(const Reader& r, const YAML::Node& n, MpsSettings& mps) {
             return r.Error(v, fmt::format("{}: expected a percentage in (0, 100], got {}", what, v.Scalar()));
           }
           mps.default_active_thread_percentage = p;
+        } else if (k == "daemons") {
+          KMPS_ASSIGN_OR_RETURN(std::string text, r.String(v, what));
+          auto daemons = ParseDaemons(text);
+          if (!daemons.ok()) return r.Error(v, fmt::format("{}: {}", what, daemons.status().message()));
+          mps.daemons = *daemons;
+        } else if (k == "perGpu") {
+          return ParsePerGpu(r, v, mps);
         } else if (k == "pinnedDeviceMemoryLimits") {
           if (!v.IsSequence()) return r.Error(v, fmt::format("{}: expected a list, got {}", what, YamlNodeKind(v)));
           for (size_t i = 0; i < v.size(); ++i) {
@@ -216,6 +257,7 @@ StatusOr<ClusterConfig> ParseClusterConfig(const std::string& text, const std::s
           c.shm_bytes = *bytes;
         } else if (k == "mps") {
           KMPS_RETURN_IF_ERROR(ParseMps(r, v, c.mps));
+          if (Status per_gpu = ValidatePerGpuSettings(c.mps); !per_gpu.ok()) return r.Error(v, per_gpu.message());
         } else if (k == "driverRoot") {
           KMPS_ASSIGN_OR_RETURN(c.driver_root, r.AbsolutePath(v, k));
         } else if (k == "devRoot") {

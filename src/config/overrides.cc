@@ -45,6 +45,11 @@ Status ApplyOverrides(ClusterConfig& config, const ConfigOverrides& o) {
     if (!gpus.ok()) return InvalidArgument("--gpus " + gpus.status().message());
     config.gpus = *std::move(gpus);
   }
+  if (o.mps_daemons) {
+    auto daemons = ParseDaemons(*o.mps_daemons);
+    if (!daemons.ok()) return InvalidArgument("--mps-daemons " + daemons.status().message());
+    config.mps.daemons = *daemons;
+  }
   if (o.kind_config) {
     if (o.kind_config->empty()) return InvalidArgument("--kind-config: expected the path of a kind config, got \"\"");
     config.kind_config_file = *o.kind_config;

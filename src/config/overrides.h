@@ -18,6 +18,7 @@ struct ConfigOverrides {
   std::optional<std::string> dev_root;     // --dev-root
   std::optional<std::string> proc_root;    // --proc-root
   std::optional<std::string> gpus;         // --gpus (gpu_assignment.h's text form)
+  std::optional<std::string> mps_daemons;  // --mps-daemons (per-node, per-gpu)
   std::optional<std::string> shm_size;     // --shm-size (for `up`)
   std::optional<std::string> kind_config;  // --kind-config (for `up`): read by LoadConfigWithOverrides
 };
