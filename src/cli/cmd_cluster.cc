@@ -33,6 +33,7 @@ struct ClusterFlags {
   std::string shm_size;
   std::optional<std::string> kind_config;  // --kind-config
   std::optional<std::string> gpus;         // --gpus
+  std::optional<std::string> mps_daemons;  // --mps-daemons
   std::string proc_root;
   bool no_start_server = false;
   bool recreate = false;
@@ -58,6 +59,7 @@ StatusOr<config::ClusterConfig> ResolveConfig(const ClusterFlags& f) {
   if (!f.shm_size.empty()) o.shm_size = f.shm_size;
   o.kind_config = f.kind_config;
   o.gpus = f.gpus;
+  o.mps_daemons = f.mps_daemons;
   if (!f.proc_root.empty()) o.proc_root = f.proc_root;
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, config::LoadConfigWithOverrides(f.config_file, o));
   if (f.no_start_server) config.mps.start_server = false;
@@ -82,16 +84,29 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
   std::vector<std::vector<std::string>> rows = {
       {"NODE", "ROLE", "RUNNING", "GPU", "SHM", "MPS CONTROL", "SERVERS", "CLIENTS", "ACCESS", "PIPE"}};
   for (const auto& n : s.nodes) {
-    std::string control = n.mps.control ? fmt::format("pid {}", n.mps.control->pid) : "-";
+    std::string control = !n.gpu_daemons.empty() ? fmt::format("{} (per GPU)", n.mps.controls.size())
+                          : n.mps.control       ? fmt::format("pid {}", n.mps.control->pid)
+                                                : "-";
     std::string servers;
     for (const auto& sv : n.mps.servers) servers += fmt::format("{}{}", servers.empty() ? "" : ",", sv.pid);
-    std::string clients = n.mps.control ? std::to_string(n.daemon.client_count()) : "-";
+    size_t client_count = n.daemon.client_count();
+    for (const auto& d : n.gpu_daemons) client_count += d.daemon.client_count();
+    std::string clients = n.mps.control ? std::to_string(client_count) : "-";
     // A GPU node's GPUs by device minor, as its /dev/nvidiaN show them (gpus:).
     std::string gpu = !n.node.gpu ? "no" : n.gpus.empty() ? "yes" : fmt::format("{}", fmt::join(n.gpus, ","));
     rows.push_back({n.node.name, n.node.role, n.node.paused ? "paused" : n.node.running ? "yes" : "no",
                     gpu, n.node.running ? Bytes(n.shm_bytes) : "-", control,
                     servers.empty() ? "-" : servers, clients, n.node.gpu ? n.mps_access() : "-",
-                    n.pipe_socket ? "socket" : "-"});
+                    n.gpu_daemons.empty() ? (n.pipe_socket ? "socket" : "-") : "per GPU"});
+    // mps.daemons perGpu: a row per GPU's daemon under its node.
+    for (const auto& d : n.gpu_daemons) {
+      std::string dservers;  // as the daemon lists them (the node's PIDs)
+      for (const auto& sv : d.daemon.servers) dservers += fmt::format("{}{}", dservers.empty() ? "" : ",", sv.pid);
+      rows.push_back({fmt::format("  GPU {}", d.gpu), "", "", std::to_string(d.gpu), "",
+                      d.pid ? fmt::format("pid {}", *d.pid) : "-", dservers.empty() ? "-" : dservers,
+                      d.pid ? std::to_string(d.daemon.client_count()) : "-", "",
+                      d.pipe_socket ? d.pipe_directory + "/control" : "-"});
+    }
   }
   std::vector<size_t> width(rows.front().size(), 0);
   for (const auto& row : rows) {
@@ -104,21 +119,25 @@ void PrintStatusTable(const cluster::ClusterStatus& s) {
     }
     fmt::print("{}\n", line);
   }
-  for (const auto& n : s.nodes) {
+  auto daemon_lines = [](const std::string& who, const cluster::DaemonView& daemon) {
     std::string pods;
-    for (const auto& sv : n.daemon.servers) {
+    for (const auto& sv : daemon.servers) {
       for (int pid : sv.clients) {
-        auto it = n.daemon.client_pods.find(pid);
+        auto it = daemon.client_pods.find(pid);
         pods += fmt::format("{}{} ({})", pods.empty() ? "" : ", ", pid,
-                            it == n.daemon.client_pods.end() ? "pod unknown" : it->second);
+                            it == daemon.client_pods.end() ? "pod unknown" : it->second);
       }
     }
-    if (!pods.empty()) fmt::print("  clients of {}: {}\n", n.node.name, pods);
-    if (n.daemon.refused_commands.value_or(0) > 0) {
+    if (!pods.empty()) fmt::print("  clients of {}: {}\n", who, pods);
+    if (daemon.refused_commands.value_or(0) > 0) {
       fmt::print("  note: the MPS daemon of {} refused {} control command(s) from a user who may not change it "
                  "(a Pod?); its control.log in the node says which\n",
-                 n.node.name, *n.daemon.refused_commands);
+                 who, *daemon.refused_commands);
     }
+  };
+  for (const auto& n : s.nodes) {
+    daemon_lines(n.node.name, n.daemon);
+    for (const auto& d : n.gpu_daemons) daemon_lines(fmt::format("{} GPU {}", n.node.name, d.gpu), d.daemon);
   }
   for (const auto& note : s.notes) fmt::print("  note: {}\n", note);
   for (const auto& p : s.problems) fmt::print("  problem: {}\n", p);
@@ -228,7 +247,8 @@ int RunMps(const ClusterFlags& f) {
         fmt::print("{}", *r.reply);
         continue;
       }
-      ForEachLine(*r.reply, [&](std::string_view line) { fmt::print("{}: {}\n", r.node, line); });
+      std::string from = r.gpu ? fmt::format("{} GPU {}", r.node, *r.gpu) : r.node;
+      ForEachLine(*r.reply, [&](std::string_view line) { fmt::print("{}: {}\n", from, line); });
     }
     return exit_code;
   });
@@ -277,6 +297,9 @@ void RegisterCluster(CLI::App& app, Context& ctx) {
   up->add_option("--gpus", flags->gpus,
                  "The GPUs each GPU node gets: all (default), one-per-node, or NODE=GPU[+GPU][,NODE=...] "
                  "(a GPU by device minor or UUID)");
+  up->add_option("--mps-daemons", flags->mps_daemons,
+                 "MPS control daemons in a GPU node: per-node (default: one over its GPUs) or per-gpu (one per GPU, "
+                 "each in PIPE_DIRECTORY/gpuN)");
   up->add_option("--proc-root", flags->proc_root, "Where the driver's procfs is: DIR/proc/driver/nvidia (default /)");
   up->add_option("--kind-config", flags->kind_config,
                  "Your own kind config (kind.x-k8s.io/v1alpha4 Cluster) to merge with ours: networking, port "

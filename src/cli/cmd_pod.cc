@@ -39,7 +39,7 @@ StatusOr<std::string> ReadInput(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-StatusOr<std::string> GpuNode(const std::string& cluster, const std::string& gpu) {
+StatusOr<cluster::GpuPlace> GpuNode(const std::string& cluster, const std::string& gpu) {
   KMPS_ASSIGN_OR_RETURN(std::string name, config::ResolveClusterName(cluster, ""));
   KMPS_ASSIGN_OR_RETURN(std::unique_ptr<docker::DockerClient> client, docker::DockerClient::Create());
   return cluster::Api(*client).GpuNode(name, gpu);
@@ -110,7 +110,9 @@ void RegisterPod(CLI::App& app, Context& ctx) {
         ctx.exit_code = Report(node.status());
         return;
       }
-      f->node = *node;
+      f->node = node->node;
+      f->gpu_daemon = node->gpu;
+      f->gpu_daemon_first = node->first;
     }
     auto out = PodOutput(*f);
     if (!out.ok()) {

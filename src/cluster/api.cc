@@ -12,12 +12,14 @@ nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies, const std:
   for (const auto& r : replies) {
     if (r.reply.ok()) {
       out.push_back({{"node", r.node}, {"ok", true}, {"reply", *r.reply}});
+      if (r.gpu) out.back()["gpu"] = *r.gpu;
     } else {
       out.push_back({{"node", r.node},
                      {"ok", false},
                      {"error", r.reply.status().message()},
                      {"code", code_name ? code_name(r.reply.status().code())
                                         : std::string(CodeName(r.reply.status().code()))}});
+      if (r.gpu) out.back()["gpu"] = *r.gpu;
     }
   }
   return {{"apiVersion", config::kConfigApiVersion}, {"kind", "MpsReplies"}, {"replies", out}};
@@ -79,13 +81,20 @@ StatusOr<ClusterStatus> Api::ReadStatus(const std::string& cluster) {
   return status;
 }
 
-StatusOr<std::string> Api::GpuNode(const std::string& cluster, const std::string& gpu) {
+StatusOr<GpuPlace> Api::GpuNode(const std::string& cluster, const std::string& gpu) {
   KMPS_ASSIGN_OR_RETURN(config::ClusterConfig config, env_.state.Load(cluster));
   KMPS_RETURN_IF_ERROR(Reachable());
   KMPS_ASSIGN_OR_RETURN(node::NodeList nodes, ListClusterNodes(env_.provider, config));
   if (nodes.empty()) return NoSuchCluster(config.name);
   KMPS_ASSIGN_OR_RETURN(node::Node * n, SelectGpuNode(nodes, config, gpu));
-  return n->name();
+  GpuPlace place{n->name()};
+  if (config.mps.daemons == config::MpsSettings::Daemons::kPerGpu) {
+    KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> every, DaemonTargets(*n, config));
+    KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> chosen, DaemonTargets(*n, config, gpu));
+    place.gpu = chosen.front().gpu;
+    place.first = every.front().gpu == place.gpu;
+  }
+  return place;
 }
 
 StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
@@ -99,20 +108,29 @@ StatusOr<std::vector<MpsReply>> Api::Mps(const MpsRequest& request) {
     KMPS_ASSIGN_OR_RETURN(std::optional<StateStore::Saved> saved, env_.state.Find(config.name));
     if (!saved) return NoSuchCluster(config.name);
   }
-  std::vector<node::Node*> targets;
+  std::vector<node::Node*> nodes_to;
   if (!request.gpu.empty()) {
     if (request.all || !request.node.empty()) return InvalidArgument("--gpu excludes --node and --all");
     KMPS_ASSIGN_OR_RETURN(node::Node * target, SelectGpuNode(nodes, config, request.gpu));
-    targets.push_back(target);
+    nodes_to.push_back(target);
   } else {
-    KMPS_ASSIGN_OR_RETURN(targets, SelectMpsTargets(nodes, config, request.node, request.all));
+    KMPS_ASSIGN_OR_RETURN(nodes_to, SelectMpsTargets(nodes, config, request.node, request.all));
   }
-  std::vector<MpsReply> replies(targets.size());
-  node::ParallelFor(targets.size(), [&](size_t i) {
-    replies[i].node = targets[i]->name();
-    replies[i].reply = mps::SendCommand(*targets[i], config.mps, request.command);
+  // Each node's daemons (one, or one per GPU), `--gpu` choosing among them: the nodes at once, a
+  // node's daemons one after the other (a node's connection serves one exec at a time).
+  std::vector<std::vector<MpsReply>> per_node(nodes_to.size());
+  auto sent = node::ParallelFor(nodes_to.size(), [&](size_t i) -> Status {
+    KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> daemons, DaemonTargets(*nodes_to[i], config, request.gpu));
+    for (const auto& t : daemons) {
+      per_node[i].push_back({t.node->name(), t.gpu, mps::SendCommand(*t.node, t.mps, request.command)});
+    }
     return Status::Ok();
   });
+  std::vector<MpsReply> replies;
+  for (size_t i = 0; i < nodes_to.size(); ++i) {
+    KMPS_RETURN_IF_ERROR(sent[i]);
+    replies.insert(replies.end(), per_node[i].begin(), per_node[i].end());
+  }
   return replies;
 }
 

@@ -37,9 +37,11 @@ struct MpsRequest {
 
 struct MpsReply {
   std::string node;
+  std::optional<int> gpu = std::nullopt;  // mps.daemons perGpu: the GPU whose daemon answered
   StatusOr<std::string> reply{Failed("not sent")};
 };
-// {"replies": [{"node", "ok": true, "reply"} | {"node", "ok": false, "error", "code"}]}, "code"
+// {"replies": [{"node", "ok": true, "reply"} | {"node", "ok": false, "error", "code"}]}, each with
+// "gpu" (its device minor) where the daemon is a GPU's (mps.daemons perGpu); "code"
 // named by `code_name` (the C API passes its error-kind names; default: CodeName).
 nlohmann::json MpsRepliesToJson(const std::vector<MpsReply>& replies,
                                 const std::function<std::string(Code)>& code_name = nullptr);
@@ -49,6 +51,12 @@ Status NoSuchCluster(const std::string& name);
 
 // The first failure among `replies`, else Ok.
 Status FirstFailure(const std::vector<MpsReply>& replies);
+
+struct GpuPlace {
+  std::string node;
+  std::optional<int> gpu = std::nullopt;  // perGpu: the device minor of the GPU's daemon
+  bool first = false;                     // perGpu: the node's first GPU (its CDI device's)
+};
 
 class Api {
  public:
@@ -65,8 +73,9 @@ class Api {
   // The command sent to every chosen node at once; one reply per node, in node order. Errors:
   // the request, the state and the choice of nodes; a node's own failure is in its reply.
   StatusOr<std::vector<MpsReply>> Mps(const MpsRequest& request);
-  // The GPU node of `cluster` that has GPU `gpu` (SelectGpuNode): `pod --gpu`, `mps --gpu`.
-  StatusOr<std::string> GpuNode(const std::string& cluster, const std::string& gpu);
+  // The GPU node of `cluster` that has GPU `gpu` (SelectGpuNode), and with mps.daemons perGpu
+  // the daemon of that GPU: `pod --gpu`.
+  StatusOr<GpuPlace> GpuNode(const std::string& cluster, const std::string& gpu);
 
  private:
   // The API version negotiation's /_ping: an unreachable daemon fails before any work starts.

@@ -5,8 +5,11 @@
 // them. The node's kindmps-device-plugin hands this device to Pods that ask for kindmps.dev/mps.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "cluster/daemons.h"
 #include "config/config.h"
 #include "kind/host_inspect.h"
 
@@ -19,8 +22,18 @@ inline constexpr const char* kCdiVersion = "0.6.0";
 // Where a node's device plugin registers with kubelet; its socket there means CDI access works.
 inline constexpr const char* kDevicePluginSocket = "/var/lib/kubelet/device-plugins/kindmps.sock";
 
-// Pure: the spec (JSON, which CDI reads as well as YAML) for node `node`.
+// The CDI device of one GPU's daemon (mps.daemons perGpu): <node>-gpu<minor>.
+inline std::string CdiGpuDeviceName(const std::string& node, int minor) {
+  return node + "-gpu" + std::to_string(minor);
+}
+
+// Pure: the spec (JSON, which CDI reads as well as YAML) for node `node`, whose daemons are
+// `daemons` (PlanDaemons; empty: config.mps's one) and which keeps the GPUs `keep` (device
+// minors; none: every GPU of the inventory): the others' device nodes are not in it. With a
+// daemon per GPU, each GPU has a device of its own (CdiGpuDeviceName: its pipe directory and its
+// device node alone), and the device named after the node is the first GPU's.
 std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& config,
-                          const kind::HostInventory& inventory);
+                          const kind::HostInventory& inventory, const std::vector<DaemonPlan>& daemons = {},
+                          const std::optional<std::vector<int>>& keep = std::nullopt);
 
 }  // namespace kmps::cluster

@@ -43,5 +43,33 @@ TEST(RenderCdiSpec, OneDeviceNamedAfterTheNodeWithWhatAClientNeeds) {
   EXPECT_EQ(RenderCdiSpec("c-worker", config, inv).find("mps-control"), std::string::npos);
 }
 
+// A daemon per GPU: a device per GPU with its pipe directory and its device node alone, the node's
+// device being its first GPU's; a node's masked GPUs are in no device.
+TEST(RenderCdiSpec, ADevicePerGpuDaemonWithItsOwnGpuOnly) {
+  config::ClusterConfig config;
+  config.mps.daemons = config::MpsSettings::Daemons::kPerGpu;
+  kind::HostInventory inv;
+  inv.dev_root = "/";
+  inv.devices = {{"/dev/nvidia0", 195, 0}, {"/dev/nvidia1", 195, 1}, {"/dev/nvidia2", 195, 2}, {"/dev/nvidiactl", 195, 255}};
+  std::vector<DaemonPlan> daemons = {{1, DaemonSettings(config.mps, 1), "GPU-b"}, {2, DaemonSettings(config.mps, 2), "GPU-c"}};
+  auto spec = nlohmann::json::parse(RenderCdiSpec("w", config, inv, daemons, std::vector<int>{1, 2}));
+  ASSERT_EQ(spec["devices"].size(), 3u);
+  auto paths = [&](size_t i) {
+    std::vector<std::string> out;
+    for (const auto& d : spec["devices"][i]["containerEdits"]["deviceNodes"]) out.push_back(d["path"]);
+    return out;
+  };
+  EXPECT_EQ(spec["devices"][0]["name"], "w");
+  EXPECT_EQ(paths(0), (std::vector<std::string>{"/dev/nvidia1", "/dev/nvidiactl"}));
+  EXPECT_EQ(spec["devices"][2]["name"], "w-gpu2");
+  EXPECT_EQ(paths(2), (std::vector<std::string>{"/dev/nvidia2", "/dev/nvidiactl"}));
+  EXPECT_EQ(spec["devices"][2]["containerEdits"]["env"][0], "CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps/gpu2");
+  EXPECT_EQ(spec["devices"][2]["containerEdits"]["mounts"][1]["containerPath"], "/tmp/nvidia-mps/gpu2/control_privileged");
+  // One daemon over GPUs 1 and 2 of three: GPU 0 is in no device.
+  auto one = nlohmann::json::parse(RenderCdiSpec("w", config::ClusterConfig{}, inv, {}, std::vector<int>{1, 2}));
+  ASSERT_EQ(one["devices"].size(), 1u);
+  EXPECT_EQ(one["devices"][0]["containerEdits"]["deviceNodes"].size(), 3u);
+}
+
 }  // namespace
 }  // namespace kmps::cluster

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "common/status.h"
@@ -32,5 +33,18 @@ StatusOr<node::Node*> SelectGpuNode(const node::NodeList& nodes, const config::C
                                     const std::string& gpu);
 StatusOr<std::vector<node::Node*>> SelectMpsTargets(const node::NodeList& nodes, const config::ClusterConfig& config,
                                                     const std::string& node, bool all);
+
+// One MPS control daemon an MPS command can go to: a node's, or (mps.daemons perGpu) one GPU's.
+struct MpsTarget {
+  node::Node* node = nullptr;
+  std::optional<int> gpu;   // perGpu: its GPU's device minor
+  config::MpsSettings mps;  // its pipe and log directories (daemons.h's DaemonSettings)
+};
+
+// The daemons of `node` that serve `gpu` ("": every one): with one daemon per node, the node's
+// (config.mps); per GPU, one per /dev/nvidiaN of the node, in order, `gpu` choosing by minor or
+// by the UUID in its daemon's CUDA_VISIBLE_DEVICES. kNotFound when none serves `gpu`.
+StatusOr<std::vector<MpsTarget>> DaemonTargets(node::Node& node, const config::ClusterConfig& config,
+                                               const std::string& gpu = "");
 
 }  // namespace kmps::cluster

@@ -79,6 +79,7 @@ case $out in
     fi ;;
   *) [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }; say daemon started ;;
 esac
+say pid $(ours)
 i=0
 for c in "$@"; do
   try "$c"; if bad; then printf '%s' "$out" >&2; fail command $i $rc; fi
@@ -196,11 +197,9 @@ node::Command PrepareNodeCommand(const config::ClusterConfig& config, const std:
   c.argv.insert(c.argv.end(), commands.begin(), commands.end());
   c.env = mps::MpsEnvironment(config.mps);
   c.env.push_back(fmt::format("KMPS_DEVICE_PLUGIN_SOCKET={}", kDevicePluginSocket));
-  if (!gpus.all) {
-    c.env.push_back(fmt::format("KMPS_KEEP_GPUS={}", fmt::join(gpus.keep, " ")));
-    // The daemon, and the servers it starts, serve these GPUs only (by UUID: indices renumber).
-    if (!gpus.visible_devices.empty()) c.env.push_back("CUDA_VISIBLE_DEVICES=" + gpus.visible_devices);
-  }
+  if (!gpus.all) c.env.push_back(fmt::format("KMPS_KEEP_GPUS={}", fmt::join(gpus.keep, " ")));
+  // The daemon, and the servers it starts, serve these GPUs only (by UUID: indices renumber).
+  if (!gpus.visible_devices.empty()) c.env.push_back("CUDA_VISIBLE_DEVICES=" + gpus.visible_devices);
   // Each MPS command may be tried 4 times (transient refusals); the client's deadline leaves the
   // node's `timeout` time to fire first.
   size_t sends = 1 + 4 * (commands.size() + 2);
@@ -235,6 +234,8 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
     } else if (words[0] == "daemon" && words.size() == 2) {
       report.daemon_started = words[1] == "started" || words[1] == "restarted";
       report.daemon_restarted = words[1] == "restarted";
+    } else if (words[0] == "pid" && words.size() >= 2) {
+      report.daemon_pid = ParseInteger<int>(words[1]);
     } else if (words[0] == "server" && words.size() == 2) {
       report.server = std::string(words[1]);
     } else if (words[0] == "socket") {
@@ -296,62 +297,120 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
 
 StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& config, const std::string& cdi_spec,
                                milliseconds timeout, const GpuPlan& gpus) {
-  KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(config, cdi_spec, timeout, gpus)));
-  KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(node.name(), ran, config, timeout));
-  const config::MpsSettings& mps = config.mps;
-  bool want_server = mps.start_server;
-  // One `top` shows both at once, as a rule; a daemon or server that is still starting is waited
-  // for (bounded). A start_server that did not answer is judged by the process table alone.
-  milliseconds wait = report.server == "timeout" ? milliseconds(2000) : timeout;
-  Deadline deadline = Deadline::In(wait);
+  std::vector<DaemonPlan> daemons = gpus.daemons;
+  if (daemons.empty()) daemons.push_back({std::nullopt, config.mps, gpus.visible_devices});
+  bool per_gpu = daemons.front().gpu.has_value();
+  std::vector<PrepareReport> reports;
+  for (size_t i = 0; i < daemons.size(); ++i) {
+    config::ClusterConfig one = config;
+    one.mps = daemons[i].mps;
+    GpuPlan plan = gpus;
+    plan.visible_devices = daemons[i].visible_devices;
+    // The CDI spec with the last daemon, once every daemon it names runs.
+    const std::string& spec = i + 1 == daemons.size() ? cdi_spec : "";
+    std::string label = daemons[i].gpu ? fmt::format("{} (GPU {})", node.name(), *daemons[i].gpu) : node.name();
+    KMPS_ASSIGN_OR_RETURN(node::CommandResult ran, node.Run(PrepareNodeCommand(one, spec, timeout, plan)));
+    KMPS_ASSIGN_OR_RETURN(PrepareReport report, ParsePrepareResult(label, ran, one, timeout));
+    reports.push_back(std::move(report));
+  }
+  const PrepareReport& last = reports.back();
+  bool want_server = config.mps.start_server;
+  // Whether the process table shows daemon i, and a server of its: as many daemons (and
+  // servers) as were prepared. Which is whose is read in the node (below): the table's PIDs are
+  // the host's.
+  auto has_daemon = [&](const mps::MpsProcesses& p, size_t i) { return p.controls.size() > (per_gpu ? i : 0); };
+  auto has_server = [&](const mps::MpsProcesses& p, size_t i) { return p.servers.size() > (per_gpu ? i : 0); };
+  // One `top` shows them all at once, as a rule; a daemon or server that is still starting is
+  // waited for (bounded). A start_server that did not answer is judged by the process table alone.
+  bool timed_out = std::any_of(reports.begin(), reports.end(), [](const auto& r) { return r.server == "timeout"; });
+  Deadline deadline = Deadline::In(timed_out ? milliseconds(2000) : timeout);
   milliseconds interval(100);
   mps::MpsProcesses processes;
   for (;;) {
     KMPS_ASSIGN_OR_RETURN(processes, mps::ReadProcesses(node));
-    bool ready = processes.control && (!want_server || !processes.servers.empty());
+    bool ready = true;
+    for (size_t i = 0; i < reports.size(); ++i) ready = ready && has_daemon(processes, i) && (!want_server || has_server(processes, i));
     if (ready || deadline.Expired()) break;
     std::this_thread::sleep_for(std::min(interval, deadline.Remaining()));
     interval = std::min(interval * 2, milliseconds(500));
   }
-  if (!processes.control) {
-    return Failed(fmt::format("nvidia-cuda-mps-control -d returned but no daemon shows in node {}'s processes "
-                              "(see {}/control.log in the node)",
-                              node.name(), mps.log_directory));
-  }
-  if (want_server && processes.servers.empty()) {
-    std::string command = fmt::format("start_server -uid {}", mps.server_uid);
-    if (report.server == "timeout") {
-      return mps::ReplyOf(node.name(), command, node::CommandResult{137, "", ""}, timeout).status();
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const config::MpsSettings& mps = daemons[i].mps;
+    std::string where = daemons[i].gpu ? fmt::format("node {} (GPU {})", node.name(), *daemons[i].gpu)
+                                       : fmt::format("node {}", node.name());
+    if (!has_daemon(processes, i)) {
+      return Failed(fmt::format("nvidia-cuda-mps-control -d returned but no daemon shows in {}'s processes (see "
+                                "{}/control.log in the node)",
+                                where, mps.log_directory));
     }
-    return Failed(fmt::format("{} returned but no nvidia-cuda-mps-server shows in node {} (see {}/server.log in the "
-                              "node)",
-                              command, node.name(), mps.log_directory));
+    if (want_server && !has_server(processes, i)) {
+      std::string command = fmt::format("start_server -uid {}", mps.server_uid);
+      if (reports[i].server == "timeout") {
+        return mps::ReplyOf(node.name(), command, node::CommandResult{137, "", ""}, timeout).status();
+      }
+      return Failed(fmt::format("{} returned but no nvidia-cuda-mps-server shows in {} (see {}/server.log in the "
+                                "node)",
+                                command, where, mps.log_directory));
+    }
   }
   Prepared prepared;
   prepared.status.node = node.info();
-  prepared.status.shm_bytes = report.shm_bytes;
-  prepared.status.pipe_socket = report.pipe_socket;
-  prepared.status.cdi_spec = !report.cdi.empty();
-  prepared.status.device_plugin = report.device_plugin;
+  prepared.status.shm_bytes = last.shm_bytes;
+  prepared.status.cdi_spec = !last.cdi.empty();
+  prepared.status.device_plugin = last.device_plugin;
   prepared.status.mps = processes;
-  prepared.status.gpus = report.gpus;
+  prepared.status.gpus = last.gpus;
   if (!gpus.all) prepared.status.assigned_gpus = gpus.keep;
-  // The daemon answered on the pipe directory's socket (the script's read-back), and listed or
+  // Each daemon answered on its pipe directory's socket (the script's read-back), and listed or
   // started the server the process table shows.
-  if (!report.threads.empty()) prepared.status.daemon.default_threads = report.threads;
-  for (const auto& sv : processes.servers) prepared.status.daemon.servers.push_back({sv.pid, {}});
-  prepared.status.problems = JudgeNode(prepared.status, config);
-  std::string server = want_server ? fmt::format("server pid {}", processes.servers.front().pid) : "no server requested";
+  auto view = [&](size_t i) {
+    DaemonView v;
+    if (!reports[i].threads.empty()) v.default_threads = reports[i].threads;
+    for (const auto& sv : processes.servers) v.servers.push_back({sv.pid, {}});
+    return v;
+  };
+  std::vector<std::string> daemon_notes;
+  auto how = [](const PrepareReport& r) {
+    return r.daemon_restarted ? "restarted: its control socket was gone" : r.daemon_started ? "started" : "already running";
+  };
+  if (per_gpu) {
+    // Each GPU's daemon as `status` reads it (its socket, its answer, its servers), waited for
+    // while a server the daemon does not list yet is starting.
+    Deadline ready = Deadline::In(timeout);
+    for (;;) {
+      NodeStatus read = ReadNodeStatus(node, config);
+      read.assigned_gpus = prepared.status.assigned_gpus;
+      read.problems = JudgeNode(read, config);
+      prepared.status = std::move(read);
+      if (prepared.status.healthy() || ready.Expired()) break;
+      std::this_thread::sleep_for(std::min(milliseconds(200), ready.Remaining()));
+    }
+    for (size_t i = 0; i < reports.size(); ++i) {
+      const GpuDaemonStatus* d = nullptr;
+      for (const auto& x : prepared.status.gpu_daemons) d = x.gpu == *daemons[i].gpu ? &x : d;
+      std::string server = !want_server ? "no server requested"
+                           : d && !d->daemon.servers.empty() ? fmt::format("server pid {}", d->daemon.servers.front().pid)
+                                                             : "no server yet";
+      daemon_notes.push_back(fmt::format("GPU {} control daemon pid {} ({}), {}", *daemons[i].gpu,
+                                         d && d->pid ? *d->pid : 0, how(reports[i]), server));
+    }
+  } else {
+    prepared.status.pipe_socket = last.pipe_socket;
+    prepared.status.daemon = view(0);
+    daemon_notes.push_back(fmt::format("control daemon pid {} ({}), {}", processes.control->pid, how(last),
+                                       want_server ? fmt::format("server pid {}", processes.servers.front().pid)
+                                                   : "no server requested"));
+  }
+  if (!per_gpu) prepared.status.problems = JudgeNode(prepared.status, config);
   std::string gpu_note;
   if (!gpus.all) {
     gpu_note = fmt::format(", GPU{} {}", gpus.keep.size() == 1 ? "" : "s", fmt::join(gpus.keep, ","));
-    if (!report.masked.empty()) gpu_note += fmt::format(" (removed /dev/nvidia{{{}}})", fmt::join(report.masked, ","));
+    std::vector<int> masked;
+    for (const auto& r : reports) masked.insert(masked.end(), r.masked.begin(), r.masked.end());
+    if (!masked.empty()) gpu_note += fmt::format(" (removed /dev/nvidia{{{}}})", fmt::join(masked, ","));
   }
-  prepared.note = fmt::format("{}: /dev/shm {} MiB, control daemon pid {} ({}), {}{}", node.name(),
-                              *report.shm_bytes >> 20, processes.control->pid,
-                              report.daemon_restarted ? "restarted: its control socket was gone"
-                              : report.daemon_started ? "started"
-                                                      : "already running", server, gpu_note);
+  prepared.note = fmt::format("{}: /dev/shm {} MiB, {}{}", node.name(), *last.shm_bytes >> 20,
+                              fmt::join(daemon_notes, "; "), gpu_note);
   return prepared;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/daemons.h"
 #include "cluster/status.h"
 #include "common/status.h"
 #include "config/config.h"
@@ -19,10 +20,13 @@ namespace kmps::cluster {
 // The GPUs a node keeps (kind/gpu_assign.h), when not all: the device nodes of the others are
 // removed from the node (unmounted first where they are mounts) before the daemon starts, and the
 // daemon gets CUDA_VISIBLE_DEVICES with the kept GPUs' UUIDs, so that it serves those only.
+// `daemons` (daemons.h's PlanDaemons; empty: the one of config.mps with `visible_devices`) are
+// prepared one after the other, each by the script with its own directories and settings.
 struct GpuPlan {
   bool all = true;
   std::vector<int> keep = {};          // device minors
   std::string visible_devices = "";    // "GPU-a,GPU-b"; "" leaves CUDA_VISIBLE_DEVICES unset
+  std::vector<DaemonPlan> daemons = {};
 };
 
 // Pure: the exec that prepares a node for `config` (argv, env, deadline). The control commands
@@ -40,6 +44,7 @@ struct PrepareReport {
   bool shm_resized = false;
   bool daemon_started = false;   // false: one was running
   bool daemon_restarted = false; // one ran without its control socket: stopped and started again
+  std::optional<int> daemon_pid; // the daemon whose CUDA_MPS_PIPE_DIRECTORY is the pipe directory
   std::string server;            // "started", "running", "none" (not asked for), "timeout"
   bool pipe_socket = false;
   std::string cdi;               // "written", "kept", or "" (none asked for)

@@ -19,33 +19,51 @@ namespace kmps::cluster {
 namespace {
 constexpr std::string_view kSeparator = "--kmps-pipe--\n";
 constexpr std::string_view kCrictlSeparator = "--kmps-crictl--\n";
-// $1: the pipe directory, $2 the CDI spec, $3 the device plugin's socket. Prints /proc/mounts, a
-// separator, then a line each for what exists: the control socket, the spec, the plugin; and,
-// where a control socket is, what the daemon says (each command bounded): its default active
-// thread percentage, how often control.log says it refused a command, and, per server, the PIDs
-// of its clients in the daemon's PID namespace with the container id in each one's cgroup; then,
-// where there are such clients and crictl, a second separator and `crictl ps -o json`.
+// $1: the pipe directory, $2 the CDI spec, $3 the device plugin's socket, $4 the log directory,
+// $5 "perGpu" for a daemon per GPU (each in $1/gpuN, logging in $4/gpuN), else "". Prints
+// /proc/mounts, a separator, then a line each for what exists: the spec, the plugin, the GPUs'
+// device nodes; then per daemon (perGpu: after a line "daemon N" and, where one serves $1/gpuN,
+// "pid P") its control socket and, where that is, what the daemon says (each command bounded):
+// its default active thread percentage, how often control.log says it refused a command, and,
+// per server, the PIDs of its clients in the daemon's PID namespace with the container id in
+// each one's cgroup; then, where there are such clients and crictl, a second separator and
+// `crictl ps -o json`.
 constexpr const char* kProbeScript = R"sh(cat /proc/mounts; printf -- '--kmps-pipe--\n'
 [ -f "$2" ] && echo cdi; [ -S "$3" ] && echo plugin
 g=; for d in /dev/nvidia[0-9]*; do [ -e "$d" ] && g="$g ${d#/dev/nvidia}"; done; echo "gpus$g"
-[ -S "$1/control" ] || exit 0
-echo socket
-log=${CUDA_MPS_LOG_DIRECTORY:-/var/log/nvidia-mps}/control.log
-[ -f "$log" ] && echo "refused $(grep -c -e '@REFUSED_SETTINGS@' -e '@REFUSED_COMMAND@' "$log")"
-command -v nvidia-cuda-mps-control >/dev/null 2>&1 || exit 0
 q() { kmps_mps "$1" 5 2>/dev/null; }
-t=$(q get_default_active_thread_percentage) && echo "threads $t"
 pods=
-for s in $(q get_server_list); do
-  case $s in *[!0-9]*) continue ;; esac
-  c=$(q "get_client_list $s")
-  echo "server $s" $c
-  for p in $c; do
-    case $p in 0 | *[!0-9]*) continue ;; esac
-    id=$(sed -n 's/.*\([0-9a-f]\{64\}\).*/\1/p' "/proc/$p/cgroup" 2>/dev/null | head -n 1)
-    [ -n "$id" ] && echo "client $p $id" && pods=1
+probe() {
+  [ -S "$1/control" ] || return 0
+  echo socket
+  export CUDA_MPS_PIPE_DIRECTORY="$1" CUDA_MPS_LOG_DIRECTORY="$2"
+  [ -f "$2/control.log" ] && echo "refused $(grep -c -e '@REFUSED_SETTINGS@' -e '@REFUSED_COMMAND@' "$2/control.log")"
+  command -v nvidia-cuda-mps-control >/dev/null 2>&1 || return 0
+  t=$(q get_default_active_thread_percentage) && echo "threads $t"
+  for s in $(q get_server_list); do
+    case $s in *[!0-9]*) continue ;; esac
+    c=$(q "get_client_list $s")
+    echo "server $s" $c
+    for p in $c; do
+      case $p in 0 | *[!0-9]*) continue ;; esac
+      id=$(sed -n 's/.*\([0-9a-f]\{64\}\).*/\1/p' "/proc/$p/cgroup" 2>/dev/null | head -n 1)
+      [ -n "$id" ] && echo "client $p $id" && pods=1
+    done
   done
-done
+}
+if [ "$5" = perGpu ]; then
+  for m in $g; do
+    echo "daemon $m"
+    for p in /proc/[0-9]*; do
+      [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] || continue
+      [ "$(tr '\0' '\n' <"$p/environ" 2>/dev/null | sed -n 's/^CUDA_MPS_PIPE_DIRECTORY=//p')" = "$1/gpu$m" ] &&
+        echo "pid ${p#/proc/}" && break
+    done
+    probe "$1/gpu$m" "$4/gpu$m"
+  done
+else
+  probe "$1" "$4"
+fi
 [ -n "$pods" ] && command -v crictl >/dev/null 2>&1 && printf -- '--kmps-crictl--\n' && kmps_run 5 crictl ps -o json 2>/dev/null
 exit 0)sh";
 }  // namespace
@@ -123,26 +141,41 @@ Status ClusterStatus::AsStatus() const {
   return Failed(fmt::format("cluster {} is unhealthy: {}", cluster, first.empty() ? "no nodes" : first));
 }
 
+namespace {
+
+// A daemon's "control" object: whether it runs, its pid, and what it says of itself.
+nlohmann::json DaemonJson(std::optional<int> pid, const DaemonView& view) {
+  nlohmann::json control = {{"running", pid.has_value()}};
+  control["pid"] = pid ? nlohmann::json(*pid) : nlohmann::json(nullptr);
+  control["defaultActiveThreadPercentage"] =
+      view.default_threads ? nlohmann::json(*view.default_threads) : nlohmann::json(nullptr);
+  control["refusedCommands"] = view.refused_commands ? nlohmann::json(*view.refused_commands) : nlohmann::json(nullptr);
+  return control;
+}
+
+// Per server the daemon lists, its clients and their Pods (null where unknown).
+nlohmann::json ClientsJson(const DaemonView& view) {
+  nlohmann::json clients = nlohmann::json::array();
+  for (const auto& ds : view.servers) {
+    nlohmann::json pods = nlohmann::json::array();
+    for (int pid : ds.clients) {
+      auto it = view.client_pods.find(pid);
+      pods.push_back(it == view.client_pods.end() ? nlohmann::json(nullptr) : nlohmann::json(it->second));
+    }
+    clients.push_back({{"server", ds.pid}, {"clients", ds.clients}, {"pods", pods}});
+  }
+  return clients;
+}
+
+}  // namespace
+
 nlohmann::json ClusterStatus::ToJson() const {
   nlohmann::json jnodes = nlohmann::json::array();
   for (const auto& n : nodes) {
     nlohmann::json servers = nlohmann::json::array();
     for (const auto& s : n.mps.servers) servers.push_back({{"pid", s.pid}, {"ppid", s.ppid}});
-    nlohmann::json control = {{"running", n.mps.control.has_value()}};
-    control["pid"] = n.mps.control ? nlohmann::json(n.mps.control->pid) : nlohmann::json(nullptr);
-    control["defaultActiveThreadPercentage"] =
-        n.daemon.default_threads ? nlohmann::json(*n.daemon.default_threads) : nlohmann::json(nullptr);
-    control["refusedCommands"] =
-        n.daemon.refused_commands ? nlohmann::json(*n.daemon.refused_commands) : nlohmann::json(nullptr);
-    nlohmann::json clients = nlohmann::json::array();
-    for (const auto& ds : n.daemon.servers) {
-      nlohmann::json pods = nlohmann::json::array();
-      for (int pid : ds.clients) {
-        auto it = n.daemon.client_pods.find(pid);
-        pods.push_back(it == n.daemon.client_pods.end() ? nlohmann::json(nullptr) : nlohmann::json(it->second));
-      }
-      clients.push_back({{"server", ds.pid}, {"clients", ds.clients}, {"pods", pods}});
-    }
+    nlohmann::json control = DaemonJson(n.mps.control ? std::optional<int>(n.mps.control->pid) : std::nullopt, n.daemon);
+    nlohmann::json clients = ClientsJson(n.daemon);
     jnodes.push_back({{"name", n.node.name},
                       {"role", n.node.role},
                       {"running", n.node.running},
@@ -156,10 +189,48 @@ nlohmann::json ClusterStatus::ToJson() const {
     // A GPU node: the GPUs (device minors) it has; given GPUs of its own, also those it was given.
     if (n.node.gpu) jnodes.back()["gpus"] = n.gpus;
     if (n.assigned_gpus) jnodes.back()["assignedGpus"] = *n.assigned_gpus;
+    // mps.daemons perGpu: each GPU's daemon, as `mps` under the node describes the node's one.
+    if (!n.gpu_daemons.empty()) {
+      nlohmann::json daemons = nlohmann::json::array();
+      for (const auto& d : n.gpu_daemons) {
+        nlohmann::json dservers = nlohmann::json::array();
+        for (const auto& sv : d.daemon.servers) dservers.push_back({{"pid", sv.pid}});
+        daemons.push_back({{"gpu", d.gpu},
+                           {"pipeDirectory", d.pipe_directory},
+                           {"pipeSocket", d.pipe_socket},
+                           {"control", DaemonJson(d.pid, d.daemon)},
+                           {"servers", dservers},
+                           {"clients", ClientsJson(d.daemon)}});
+      }
+      jnodes.back()["daemons"] = daemons;
+    }
   }
   return {{"apiVersion", config::kConfigApiVersion}, {"kind", "ClusterStatus"}, {"cluster", cluster},
           {"healthy", healthy()}, {"nodes", jnodes}, {"problems", problems}, {"notes", notes}};
 }
+
+namespace {
+
+// A daemon counts when it serves its pipe directory: its control socket is there and answers
+// (the probe's query through it), as `kindmps-api mps` would find it; and, where a server is
+// wanted, the process table has one (`servers`) and the daemon lists it.
+void JudgeDaemon(const std::string& where, int pid, bool socket, const DaemonView& daemon, size_t servers,
+                 const std::string& pipe, const config::ClusterConfig& config, std::vector<std::string>& problems) {
+  if (!socket) {
+    problems.push_back(fmt::format("{}: the MPS control daemon (pid {}) has no control socket {}/control "
+                                   "(deleted, or the daemon serves another pipe directory); kindmps-api up "
+                                   "restarts it",
+                                   where, pid, pipe));
+  } else if (!daemon.answered()) {
+    problems.push_back(fmt::format("{}: no MPS control daemon answers on {}/control", where, pipe));
+  } else if (config.mps.start_server && (servers == 0 || daemon.servers.empty())) {
+    problems.push_back(fmt::format("{}: {} (kindmps-api up starts one)", where,
+                                   servers == 0 ? "no MPS server runs"
+                                                : "the MPS server is not ready: the daemon lists none"));
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterConfig& config) {
   std::vector<std::string> problems;
@@ -184,22 +255,32 @@ std::vector<std::string> JudgeNode(const NodeStatus& s, const config::ClusterCon
     problems.push_back(fmt::format("node {}: /dev/shm is {} bytes, wanted {} ({})", s.node.name, *s.shm_bytes,
                                    config.shm_bytes, config.shm_size));
   }
-  // A daemon counts when it serves this cluster's pipe directory: its control socket is there and
-  // answers (the probe's query through it), as `kindmps-api mps` would find it.
-  const std::string& pipe = config.mps.pipe_directory;
+  if (config.mps.daemons == config::MpsSettings::Daemons::kPerGpu) {
+    if (s.gpus.empty()) {
+      problems.push_back(fmt::format("node {} has no /dev/nvidiaN for a per-GPU MPS daemon (mps.daemons perGpu)",
+                                     s.node.name));
+    }
+    for (int m : s.gpus) {
+      auto d = std::find_if(s.gpu_daemons.begin(), s.gpu_daemons.end(), [&](const auto& x) { return x.gpu == m; });
+      std::string where = fmt::format("node {} GPU {}", s.node.name, m);
+      std::string pipe = config::GpuPipeDirectory(config.mps.pipe_directory, m);
+      if (d == s.gpu_daemons.end() || !d->pid) {
+        problems.push_back(fmt::format("{}: no MPS control daemon runs for it in {} (kindmps-api up starts one)",
+                                       where, pipe));
+        continue;
+      }
+      // Its pid and its servers' are the node's (read in the node; the process table's are the
+      // host's): the servers it lists, where the process table has any.
+      JudgeDaemon(where, *d->pid, d->pipe_socket, d->daemon, s.mps.servers.empty() ? 0 : d->daemon.servers.size(), pipe,
+                  config, problems);
+    }
+    return problems;
+  }
   if (!s.mps.control) {
     problems.push_back(fmt::format("node {}: no MPS control daemon runs (kindmps-api up starts one)", s.node.name));
-  } else if (!s.pipe_socket) {
-    problems.push_back(fmt::format("node {}: the MPS control daemon (pid {}) has no control socket {}/control "
-                                   "(deleted, or the daemon serves another pipe directory); kindmps-api up "
-                                   "restarts it",
-                                   s.node.name, s.mps.control->pid, pipe));
-  } else if (!s.daemon.answered()) {
-    problems.push_back(fmt::format("node {}: no MPS control daemon answers on {}/control", s.node.name, pipe));
-  } else if (config.mps.start_server && (s.mps.servers.empty() || s.daemon.servers.empty())) {
-    problems.push_back(fmt::format("node {}: {} (kindmps-api up starts one)", s.node.name,
-                                   s.mps.servers.empty() ? "no MPS server runs"
-                                                         : "the MPS server is not ready: the daemon lists none"));
+  } else {
+    JudgeDaemon(fmt::format("node {}", s.node.name), s.mps.control->pid, s.pipe_socket, s.daemon, s.mps.servers.size(),
+                config.mps.pipe_directory, config, problems);
   }
   return problems;
 }
@@ -249,7 +330,9 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
     put("@REFUSED_COMMAND@", mps::kRefusedCommand);
     return mps::NodeScript(body);
   }();
-  probe.argv = {"sh", "-c", script, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket};
+  bool per_gpu = config.mps.daemons == config::MpsSettings::Daemons::kPerGpu;
+  probe.argv = {"sh", "-c", script, "kmps-status", config.mps.pipe_directory, kCdiSpecPath, kDevicePluginSocket,
+                config.mps.log_directory, per_gpu ? "perGpu" : ""};
   probe.env = mps::MpsEnvironment(config.mps);
   probe.timeout = std::chrono::seconds(20);
   auto r = node.Run(probe);
@@ -261,21 +344,40 @@ void ReadProbeInto(node::Node& node, NodeStatus& s, const config::ClusterConfig&
       std::string_view rest = std::string_view(r->out).substr(sep + kSeparator.size());
       size_t csep = rest.find(kCrictlSeparator);
       std::string_view crictl = csep == std::string_view::npos ? "" : rest.substr(csep + kCrictlSeparator.size());
+      // Lines belong to the node's daemon, or (perGpu) to the GPU's of the last "daemon N" line.
+      bool* socket = &s.pipe_socket;
+      DaemonView* view = &s.daemon;
       std::vector<std::pair<int, std::string>> containers;
+      std::vector<std::vector<std::pair<int, std::string>>> gpu_containers;
       ForEachLine(rest.substr(0, csep), [&](std::string_view line) {
-        if (line == "socket") s.pipe_socket = true;
         if (line == "cdi") s.cdi_spec = true;
         if (line == "plugin") s.device_plugin = true;
         if (line.substr(0, 4) == "gpus") s.gpus = ParseGpuMinors(line.substr(4));
+        if (line.substr(0, 7) == "daemon ") {
+          auto m = ParseInteger<int>(line.substr(7));
+          if (!m) return;
+          s.gpu_daemons.push_back({*m, config::GpuPipeDirectory(config.mps.pipe_directory, *m), {}, false, {}});
+          gpu_containers.emplace_back();
+          socket = &s.gpu_daemons.back().pipe_socket;
+          view = &s.gpu_daemons.back().daemon;
+          return;
+        }
+        if (line.substr(0, 4) == "pid " && !s.gpu_daemons.empty()) {
+          s.gpu_daemons.back().pid = ParseInteger<int>(line.substr(4));
+        }
+        if (line == "socket") *socket = true;
         if (line.substr(0, 7) == "client ") {
           std::string_view w = line.substr(7);
           size_t sp = w.find(' ');
           auto pid = ParseInteger<int>(w.substr(0, sp));
-          if (pid && sp != std::string_view::npos) containers.emplace_back(*pid, std::string(w.substr(sp + 1)));
+          if (pid && sp != std::string_view::npos) {
+            (gpu_containers.empty() ? containers : gpu_containers.back()).emplace_back(*pid, std::string(w.substr(sp + 1)));
+          }
         }
-        ParseDaemonLine(line, s.daemon);
+        ParseDaemonLine(line, *view);
       });
       MapClientPods(containers, crictl, s.daemon);
+      for (size_t i = 0; i < s.gpu_daemons.size(); ++i) MapClientPods(gpu_containers[i], crictl, s.gpu_daemons[i].daemon);
     }
   } else {
     s.problems.push_back(fmt::format("node {}: cannot read /proc/mounts: {}", s.node.name,
@@ -309,6 +411,7 @@ NodeStatus ReadNodeStatus(node::Node& node, const config::ClusterConfig& config)
       s.cdi_spec = probe.cdi_spec;
       s.device_plugin = probe.device_plugin;
       s.daemon = probe.daemon;
+      s.gpu_daemons = probe.gpu_daemons;
       s.gpus = probe.gpus;
       s.problems.insert(s.problems.end(), probe.problems.begin(), probe.problems.end());
     }

@@ -49,6 +49,17 @@ void ParseDaemonLine(std::string_view line, DaemonView& view);
 void MapClientPods(const std::vector<std::pair<int, std::string>>& client_containers, std::string_view crictl_json,
                    DaemonView& view);
 
+// One per-GPU daemon of a node (mps.daemons perGpu), read by its pipe directory.
+struct GpuDaemonStatus {
+  int gpu = -1;                // the device minor it serves
+  std::string pipe_directory;  // config::GpuPipeDirectory
+  // The control daemon whose CUDA_MPS_PIPE_DIRECTORY it is, as the node numbers it (read in the
+  // node, like the daemon's own lists: the process table's PIDs are the host's).
+  std::optional<int> pid;
+  bool pipe_socket = false;
+  DaemonView daemon;
+};
+
 struct NodeStatus {
   node::NodeInfo node;
   std::optional<uint64_t> shm_bytes;
@@ -56,7 +67,10 @@ struct NodeStatus {
   bool cdi_spec = false;       // kindmps's CDI spec is in the node (cdi_spec.h)
   bool device_plugin = false;  // and the kindmps device plugin is registered with kubelet
   mps::MpsProcesses mps;
-  DaemonView daemon;
+  DaemonView daemon;  // perNode: the node's daemon
+  // perGpu: a daemon per GPU of the node, by minor (the node-wide pipe_socket and daemon are then
+  // unused).
+  std::vector<GpuDaemonStatus> gpu_daemons;
   // GPU nodes given GPUs of their own (gpus: not all): the device minors it was given, and the
   // /dev/nvidiaN it has (read by up); any other GPU in the node is a problem.
   std::optional<std::vector<int>> assigned_gpus;

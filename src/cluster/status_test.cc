@@ -239,5 +239,46 @@ TEST(GpuAssignmentProblems, ReadFromTheDeviceNodesEachNodeHas) {
   EXPECT_FALSE(status.healthy());
 }
 
+// mps.daemons perGpu: the probe reads each GPU's daemon in its own pipe directory, and the node is
+// healthy only when every GPU's daemon runs, answers and has its server.
+TEST(ReadNodeStatus, ADaemonPerGpuIsReadAndJudgedPerGpu) {
+  config::ClusterConfig config = Config();
+  config.mps.daemons = config::MpsSettings::Daemons::kPerGpu;
+  testing::FakeNode node("demo-control-plane");
+  node.SetProcesses({{"34", "1", "Ssl", "nvidia-cuda-mps-control -d"},
+                     {"35", "1", "Ssl", "nvidia-cuda-mps-control -d"},
+                     {"64", "34", "Sl", "nvidia-cuda-mps-server"}});
+  node.handler = [](const node::Command& e) -> StatusOr<node::CommandResult> {
+    EXPECT_EQ(e.argv[8], "perGpu");
+    return node::CommandResult{0,
+                               "shm /dev/shm tmpfs rw,size=8388608k 0 0\n--kmps-pipe--\ngpus 0 1\n"
+                               "daemon 0\npid 34\nsocket\nthreads 100.0\nserver 64\n"
+                               "daemon 1\npid 35\nsocket\nthreads 50.0\n",
+                               ""};
+  };
+  NodeStatus s = ReadNodeStatus(node, config);
+  ASSERT_EQ(s.gpu_daemons.size(), 2u);
+  EXPECT_EQ(s.gpu_daemons[1].pipe_directory, "/tmp/nvidia-mps/gpu1");
+  EXPECT_EQ(s.gpu_daemons[1].pid, 35);
+  EXPECT_EQ(s.gpu_daemons[1].daemon.default_threads, "50.0");
+  EXPECT_FALSE(s.pipe_socket);  // no node-wide daemon
+  // GPU 1's daemon has no server: that GPU, and only it, is named.
+  ASSERT_EQ(s.problems.size(), 1u);
+  EXPECT_EQ(s.problems[0], "node demo-control-plane GPU 1: no MPS server runs (kindmps-api up starts one)");
+  ClusterStatus cs;
+  cs.cluster = "demo";
+  cs.nodes.push_back(s);
+  auto j = cs.ToJson();
+  EXPECT_EQ(j["nodes"][0]["daemons"][0]["gpu"], 0);
+  EXPECT_EQ(j["nodes"][0]["daemons"][0]["servers"][0]["pid"], 64);
+  EXPECT_EQ(j["nodes"][0]["daemons"][1]["control"]["defaultActiveThreadPercentage"], "50.0");
+  EXPECT_TRUE(j["nodes"][0]["daemons"][1]["servers"].empty());
+  // A GPU whose daemon is gone.
+  s.gpu_daemons.pop_back();
+  auto p = JudgeNode(s, config);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "node demo-control-plane GPU 1: no MPS control daemon runs for it in /tmp/nvidia-mps/gpu1 "
+                  "(kindmps-api up starts one)");
+}
 }  // namespace
 }  // namespace kmps::cluster

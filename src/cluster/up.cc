@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cluster/cdi_spec.h"
+#include "cluster/daemons.h"
 #include "cluster/nodes.h"
 #include "cluster/prepare_node.h"
 #include "cluster/request_diff.h"
@@ -234,7 +235,14 @@ Status EnsureCluster(Env& env, const UpOptions& options, Plan& plan, StepRunner&
 }
 
 // The pinned limits name GPUs by number: each must be a device node of the host.
-Status CheckMpsDevices(const config::ClusterConfig& config, const kind::HostInventory& inventory) {
+Status CheckMpsDevices(const config::ClusterConfig& config, const kind::HostInventory& inventory,
+                       const std::vector<kind::NodeGpus>& assignment) {
+  if (config.mps.daemons == config::MpsSettings::Daemons::kPerGpu) {
+    // Each daemon sees its own GPU as device 0 (ValidatePerGpuSettings).
+    std::vector<std::vector<kind::HostGpu>> node_gpus;
+    for (const auto& a : assignment) node_gpus.push_back(a.gpus);
+    return CheckDaemonPlan(config.mps, node_gpus, inventory.gpus);
+  }
   for (const auto& limit : config.mps.pinned_device_memory_limits) {
     std::string want = "/nvidia" + limit.device;
     bool found = std::any_of(inventory.devices.begin(), inventory.devices.end(), [&](const kind::HostDevice& d) {
@@ -274,12 +282,16 @@ Status PrepareNodes(const config::ClusterConfig& config, const kind::HostInvento
     }
     GpuPlan plan;
     for (const auto& a : assignment) {
-      if (a.node != n.name() || a.all) continue;
-      plan.all = false;
-      for (const auto& g : a.gpus) plan.keep.push_back(g.minor);
-      plan.visible_devices = kind::VisibleDevices(a.gpus);
+      if (a.node != n.name()) continue;
+      if (!a.all) {
+        plan.all = false;
+        for (const auto& g : a.gpus) plan.keep.push_back(g.minor);
+        plan.visible_devices = kind::VisibleDevices(a.gpus);
+      }
+      plan.daemons = PlanDaemons(config.mps, a.gpus, plan.visible_devices);
     }
-    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config, RenderCdiSpec(n.name(), config, inventory),
+    KMPS_ASSIGN_OR_RETURN(Prepared prepared, PrepareNode(n, config, RenderCdiSpec(n.name(), config, inventory, plan.daemons,
+                                                                       plan.all ? std::nullopt : std::optional(plan.keep)),
                                                          std::chrono::seconds(20), plan));
     result.status.nodes[i] = std::move(prepared.status);
     notes[i] = std::move(prepared.note);
@@ -326,7 +338,7 @@ StatusOr<UpResult> Up(Env env, const UpOptions& options, const ProgressFn& progr
          inventory = kind::InspectHost(kind::InspectOptionsFor(config));
          KMPS_RETURN_IF_ERROR(kind::RequireComplete(inventory));
          KMPS_ASSIGN_OR_RETURN(assignment, kind::AssignGpus(config, inventory.gpus));
-         KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory));
+         KMPS_RETURN_IF_ERROR(CheckMpsDevices(config, inventory, assignment));
          KMPS_RETURN_IF_ERROR(kind::CheckKindConfigHostPaths(config, inventory));
          KMPS_ASSIGN_OR_RETURN(kind_config, kind::RenderKindConfig(config, inventory));
          detail = fmt::format("{} libraries, {} binaries, {} devices{}", inventory.libraries.size(),

@@ -49,6 +49,7 @@ MpsProcesses FindMpsProcesses(const node::ProcessTable& top) {
     std::string_view prog = Program(args);
     if (prog == "nvidia-cuda-mps-control" && HasDaemonFlag(args)) {
       if (!found.control) found.control = p;
+      found.controls.push_back(p);
     } else if (prog == "nvidia-cuda-mps-server") {
       found.servers.push_back(p);
     }

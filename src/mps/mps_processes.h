@@ -15,7 +15,8 @@ struct MpsProcess {
 };
 
 struct MpsProcesses {
-  std::optional<MpsProcess> control;  // `nvidia-cuda-mps-control -d`, not a zombie
+  std::optional<MpsProcess> control;  // `nvidia-cuda-mps-control -d`, not a zombie (the first)
+  std::vector<MpsProcess> controls;   // every one (mps.daemons perGpu runs one per GPU)
   std::vector<MpsProcess> servers;    // `nvidia-cuda-mps-server`
 };
 
