@@ -2,7 +2,7 @@
 # End-to-end tests of up / status / mps / down against the real Docker engine, with the project's
 # stand-in kind and the MPS emulator reaching the nodes through the very mounts that `config`
 # generates from a fake host tree.
-#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening | conventions | gpus)
+#   tests/e2e/cluster_e2e.sh BUILD_DIR SCENARIO      (single | multi | inputs | hardening | conventions | gpus | pergpu)
 set -uo pipefail
 build=$(realpath "${1:?build dir}")
 scenario=${2:?scenario}
@@ -426,6 +426,59 @@ gpus)
   has "naming it" "node $name-worker has the device nodes of 2 GPUs \[0, 1\], but was given 1 (gpus one-per-node)" "$out$err"
   expect 0 "up takes a GPU that came back away again" -- "$cli" up "${g2[@]}" --workers 2 --gpus one-per-node
   has "and says so" "GPU 0 (removed /dev/nvidia{1})" "$out$err"
+  expect 0 "down deletes" -- "$cli" down "${common[@]}" --kind "$kind"
+  ;;
+pergpu)
+  # One GPU node of a two-GPU host with a daemon per GPU: each in its own pipe directory, serving
+  # its GPU by UUID with its own settings; status, mps and pod address each GPU's.
+  host2=$("$src/tools/make-fake-host.sh" "$work/host2" "$emu" --gpus 2)
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\nmps:\n  daemons: perGpu\n  perGpu:\n    - gpu: "1"\n      defaultActiveThreadPercentage: 50\n' > "$work/kindmps.yaml"
+  g2=(--name "$name" --config "$work/kindmps.yaml" --driver-root "$host2" --dev-root "$host2" --proc-root "$host2" --kind "$kind")
+  node=$name-control-plane
+  uuid1=$(awk '$1 == 1 {print $2}' "$host2/etc/kindmps-fake-gpus")
+  sed 's/gpu: "1"/gpu: "7"/' "$work/kindmps.yaml" > "$work/bad.yaml"
+  expect 2 "perGpu settings of a GPU the host lacks are refused" -- "$cli" up --name "$name" --config "$work/bad.yaml" \
+    --driver-root "$host2" --dev-root "$host2" --proc-root "$host2" --kind "$kind"
+  has "naming it" "mps.perGpu: GPU 7 is no GPU node's" "$err"
+  eq "nothing was made" "$(nodes)" 0
+  expect 0 "up starts a daemon per GPU" -- "$cli" up "${g2[@]}" --json
+  eq "healthy" "$(json 'd["healthy"]' <<<"$out")" True
+  eq "one daemon per GPU in the document" "$(json '[(x["gpu"], x["pipeDirectory"]) for x in d["nodes"][0]["daemons"]]' <<<"$out")" \
+    "[(0, '/tmp/nvidia-mps/gpu0'), (1, '/tmp/nvidia-mps/gpu1')]"
+  eq "each with its server" "$(json '[len(x["servers"]) for x in d["nodes"][0]["daemons"]]' <<<"$out")" "[1, 1]"
+  pipe_env() {
+    docker exec "$node" sh -c 'for p in /proc/[0-9]*; do [ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] && tr "\0" "\n" <$p/environ | grep -e ^CUDA_MPS_PIPE -e ^CUDA_VIS | tr "\n" " " && echo; done' | sort
+  }
+  eq "two control daemons in the node" "$(pipe_env | wc -l)" 2
+  has "GPU 1's daemon serves GPU 1 by UUID in its pipe directory" "CUDA_VISIBLE_DEVICES=$uuid1 CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps/gpu1 " "$(pipe_env)"
+  expect 0 "mps --gpu 1 reaches GPU 1's daemon, with its own setting" -- "$cli" mps -n "$name" --gpu 1 get_default_active_thread_percentage
+  has "50" "50" "$out"
+  expect 0 "mps --gpu 0: the other's" -- "$cli" mps -n "$name" --gpu 0 get_default_active_thread_percentage
+  has "100" "100" "$out"
+  expect 0 "mps without --gpu asks every daemon of the node" -- "$cli" mps -n "$name" --json get_server_list
+  eq "one reply per GPU" "$(json '[(r["node"], r["gpu"]) for r in d["replies"]]' <<<"$out")" "[('$node', 0), ('$node', 1)]"
+  expect 0 "status is healthy" -- "$cli" status --name "$name"
+  has "with a row per GPU's daemon" "GPU 1 .*/tmp/nvidia-mps/gpu1/control" "$out"
+  cdi=$(docker exec "$node" cat /var/run/cdi/kindmps.json)
+  has "the CDI spec has a device per GPU" "\"$node-gpu1\"" "$cdi"
+  expect 0 "pod --gpu 1 uses GPU 1's pipe directory" -- "$cli" pod cuda-1 --name "$name" --gpu 1 --image busybox -- true
+  has "as its hostPath" "path: /tmp/nvidia-mps/gpu1" "$out"
+  expect 2 "pod without --gpu is refused (which GPU?)" -- "$cli" pod cuda-x --name "$name" --image busybox -- true
+  has "saying so" "runs an MPS daemon per GPU" "$err"
+  expect 2 "pod --gpu 1 --access cdi is refused" -- "$cli" pod cuda-1 --name "$name" --gpu 1 --access cdi --image busybox -- true
+  expect 0 "pod --gpu 0 --access cdi is the node's device" -- "$cli" pod cuda-0 --name "$name" --gpu 0 --access cdi --image busybox -- true
+  expect 0 "GPU 1's daemon quits" -- "$cli" mps -n "$name" --gpu 1 quit
+  expect 1 "status: GPU 1 has no daemon" -- "$cli" status --name "$name"
+  has "naming the GPU" "node $node GPU 1: no MPS control daemon runs for it" "$out$err"
+  expect 0 "up starts it again" -- "$cli" up "${g2[@]}"
+  has "and says which" "GPU 1 control daemon pid [0-9]* (started)" "$out$err"
+  expect 0 "healthy again" -- "$cli" status --name "$name"
+  expect 2 "per-GPU settings without a daemon per GPU are refused" -- "$cli" up "${g2[@]}" --mps-daemons per-node
+  has "saying why" "mps.perGpu: settings per GPU need a daemon per GPU" "$err"
+  printf 'apiVersion: kindmps.dev/v1alpha1\nkind: Config\n' > "$work/pernode.yaml"
+  expect 2 "another daemon layout needs --recreate" -- "$cli" up --name "$name" --config "$work/pernode.yaml" \
+    --driver-root "$host2" --dev-root "$host2" --proc-root "$host2" --kind "$kind"
+  has "naming the difference" "mps.daemons perGpu -> perNode" "$err"
   expect 0 "down deletes" -- "$cli" down "${common[@]}" --kind "$kind"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
