@@ -13,7 +13,9 @@
 # Env: KMPS_KIT (.device/kit), KMPS_E2E_BUDGET_S (510: steps are skipped past it),
 #      KMPS_BENCH_SECONDS (5), KMPS_BENCH_KS ("1 2 4 8"), KMPS_BENCH_BLOCKS (2),
 #      KMPS_BENCH_THREADS (128), KMPS_BENCH_SPIN_US (20), KMPS_E2E_GPU_NODES (worker),
-#      KMPS_E2E_GPUS (all; one-per-node: the worker gets GPU 0 and its daemon its UUID, issue 15).
+#      KMPS_E2E_GPUS (all; one-per-node: the worker gets GPU 0 and its daemon its UUID, issue 15),
+#      KMPS_E2E_DAEMONS (perNode; perGpu: a daemon per GPU, the pods on the first GPU's, in
+#      /tmp/nvidia-mps/gpuN, issue 15).
 # Test hooks (tools/device/local-test.sh, on a machine without a GPU): KMPS_E2E_DEVICES (the
 # device nodes given to nodes and pods), KMPS_E2E_FAKE_CUDA=1 (shell stand-ins for the CUDA programs).
 set -uo pipefail
@@ -230,6 +232,12 @@ fi
 
 # =====================================================================================
 step 2 "kindmps-api config from the real host"
+# mps.daemons perGpu: the pods use the first GPU's daemon, in its own pipe and log directories.
+DAEMONS=${KMPS_E2E_DAEMONS:-perNode}
+SUB=
+if [ "$DAEMONS" = perGpu ]; then
+  SUB=/gpu$("$KMPS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["gpus"][0]["minor"])' "$OUT/inspect.json" 2>/dev/null || echo 0)
+fi
 rm -rf "$STATE"; mkdir -p "$PIPE_HOST"
 case $GPU_NODES in all) gpu_yaml="[]";; *) gpu_yaml="[\"$GPU_NODES\"]";; esac
 # extraMounts go to every node, and one pipe directory serves one MPS control daemon: so the GPU
@@ -251,6 +259,7 @@ mps:
   logDirectory: /var/log/nvidia-mps
   startServer: true
   serverUid: 0
+  daemons: $DAEMONS
 gpus: ${KMPS_E2E_GPUS:-all}
 EOF
 cp "$W/kindmps.yaml" "$ART/kindmps.yaml"; cat "$W/kindmps.yaml"
@@ -286,7 +295,7 @@ for n in $GNODES; do
   [ "${shm:-0}" -ge $((8 * 1024 * 1024)) ] || { ok3=0; why3+="$n: /dev/shm ${shm:-?} KiB; "; }
   ipc=$(docker inspect -f '{{.HostConfig.IpcMode}}' "$n"); echo "$n IpcMode: $ipc"
   [ "$ipc" = shareable ] || { ok3=0; why3+="$n: IpcMode $ipc (pods cannot join); "; }
-  docker exec "$n" ls -la /tmp/nvidia-mps /var/log/nvidia-mps
+  docker exec "$n" ls -la /tmp/nvidia-mps$SUB /var/log/nvidia-mps$SUB
   # gpus: not all (issue 15): the node keeps its GPUs' device nodes only, and its daemon serves
   # them by UUID (CUDA_VISIBLE_DEVICES), as inspect.json names them.
   vis=$(docker exec "$n" sh -c 'for p in /proc/[0-9]*; do [ "$(tr "\0" " " <$p/cmdline 2>/dev/null)" = "nvidia-cuda-mps-control -d " ] && tr "\0" "\n" <$p/environ; done' | sed -n 's/^CUDA_VISIBLE_DEVICES=//p')
@@ -310,10 +319,10 @@ for m in json.load(sys.stdin)[0]["Mounts"]:
     if m["Type"] == "bind" and not m["RW"] and m["Destination"].startswith("/usr/"):
         print("%s:%s:ro" % (m["Source"], m["Destination"]))')
 fi
-mps_args=(--ipc "container:$NODE" -v "$PIPE_HOST:/tmp/nvidia-mps" -e CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps)
+mps_args=(--ipc "container:$NODE" -v "$PIPE_HOST:/tmp/nvidia-mps" -e CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps$SUB)
 plain_args=(-e CUDA_MPS_PIPE_DIRECTORY=/tmp/no-mps-daemon-here)
 echo "pod GPU args: ${gpu_args[*]}"
-mps_clients() { local n; n=$(docker exec "$NODE" grep -c 'NEW CLIENT' /var/log/nvidia-mps/control.log 2>/dev/null); echo "${n:-0}"; }  # grep -c prints 0 and exits 1 on no match
+mps_clients() { local n; n=$(docker exec "$NODE" grep -c 'NEW CLIENT' /var/log/nvidia-mps$SUB/control.log 2>/dev/null); echo "${n:-0}"; }  # grep -c prints 0 and exits 1 on no match
 
 step 4 "a pod joined to the node's IPC namespace and pipe directory runs CUDA through MPS"
 if [ -z "$NODE" ]; then skip "no GPU node"; else
@@ -331,8 +340,8 @@ if [ -z "$NODE" ]; then skip "no GPU node"; else
   KT=30 cap pod-ps.txt kmps ps "$NODE"
   docker wait kmps-pod-probe >/dev/null; docker logs kmps-pod-probe >"$ART/pod-probe.txt" 2>&1; docker rm kmps-pod-probe >/dev/null
   cat "$ART/pod-probe.txt"
-  KT=30 cap server.log kmps exec "$NODE" -- cat /var/log/nvidia-mps/server.log
-  KT=30 cap control.log kmps exec "$NODE" -- cat /var/log/nvidia-mps/control.log
+  KT=30 cap server.log kmps exec "$NODE" -- cat /var/log/nvidia-mps$SUB/server.log
+  KT=30 cap control.log kmps exec "$NODE" -- cat /var/log/nvidia-mps$SUB/control.log
   rec_stop
   c1=$(mps_clients)
   echo "NEW CLIENT lines in control.log: $c0 -> $c1; client list of server ${spid:-?}: $(tr '\n' ' ' <"$ART/pod-client-list.txt")"
