@@ -424,8 +424,12 @@ Status Down(Env env, const DownOptions& options, const ProgressFn& progress) {
                                for (const auto& n : nodes) {
                                  if (n->info().running && n->info().gpu) live.push_back(n.get());
                                }
-                               auto statuses = node::ParallelFor(
-                                   live.size(), [&](size_t i) { return mps::Quit(*live[i], config.mps); });
+                               // The nodes at once; a node's daemons (one per GPU with perGpu) in turn.
+                               auto statuses = node::ParallelFor(live.size(), [&](size_t i) -> Status {
+                                 KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> daemons, DaemonTargets(*live[i], config));
+                                 for (const auto& d : daemons) KMPS_RETURN_IF_ERROR(mps::Quit(*live[i], d.mps));
+                                 return Status::Ok();
+                               });
                                for (const auto& st : statuses) KMPS_RETURN_IF_ERROR(st);
                                detail = fmt::format("{} node{}", live.size(), live.size() == 1 ? "" : "s");
                                return Status::Ok();

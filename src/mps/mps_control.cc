@@ -180,11 +180,13 @@ Status Quit(node::Node& node, const MpsSettings& settings, milliseconds timeout)
   options.timeout = timeout;
   auto reply = SendCommand(node, settings, "quit", options);
   // No daemon to answer means it is gone already; any other failure is reported, not waited out.
-  if (!reply.ok() && reply.status().code() != Code::kNotFound) return reply.status();
+  if (!reply.ok()) return reply.status().code() == Code::kNotFound ? Status::Ok() : reply.status();
+  // Gone once the node runs one daemon fewer: with a daemon per GPU (mps.daemons perGpu) the
+  // others run on, and the process table's PIDs (the host's) do not say which is whose.
   KMPS_ASSIGN_OR_RETURN(bool gone, PollUntil(
                                        [&]() -> StatusOr<bool> {
                                          KMPS_ASSIGN_OR_RETURN(MpsProcesses now, ReadProcesses(node));
-                                         return !now.control.has_value();
+                                         return now.controls.size() < before.controls.size();
                                        },
                                        timeout));
   if (!gone) {

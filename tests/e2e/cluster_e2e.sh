@@ -136,6 +136,7 @@ multi)
   expect 0 "down --keep-cluster only quits MPS" -- "$cli" down "${common[@]}" --keep-cluster
   eq "containers kept" "$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$name | wc -l)" 3
   expect 0 "down deletes" -- "$cli" down "${common[@]}" --kind "$kind"
+  has "after quitting each GPU's daemon" "Stop the MPS daemons ok" "$err"
   ;;
 inputs)
   expect 2 "a bad --shm-size" -- "$cli" up "${up_flags[@]}" --shm-size lots
