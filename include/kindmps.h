@@ -268,8 +268,9 @@ KMPS_API int kmps_cluster_down(kmps_client* client, const char* cluster_or_null,
 /* Sends one command (e.g. "get_server_list", "set_default_active_thread_percentage 50") to the MPS
  * control daemon of node `node_or_null` of the cluster, like `kindmps-api mps`, and returns the
  * daemon's reply in *out_reply. NULL or "" for the node means the cluster's only GPU node
- * (KMPS_ERR_INVALID when it has several). Errors: KMPS_ERR_INVALID (NULL/empty command, unknown
- * MPS command), KMPS_ERR_FAILED (no such node: KMPS_ERROR_NOT_FOUND; no daemon running;
+ * (KMPS_ERR_INVALID when it has several, or when the node runs a daemon per GPU, mps.daemons
+ * perGpu: kmps_mps_command_all gives each GPU's reply). Errors: KMPS_ERR_INVALID (NULL/empty
+ * command, unknown MPS command), KMPS_ERR_FAILED (no such node: KMPS_ERROR_NOT_FOUND; no daemon running;
  * timeout). Free *out_reply with kmps_free(). */
 KMPS_API int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const char* node_or_null,
                               const char* command, char** out_reply);

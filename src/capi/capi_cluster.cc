@@ -97,6 +97,12 @@ int kmps_mps_command(kmps_client* client, const char* cluster_or_null, const cha
     auto replies = cluster::Api(*client->docker)
                        .Mps({capi::OrEmpty(cluster_or_null), capi::OrEmpty(node_or_null), false, command});
     if (!replies.ok()) return SetError(replies.status());
+    // One reply is asked for: a node with a daemon per GPU (mps.daemons perGpu) has several.
+    if (replies->size() > 1) {
+      return SetError(InvalidArgument(fmt::format("kmps_mps_command: node {} runs {} MPS daemons, one per GPU "
+                                                  "(mps.daemons perGpu); use kmps_mps_command_all for every reply",
+                                                  replies->front().node, replies->size())));
+    }
     const cluster::MpsReply& only = replies->front();
     if (!only.reply.ok()) return SetError(only.reply.status());
     *out_reply = CopyString(*only.reply);
