@@ -79,7 +79,6 @@ case $out in
     fi ;;
   *) [ "$rc" = 0 ] || { printf '%s' "$out" >&2; fail daemon $rc; }; say daemon started ;;
 esac
-say pid $(ours)
 i=0
 for c in "$@"; do
   try "$c"; if bad; then printf '%s' "$out" >&2; fail command $i $rc; fi
@@ -234,8 +233,6 @@ StatusOr<PrepareReport> ParsePrepareResult(const std::string& node, const node::
     } else if (words[0] == "daemon" && words.size() == 2) {
       report.daemon_started = words[1] == "started" || words[1] == "restarted";
       report.daemon_restarted = words[1] == "restarted";
-    } else if (words[0] == "pid" && words.size() >= 2) {
-      report.daemon_pid = ParseInteger<int>(words[1]);
     } else if (words[0] == "server" && words.size() == 2) {
       report.server = std::string(words[1]);
     } else if (words[0] == "socket") {
@@ -336,8 +333,7 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   }
   for (size_t i = 0; i < reports.size(); ++i) {
     const config::MpsSettings& mps = daemons[i].mps;
-    std::string where = daemons[i].gpu ? fmt::format("node {} (GPU {})", node.name(), *daemons[i].gpu)
-                                       : fmt::format("node {}", node.name());
+    std::string where = daemons[i].Where(node.name());
     if (!has_daemon(processes, i)) {
       return Failed(fmt::format("nvidia-cuda-mps-control -d returned but no daemon shows in {}'s processes (see "
                                 "{}/control.log in the node)",
@@ -363,12 +359,6 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
   if (!gpus.all) prepared.status.assigned_gpus = gpus.keep;
   // Each daemon answered on its pipe directory's socket (the script's read-back), and listed or
   // started the server the process table shows.
-  auto view = [&](size_t i) {
-    DaemonView v;
-    if (!reports[i].threads.empty()) v.default_threads = reports[i].threads;
-    for (const auto& sv : processes.servers) v.servers.push_back({sv.pid, {}});
-    return v;
-  };
   std::vector<std::string> daemon_notes;
   auto how = [](const PrepareReport& r) {
     return r.daemon_restarted ? "restarted: its control socket was gone" : r.daemon_started ? "started" : "already running";
@@ -396,12 +386,13 @@ StatusOr<Prepared> PrepareNode(node::Node& node, const config::ClusterConfig& co
     }
   } else {
     prepared.status.pipe_socket = last.pipe_socket;
-    prepared.status.daemon = view(0);
+    if (!last.threads.empty()) prepared.status.daemon.default_threads = last.threads;
+    for (const auto& sv : processes.servers) prepared.status.daemon.servers.push_back({sv.pid, {}});
+    prepared.status.problems = JudgeNode(prepared.status, config);
     daemon_notes.push_back(fmt::format("control daemon pid {} ({}), {}", processes.control->pid, how(last),
                                        want_server ? fmt::format("server pid {}", processes.servers.front().pid)
                                                    : "no server requested"));
   }
-  if (!per_gpu) prepared.status.problems = JudgeNode(prepared.status, config);
   std::string gpu_note;
   if (!gpus.all) {
     gpu_note = fmt::format(", GPU{} {}", gpus.keep.size() == 1 ? "" : "s", fmt::join(gpus.keep, ","));

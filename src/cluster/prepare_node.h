@@ -44,7 +44,6 @@ struct PrepareReport {
   bool shm_resized = false;
   bool daemon_started = false;   // false: one was running
   bool daemon_restarted = false; // one ran without its control socket: stopped and started again
-  std::optional<int> daemon_pid; // the daemon whose CUDA_MPS_PIPE_DIRECTORY is the pipe directory
   std::string server;            // "started", "running", "none" (not asked for), "timeout"
   bool pipe_socket = false;
   std::string cdi;               // "written", "kept", or "" (none asked for)
