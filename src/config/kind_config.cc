@@ -136,14 +136,6 @@ Status CheckObject(const YamlReader& r, const YAML::Node& n, const std::string& 
   });
 }
 
-void EmitText(YAML::Emitter& out, const std::string& s) {
-  if (s.find('\n') != std::string::npos) {
-    out << YAML::Literal << s;
-  } else {
-    out << YAML::DoubleQuoted << s;
-  }
-}
-
 void EmitValue(YAML::Emitter& out, const YAML::Node& v, const Field& f);
 
 void EmitObject(YAML::Emitter& out, const YAML::Node& n, const std::vector<Field>& fields) {
@@ -159,12 +151,12 @@ void EmitObject(YAML::Emitter& out, const YAML::Node& n, const std::vector<Field
 
 void EmitValue(YAML::Emitter& out, const YAML::Node& v, const Field& f) {
   switch (f.type) {
-    case Type::kString: EmitText(out, v.Scalar()); break;
+    case Type::kString: EmitKindText(out, v.Scalar()); break;
     case Type::kInt: out << v.Scalar(); break;
     case Type::kBool: out << v.as<bool>(); break;
     case Type::kStrings:
       out << YAML::BeginSeq;
-      for (const auto& s : v) EmitText(out, s.Scalar());
+      for (const auto& s : v) EmitKindText(out, s.Scalar());
       out << YAML::EndSeq;
       break;
     case Type::kStringMap:
@@ -279,6 +271,32 @@ void EmitUserKindItems(YAML::Emitter& out, const YAML::Node& parent, const std::
   YAML::Node v = parent[key];
   if (f == nullptr || f->type != Type::kObjects || !v || !v.IsSequence()) return;
   for (const auto& item : v) EmitObject(out, item, *f->fields);
+}
+
+namespace {
+
+bool LiteralKeepsText(const std::string& s) {
+  if (s.size() < 2 || s.back() != '\n' || s[s.size() - 2] == '\n') return false;  // `|` keeps one final newline
+  if (s.find_first_not_of('\n') == std::string::npos || s[s.find_first_not_of('\n')] == ' ') return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') {
+      if (i > 0 && s[i - 1] == ' ') return false;  // a blank line of spaces, or trailing blanks
+      continue;
+    }
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void EmitKindText(YAML::Emitter& out, const std::string& s) {
+  if (LiteralKeepsText(s)) {
+    out << YAML::Literal << s;
+  } else {
+    out << YAML::DoubleQuoted << s;
+  }
 }
 
 std::vector<std::string> UserKindStrings(const YAML::Node& parent, const std::string& key) {

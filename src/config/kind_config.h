@@ -51,6 +51,12 @@ YAML::Node UserKindNode(const UserKindConfig& user, const std::string& role, siz
 void EmitUserKindField(YAML::Emitter& out, const YAML::Node& parent, const std::string& scope, const std::string& key);
 // The items of a list field (extraMounts), in the same form, into a sequence the caller has begun.
 void EmitUserKindItems(YAML::Emitter& out, const YAML::Node& parent, const std::string& scope, const std::string& key);
+// Emits a string so that kind's reader gets exactly it back: a literal block (`|`) when that is
+// lossless, which is what a patch written by hand usually is (lines of printable ASCII without
+// trailing blanks, ending in one newline, the first line not indented); else double-quoted, with
+// escapes. yaml-cpp's literal form has neither an indentation nor a chomping indicator, so an
+// indented first line or a missing final newline would not read back the same.
+void EmitKindText(YAML::Emitter& out, const std::string& s);
 // The strings of a list field (patches), [] when absent.
 std::vector<std::string> UserKindStrings(const YAML::Node& parent, const std::string& key);
 

@@ -130,6 +130,26 @@ TEST(EmitUserKindField, StringsStayStringsForKindsYamlReader) {
   EXPECT_EQ(std::string(out.c_str()), "runtimeConfig:\n  \"api/beta\": \"on\"\n  \"v\": \"1.10\"");
 }
 
+TEST(EmitKindText, APatchStaysALiteralBlockAndEveryStringReadsBackExactly) {
+  auto emit = [](const std::string& s) {
+    YAML::Emitter out;
+    out << YAML::BeginMap << YAML::Key << "p" << YAML::Value;
+    EmitKindText(out, s);
+    out << YAML::EndMap;
+    return std::string(out.c_str());
+  };
+  EXPECT_EQ(emit("kind: ClusterConfiguration\napiServer:\n  certSANs: [a]\n"),
+            "p: |\n  kind: ClusterConfiguration\n  apiServer:\n    certSANs: [a]\n");
+  // Each of these a literal block would change, or not parse at all (found by the kind_config fuzzer).
+  for (const std::string s : {"  indented first line\nnext\n", "\n  x\n", "no final newline\nb", "two final\n\n",
+                              "trailing blank \nb\n", "a\n  \nb\n", "tab\there\n", "cr\r\n", "null", "~", "\n",
+                              "caf\xc3\xa9\n", "", "on"}) {
+    std::string text = emit(s);
+    EXPECT_EQ(text.rfind("p: \"", 0), 0u) << text;
+    EXPECT_EQ(YAML::Load(text)["p"].as<std::string>(), s) << text;
+  }
+}
+
 class KindConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override { unsetenv("KIND_CLUSTER_NAME"); }

@@ -15,18 +15,10 @@ namespace {
 constexpr const char* kLibDir = "/usr/lib/x86_64-linux-gnu/";
 constexpr const char* kBinDir = "/usr/bin/";
 
-void EmitString(YAML::Emitter& out, const std::string& s) {
-  if (s.find('\n') != std::string::npos) {
-    out << YAML::Literal << s;
-  } else {
-    out << s;
-  }
-}
-
 void EmitStrings(YAML::Emitter& out, const char* key, const std::vector<std::string>& values) {
   if (values.empty()) return;
   out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-  for (const auto& v : values) EmitString(out, v);
+  for (const auto& v : values) config::EmitKindText(out, v);
   out << YAML::EndSeq;
 }
 

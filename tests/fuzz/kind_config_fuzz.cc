@@ -1,6 +1,8 @@
 // The user's own kind config (config/kind_config.h, up --kind-config): any text. What parses and
 // agrees with a cluster of its own shape renders (kind/kind_render.h) into a kind config that reads
 // back with the same fields: the merge never writes what kind would read otherwise.
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
@@ -41,5 +43,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       b[it->first.Scalar()].as<bool>() == it->second.as<bool>());
     }
   }
+  // Every string comes back byte for byte: patches are appended to kindmps-api's own, nodes keep
+  // their order (the control plane first, then the workers as listed).
+  auto ends_with = [](const std::vector<std::string>& all, const std::vector<std::string>& tail) {
+    return all.size() >= tail.size() && std::equal(tail.begin(), tail.end(), all.end() - tail.size());
+  };
+  for (const char* key : {"kubeadmConfigPatches", "containerdConfigPatches"}) {
+    KMPS_FUZZ_CHECK(ends_with(kmps::config::UserKindStrings(again->root, key),
+                              kmps::config::UserKindStrings(user->root, key)));
+  }
+  KMPS_FUZZ_CHECK(kmps::config::UserKindStrings(again->root["networking"], "dnsSearch") ==
+                  kmps::config::UserKindStrings(user->root["networking"], "dnsSearch"));
+  auto same_node = [&](const YAML::Node& a, const YAML::Node& b) {
+    KMPS_FUZZ_CHECK(kmps::config::UserKindStrings(a, "kubeadmConfigPatches") ==
+                    kmps::config::UserKindStrings(b, "kubeadmConfigPatches"));
+  };
+  if (!user->control_planes.empty()) same_node(user->control_planes[0], again->control_planes.at(0));
+  for (size_t i = 0; i < user->workers.size(); ++i) same_node(user->workers[i], again->workers.at(i));
   return 0;
 }
