@@ -112,7 +112,6 @@ void RegisterPod(CLI::App& app, Context& ctx) {
       }
       f->node = node->node;
       f->gpu_daemon = node->gpu;
-      f->gpu_daemon_first = node->first;
     }
     auto out = PodOutput(*f);
     if (!out.ok()) {

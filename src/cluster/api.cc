@@ -89,10 +89,8 @@ StatusOr<GpuPlace> Api::GpuNode(const std::string& cluster, const std::string& g
   KMPS_ASSIGN_OR_RETURN(node::Node * n, SelectGpuNode(nodes, config, gpu));
   GpuPlace place{n->name()};
   if (config.mps.daemons == config::MpsSettings::Daemons::kPerGpu) {
-    KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> every, DaemonTargets(*n, config));
     KMPS_ASSIGN_OR_RETURN(std::vector<MpsTarget> chosen, DaemonTargets(*n, config, gpu));
     place.gpu = chosen.front().gpu;
-    place.first = every.front().gpu == place.gpu;
   }
   return place;
 }

@@ -55,7 +55,6 @@ Status FirstFailure(const std::vector<MpsReply>& replies);
 struct GpuPlace {
   std::string node;
   std::optional<int> gpu = std::nullopt;  // perGpu: the device minor of the GPU's daemon
-  bool first = false;                     // perGpu: the node's first GPU (its CDI device's)
 };
 
 class Api {

@@ -58,8 +58,9 @@ std::string RenderCdiSpec(const std::string& node, const config::ClusterConfig& 
   if (!per_gpu) {
     devices.push_back({{"name", node}, {"containerEdits", edits(config.mps.pipe_directory, std::nullopt)}});
   } else {
-    // The node's device (what its device plugin hands out) is its first GPU's daemon; each GPU's
-    // own is <node>-gpu<minor>.
+    // Each GPU's daemon is <node>-gpu<minor>, which the node's device plugin hands out (for
+    // kindmps.dev/mps by the GPU of the device it gave, for kindmps.dev/mps-gpu<minor> alone). The
+    // node's device is the first GPU's, for node images whose plugin knows no GPUs.
     devices.push_back({{"name", node}, {"containerEdits", edits(daemons.front().mps.pipe_directory, daemons.front().gpu)}});
     for (const auto& d : daemons) {
       devices.push_back({{"name", CdiGpuDeviceName(node, *d.gpu)}, {"containerEdits", edits(d.mps.pipe_directory, d.gpu)}});

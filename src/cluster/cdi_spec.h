@@ -3,6 +3,8 @@
 // (bound read-write), CUDA_MPS_PIPE_DIRECTORY, the GPU device nodes (by type and number, so
 // containerd need not find them in the node) and the driver libraries at the paths the node has
 // them. The node's kindmps-device-plugin hands this device to Pods that ask for kindmps.dev/mps.
+// With a daemon per GPU, each GPU's daemon has a device of its own, <node>-gpu<minor>, which the
+// plugin hands out for kindmps.dev/mps (48 devices per GPU) and kindmps.dev/mps-gpu<minor>.
 #pragma once
 
 #include <optional>

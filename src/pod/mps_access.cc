@@ -14,9 +14,13 @@ StatusOr<AccessMode> ParseAccessMode(std::string_view text) {
                                      text, kCdiDeviceKind));
 }
 
-MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode) {
+std::string MpsGpuResource(int minor) { return fmt::format("{}-gpu{}", kMpsResource, minor); }
+
+MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode,
+                         const std::optional<GpuDaemon>& per_gpu) {
   MpsAccess a;
-  a.env.push_back({kPipeDirectoryEnv, pipe_directory});
+  const bool any_gpu = per_gpu && !per_gpu->gpu && mode == AccessMode::kCdi;
+  if (!any_gpu) a.env.push_back({kPipeDirectoryEnv, pipe_directory});
   switch (mode) {
     case AccessMode::kHostPath:
       a.volumes.push_back({kPipeVolumeName, pipe_directory, "Directory"});
@@ -30,7 +34,7 @@ MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<
       // request with its CDI device: kubelet passes pod annotations to the sandbox only, never
       // to containerd's CDI injection, so a device request is the way in.
       (void)node;
-      a.container_limits.push_back({kMpsResource, "1"});
+      a.container_limits.push_back({per_gpu && per_gpu->gpu ? MpsGpuResource(*per_gpu->gpu) : kMpsResource, "1"});
       break;
   }
   return a;

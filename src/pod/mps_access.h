@@ -59,14 +59,26 @@ inline constexpr const char* kPipeVolumeName = "kindmps-mps-pipe";
 // /dev/null over the daemon's privileged socket (config::kPrivilegedSocketName), with hostPath access.
 inline constexpr const char* kMaskVolumeName = "kindmps-mps-privileged-mask";
 // The extended resource the kindmps device plugin advertises on every node where `up` wrote the
-// CDI spec (kind kindmps.dev/mps, one device per node, named after it).
+// CDI spec (kind kindmps.dev/mps, one device per node, named after it, and with a daemon per GPU
+// one per GPU, <node>-gpu<N>): 48 devices per GPU, each answered with its GPU's CDI device.
 inline constexpr const char* kMpsResource = "kindmps.dev/mps";
 inline constexpr const char* kCdiDeviceKind = "kindmps.dev/mps";
+// With a daemon per GPU the plugin also advertises kindmps.dev/mps-gpu<N>, GPU N's devices alone.
+std::string MpsGpuResource(int minor);
+
+// With mps.daemons perGpu, which daemon a Pod reaches: GPU `gpu`'s (its minor), or any GPU's
+// (none; --access cdi only: the device plugin picks the GPU and its CDI device sets the pipe
+// directory).
+struct GpuDaemon {
+  std::optional<int> gpu;
+};
 
 // "hostpath" or "cdi"; anything else is kInvalidArgument naming --access and the choices.
 StatusOr<AccessMode> ParseAccessMode(std::string_view text);
 
-// What a Pod needs to reach MPS through `pipe_directory` on `node` (none: any GPU node).
-MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode);
+// What a Pod needs to reach MPS through `pipe_directory` on `node` (none: any GPU node), with a
+// daemon per GPU through `per_gpu`'s.
+MpsAccess BuildMpsAccess(const std::string& pipe_directory, const std::optional<std::string>& node, AccessMode mode,
+                         const std::optional<GpuDaemon>& per_gpu = std::nullopt);
 
 }  // namespace kmps::pod

@@ -35,6 +35,21 @@ TEST(PodMpsAccess, CdiAsksTheDevicePluginForOneMpsDevice) {
   EXPECT_EQ(BuildMpsAccess("/tmp/nvidia-mps", "c-worker2", AccessMode::kCdi), any);
 }
 
+TEST(PodMpsAccess, WithADaemonPerGpuCdiAsksForOneGpusDevicesOrLetsThePluginChoose) {
+  MpsAccess one = BuildMpsAccess("/tmp/nvidia-mps/gpu1", "c-worker", AccessMode::kCdi, GpuDaemon{1});
+  EXPECT_THAT(one.container_limits, ElementsAre(KeyValue{"kindmps.dev/mps-gpu1", "1"}));
+  EXPECT_THAT(one.env, ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/tmp/nvidia-mps/gpu1"}));
+  // Any GPU: the plugin picks one, and its CDI device sets the pipe directory (a variable of the
+  // Pod's would name none of the daemons').
+  MpsAccess any = BuildMpsAccess("/tmp/nvidia-mps", std::nullopt, AccessMode::kCdi, GpuDaemon{});
+  EXPECT_THAT(any.container_limits, ElementsAre(KeyValue{"kindmps.dev/mps", "1"}));
+  EXPECT_THAT(any.env, IsEmpty());
+  // hostPath reaches the one pipe directory it is given.
+  MpsAccess host = BuildMpsAccess("/tmp/nvidia-mps/gpu1", std::nullopt, AccessMode::kHostPath, GpuDaemon{1});
+  EXPECT_EQ(host, BuildMpsAccess("/tmp/nvidia-mps/gpu1", std::nullopt, AccessMode::kHostPath));
+  EXPECT_EQ(MpsGpuResource(12), "kindmps.dev/mps-gpu12");
+}
+
 TEST(PodMpsAccess, ParsesTheModeName) {
   EXPECT_EQ(*ParseAccessMode("hostpath"), AccessMode::kHostPath);
   EXPECT_EQ(*ParseAccessMode("cdi"), AccessMode::kCdi);

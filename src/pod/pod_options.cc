@@ -82,21 +82,20 @@ StatusOr<PodMps> ResolvePodMps(const PodFlags& f, const config::ClusterConfig& c
   }
   KMPS_ASSIGN_OR_RETURN(AccessMode mode, ParseAccessMode(f.access));
   std::string pipe = config.mps.pipe_directory;
+  std::optional<GpuDaemon> per_gpu;
   if (config.mps.daemons == config::MpsSettings::Daemons::kPerGpu) {
-    // A daemon per GPU: a Pod reaches one GPU's, in its own pipe directory.
+    // A daemon per GPU: a Pod reaches one GPU's, in its own pipe directory; through CDI also any
+    // GPU's, which the device plugin picks.
     if (!f.gpu_daemon && mode == AccessMode::kHostPath) {
       return InvalidArgument(fmt::format("cluster {} runs an MPS daemon per GPU (mps.daemons perGpu): choose the "
-                                         "GPU with --gpu (a device minor or UUID; kindmps-api status lists them)",
+                                         "GPU with --gpu (a device minor or UUID; kindmps-api status lists them), "
+                                         "or let the device plugin choose with --access cdi",
                                          config.name));
     }
-    if (f.gpu_daemon && mode == AccessMode::kCdi && !f.gpu_daemon_first) {
-      return InvalidArgument(fmt::format("--access cdi: the device plugin of node {} hands out its first GPU's daemon, "
-                                         "not GPU {}'s; use --access hostpath (the default) for GPU {}",
-                                         f.node, *f.gpu_daemon, *f.gpu_daemon));
-    }
     if (f.gpu_daemon) pipe = config::GpuPipeDirectory(pipe, *f.gpu_daemon);
+    per_gpu = GpuDaemon{f.gpu_daemon};
   }
-  mps.access = BuildMpsAccess(pipe, node, mode);
+  mps.access = BuildMpsAccess(pipe, node, mode, per_gpu);
   return mps;
 }
 

@@ -36,10 +36,8 @@ struct PodFlags {
   std::string access = "hostpath";        // --access
   std::optional<std::string> patch;       // --patch FILE|-
   std::vector<std::string> command;       // -- CMD ARGS...
-  // With mps.daemons perGpu, the daemon --gpu found (asked of the cluster): its GPU's minor, and
-  // whether that is the node's first GPU, whose daemon the node's CDI device reaches.
+  // With mps.daemons perGpu, the daemon --gpu found (asked of the cluster): its GPU's minor.
   std::optional<int> gpu_daemon = std::nullopt;
-  bool gpu_daemon_first = false;
 };
 
 // What every Pod that uses the node's MPS gets.

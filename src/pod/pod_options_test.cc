@@ -69,6 +69,30 @@ TEST(PodOptions, LimitsNodeUidAndAccess) {
                                                 EnvVar{"CUDA_MPS_PINNED_DEVICE_MEM_LIMIT", "0=2G,1=512M"}));
 }
 
+TEST(PodOptions, WithADaemonPerGpuAPodReachesItsGpusDaemonOrAnyThroughCdi) {
+  config::ClusterConfig c = TwoWorkers();
+  c.mps.daemons = config::MpsSettings::Daemons::kPerGpu;
+  PodFlags f = Generate();
+  f.node = "lab-worker";
+  f.gpu_daemon = 1;  // what --gpu found
+  auto r = ResolveManifestRequest(f, c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->mps.access, BuildMpsAccess("/run/mps/gpu1", "lab-worker", AccessMode::kHostPath));
+  f.access = "cdi";
+  r = ResolveManifestRequest(f, c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->mps.access.container_limits, ElementsAre(KeyValue{"kindmps.dev/mps-gpu1", "1"}));
+  EXPECT_THAT(ContainerEnv(r->mps), ElementsAre(EnvVar{"CUDA_MPS_PIPE_DIRECTORY", "/run/mps/gpu1"}));
+  f = Generate();
+  f.access = "cdi";
+  r = ResolveManifestRequest(f, c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r->mps.access.container_limits, ElementsAre(KeyValue{"kindmps.dev/mps", "1"}));
+  EXPECT_THAT(ContainerEnv(r->mps), ::testing::IsEmpty());
+  EXPECT_THAT(ErrorOf(Generate(), c), HasSubstr("runs an MPS daemon per GPU (mps.daemons perGpu): choose the GPU "
+                                                "with --gpu"));
+}
+
 TEST(PodOptions, RefusesWithOneLineSayingWhatToDo) {
   PodFlags f = Generate();
   f.uid = "0";

@@ -466,8 +466,11 @@ pergpu)
   has "as its hostPath" "path: /tmp/nvidia-mps/gpu1" "$out"
   expect 2 "pod without --gpu is refused (which GPU?)" -- "$cli" pod cuda-x --name "$name" --image busybox -- true
   has "saying so" "runs an MPS daemon per GPU" "$err"
-  expect 2 "pod --gpu 1 --access cdi is refused" -- "$cli" pod cuda-1 --name "$name" --gpu 1 --access cdi --image busybox -- true
-  expect 0 "pod --gpu 0 --access cdi is the node's device" -- "$cli" pod cuda-0 --name "$name" --gpu 0 --access cdi --image busybox -- true
+  expect 0 "pod --gpu 1 --access cdi asks for GPU 1's devices" -- "$cli" pod cuda-1 --name "$name" --gpu 1 --access cdi --image busybox -- true
+  has "kindmps.dev/mps-gpu1" "kindmps.dev/mps-gpu1: \"\?1" "$out"
+  expect 0 "pod --access cdi without --gpu lets the device plugin choose" -- "$cli" pod cuda-any --name "$name" --access cdi --image busybox -- true
+  has "from kindmps.dev/mps" "kindmps.dev/mps: \"\?1" "$out"
+  if grep -q CUDA_MPS_PIPE_DIRECTORY <<<"$out"; then bad "it names no pipe directory (the device does)" "$out"; else ok "it names no pipe directory (the device does)"; fi
   expect 0 "GPU 1's daemon quits" -- "$cli" mps -n "$name" --gpu 1 quit
   expect 1 "status: GPU 1 has no daemon" -- "$cli" status --name "$name"
   has "naming the GPU" "node $node GPU 1: no MPS control daemon runs for it" "$out$err"
