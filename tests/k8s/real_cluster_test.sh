@@ -10,52 +10,10 @@
 # Exit 77 (ctest: skipped) when the node image is not built and KMPS_K8S_BUILD is not 1, or
 # without root. KMPS_K8S_REQUIRE=1 turns every skip into a failure.
 set -uo pipefail
-build=$(realpath "${1:?build dir}")
-src=$(cd "$(dirname "$0")/../.." && pwd)
-cli=$build/src/cli/kindmps-api
-emu=$build/tools/mps-emu
-
-skip() {
-  if [ "${KMPS_K8S_REQUIRE:-0}" = 1 ]; then echo "FAIL: $1"; exit 1; fi
-  echo "SKIP: $1"; exit 77
-}
-[ "${KMPS_K8S:-1}" != 0 ] || { echo "SKIP: KMPS_K8S=0 leaves the real-cluster suite out"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (Docker 26 engine, mknod for the fake host)"
-sock=$("$src/tools/setup-docker26.sh") || skip "Docker Engine 26 could not be started (tools/setup-docker26.sh)"
-kind=$("$src/tools/build-kind.sh") || skip "real kind could not be built (tools/build-kind.sh)"
-build_flag=--cached-only; [ "${KMPS_K8S_BUILD:-0}" = 1 ] && build_flag=
-image=$("$src/tools/node-image/build.sh" $build_flag | tail -1)
-[ -n "$image" ] || skip "the node image is not built (tools/node-image/build.sh; KMPS_K8S_BUILD=1 builds it here)"
-
-export DOCKER_HOST=unix://$sock
-export PATH="$(dirname "$("$src/tools/setup-docker26.sh" --cli)"):$PATH"   # kind drives the docker CLI
-work=$(mktemp -d /tmp/kmps-k8s.XXXXXX)
-export KUBECONFIG=$work/kubeconfig KMPS_STATE_DIR=$work/state
 name=kmps-k8s-$$
+# shellcheck source=tests/k8s/lib.sh
+. "$(dirname "$0")/lib.sh" "$@"
 cp=$name-control-plane gpu=$name-worker gpu2=$name-worker2
-client_image=kindmps.dev/mps-emu-client:test-$$
-cleanup() {
-  "$kind" delete cluster --name "$name" >/dev/null 2>&1
-  docker rm -f "$name-control-plane" >/dev/null 2>&1
-  docker rmi "$client_image" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-passed=0; failed=0
-ok() { passed=$((passed+1)); echo "ok   - $1"; }
-bad() { failed=$((failed+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | tail -20 | sed 's/^/       /'; }
-expect() { # CODE DESCRIPTION -- COMMAND...   (stdout in $out, stderr in $err)
-  local want=$1 what=$2; shift 3
-  out=$("$@" 2>"$work/err"); local rc=$?; err=$(cat "$work/err")
-  if [ "$rc" = "$want" ]; then ok "$what (exit $rc)"; else bad "$what: exit $rc, wanted $want" "$out
-$err"; fi
-}
-has() { if grep -q -- "$2" <<<"$3"; then ok "$1"; else bad "$1: no '$2' in" "$3"; fi; }
-eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: '$2' != '$3'"; fi; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-kubectl() { docker exec -i "$cp" kubectl "$@"; }   # the node's own kubectl and admin.conf
-echo "# node image $image, kind $("$kind" version | cut -d' ' -f2), Docker $(docker version -f '{{.Server.Version}}')"
 
 host=$("$src/tools/make-fake-host.sh" "$work/host" "$emu")
 cat > "$work/kindmps.yaml" <<YAML
@@ -109,13 +67,7 @@ expect 0 "the cluster DNS (CoreDNS built here) becomes Ready" -- \
 has "kind wrote the kubeconfig context" "kind-$name" "$(cat "$KUBECONFIG" 2>/dev/null)"
 
 # Pods that `kindmps-api pod` prints (hostPath access) reach their node's MPS daemon, as uid 1000.
-w=$work/client-image; mkdir -p "$w/bin" "$w/tmp" "$w/etc"
-cp /bin/busybox "$w/bin/"; for a in sh cat ls sleep grep id; do ln -s busybox "$w/bin/$a"; done
-cp "$emu/mps-emu-client" "$emu/nvidia-cuda-mps-control" "$w/bin/"
-printf 'root:x:0:0:root:/root:/bin/sh\nmps:x:1000:1000:mps:/tmp:/bin/sh\n' > "$w/etc/passwd"
-tar -C "$w" -cf "$w.tar" . && docker import -c 'ENV PATH=/bin' "$w.tar" "$client_image" >/dev/null &&
-  docker save -o "$work/client.tar" "$client_image"
-expect 0 "kind load image-archive puts the client image into the nodes" -- "$kind" load image-archive "$work/client.tar" --name "$name"
+load_client_image
 log_count() { docker exec "$1" grep -c "$2" /var/log/nvidia-mps/control.log; }
 before=$(log_count "$gpu" 'NEW CLIENT'); before2=$(log_count "$gpu2" 'NEW CLIENT')
 "$cli" pod mps-long --name "$name" --node "$gpu" --image "$client_image" -- mps-emu-client -sleep 60 >"$work/long.yaml"
