@@ -100,6 +100,19 @@ TEST(ParseUserKindConfig, NamesAKindmpsYamlGivenByMistake) {
   EXPECT_THAT(ParseError("nodes: []\n"), HasSubstr("kind.yaml:1:1: apiVersion is missing"));
 }
 
+TEST(ParseUserKindConfig, AStringKindWouldNotReadBackAsWrittenIsRefused) {
+  // yaml-cpp writes DEL unescaped (go-yaml refuses it) and U+FFFD for a noncharacter; go-yaml
+  // takes U+2028 for a line break (found in review of the kind_config fuzzer's round trip).
+  EXPECT_THAT(ParseError(kHead + "kubeadmConfigPatches: [\"a\\x7fb\"]\n"),
+              HasSubstr("kind.yaml:3:24: kubeadmConfigPatches[0]: holds U+007F, which kind's YAML reader would not "
+                        "read back as written"));
+  EXPECT_THAT(ParseError(kHead + "networking: {dnsSearch: [\"\\uFDD0\"]}\n"), HasSubstr("dnsSearch[0]: holds U+FDD0"));
+  EXPECT_THAT(ParseError(kHead + "nodes: [{role: worker, labels: {a: \"x \\u2028 y\"}}]\n"),
+              HasSubstr("nodes[0].labels.a: holds U+2028"));
+  EXPECT_THAT(ParseError(kHead + "featureGates: {\"\\U0010FFFF\": true}\n"), HasSubstr("holds U+10FFFF"));
+  EXPECT_TRUE(ParseUserKindConfig(kHead + "kubeadmConfigPatches: [\"caf\\u00e9 \\x85 \\t\\u2027\"]\n", "k").ok());
+}
+
 TEST(CheckUserKindConfig, TheFieldsKindmpsOwnsMustAgree) {
   EXPECT_THAT(CheckError(kHead + "name: other\n", Named("lab")),
               HasSubstr("kind.yaml:3:7: name \"other\" conflicts with the cluster name \"lab\""));

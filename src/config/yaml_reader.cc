@@ -106,9 +106,36 @@ Status YamlReader::ForEach(const YAML::Node& map, const std::string& where, cons
   return Status::Ok();
 }
 
+namespace {
+
+// The first character of valid UTF-8 `s` that a string cannot carry into the kind config that
+// kindmps-api writes and kind reads back (go-yaml) unchanged: DEL (yaml-cpp writes it unescaped,
+// which go-yaml refuses), U+2028 and U+2029 (line breaks to go-yaml, which trims blanks around
+// them) and the noncharacters (yaml-cpp writes U+FFFD for them).
+std::optional<uint32_t> UnwritableCharacter(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceAt(s, i);
+    const auto* b = reinterpret_cast<const unsigned char*>(s.data() + i);
+    uint32_t c = n == 1   ? b[0]
+                 : n == 2 ? (b[0] & 0x1Fu) << 6 | (b[1] & 0x3Fu)
+                 : n == 3 ? (b[0] & 0x0Fu) << 12 | (b[1] & 0x3Fu) << 6 | (b[2] & 0x3Fu)
+                          : (b[0] & 0x07u) << 18 | (b[1] & 0x3Fu) << 12 | (b[2] & 0x3Fu) << 6 | (b[3] & 0x3Fu);
+    if (c == 0x7F || c == 0x2028 || c == 0x2029 || (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFEu) == 0xFFFEu) return c;
+    i += n;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 StatusOr<std::string> YamlReader::String(const YAML::Node& n, const std::string& what) const {
   if (!n.IsScalar()) return Error(n, fmt::format("{}: expected a string, got {}", what, YamlNodeKind(n)));
   if (!IsValidUtf8(n.Scalar())) return Error(n, fmt::format("{}: holds bytes that are not UTF-8", what));
+  if (auto c = UnwritableCharacter(n.Scalar())) {
+    return Error(n, fmt::format("{}: holds U+{:04X}, which kind's YAML reader would not read back as written (a "
+                                "control character, a line separator or a noncharacter): remove it",
+                                what, *c));
+  }
   return n.Scalar();
 }
 

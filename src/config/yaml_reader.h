@@ -43,7 +43,9 @@ class YamlReader {
   Status ForEach(const YAML::Node& map, const std::string& where, const std::vector<std::string>& allowed,
                  const std::function<Status(const std::string&, const YAML::Node&)>& fn) const;
 
-  // UTF-8 only: the state file and the Docker API carry JSON, which holds nothing else.
+  // UTF-8 only: the state file and the Docker API carry JSON, which holds nothing else; and no
+  // character that the kind config written from it would not carry to kind unchanged (DEL, U+2028,
+  // U+2029, noncharacters).
   StatusOr<std::string> String(const YAML::Node& n, const std::string& what) const;
   StatusOr<std::string> AbsolutePath(const YAML::Node& n, const std::string& what) const;
   // Plain (unquoted) scalars only: "3" in quotes is a string, not a number.

@@ -27,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     KMPS_FUZZ_CHECK(rendered.status().code() == kmps::Code::kInvalidArgument);
     return 0;
   }
+  // Nothing go-yaml (kind's reader) refuses or reads otherwise than yaml-cpp: DEL, U+2028, U+2029.
+  KMPS_FUZZ_CHECK(rendered->find('\x7f') == std::string::npos);
+  KMPS_FUZZ_CHECK(rendered->find("\xe2\x80\xa8") == std::string::npos && rendered->find("\xe2\x80\xa9") == std::string::npos);
   // The rendered config is itself a user kind config kind would take, with the same fields.
   auto again = kmps::config::ParseUserKindConfig(*rendered, "rendered.yaml");
   if (!again.ok()) {
