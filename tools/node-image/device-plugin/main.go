@@ -199,27 +199,33 @@ func allocate(kind resourceKind, st specState, req *pluginapi.AllocateRequest) (
 	return resp, nil
 }
 
-// prefer keeps a container's devices on one GPU: the must-include ones', else the GPU with the
-// most devices available.
+// prefer keeps a container's devices on one GPU: the must-include ones', else the one with the
+// most free (the lowest minor of equals), which fits the request if any GPU does (if none does,
+// kubelet adds others, and Allocate refuses the mix in one line).
 func prefer(c *pluginapi.ContainerPreferredAllocationRequest) []string {
-	group := func(id string) string {
+	group := func(id string) int {
 		if g, ok := deviceGPU(id); ok {
-			return strconv.Itoa(g)
+			return g
 		}
-		return ""
+		return -1 // mps-<i>: one daemon for the node
 	}
-	byGroup := map[string][]string{}
+	byGroup := map[int][]string{}
+	var groups []int
 	for _, id := range c.AvailableDeviceIDs {
-		byGroup[group(id)] = append(byGroup[group(id)], id)
+		g := group(id)
+		if _, seen := byGroup[g]; !seen {
+			groups = append(groups, g)
+		}
+		byGroup[g] = append(byGroup[g], id)
 	}
-	chosen := ""
+	sort.Ints(groups)
+	chosen, best := -1, -1
 	if len(c.MustIncludeDeviceIDs) > 0 {
 		chosen = group(c.MustIncludeDeviceIDs[0])
 	} else {
-		best := -1
-		for g, ids := range byGroup {
-			if len(ids) > best || (len(ids) == best && g < chosen) {
-				best, chosen = len(ids), g
+		for _, g := range groups {
+			if len(byGroup[g]) > best {
+				chosen, best = g, len(byGroup[g])
 			}
 		}
 	}
@@ -247,6 +253,7 @@ type plugin struct {
 	kind             resourceKind
 	state            func() specState
 	updates          chan specState // the spec state whenever it changes
+	srv              *grpc.Server   // listen's, replaced only by listen (register's goroutine)
 }
 
 func (p *plugin) GetDevicePluginOptions(context.Context, *pluginapi.Empty) (*pluginapi.DevicePluginOptions, error) {
@@ -254,6 +261,10 @@ func (p *plugin) GetDevicePluginOptions(context.Context, *pluginapi.Empty) (*plu
 }
 
 func (p *plugin) ListAndWatch(_ *pluginapi.Empty, s pluginapi.DevicePlugin_ListAndWatchServer) error {
+	select { // a state told before this stream began is older than the spec read now
+	case <-p.updates:
+	default:
+	}
 	st := p.state()
 	for {
 		if err := s.Send(&pluginapi.ListAndWatchResponse{Devices: p.kind.devices(st)}); err != nil {
@@ -283,34 +294,33 @@ func (p *plugin) PreStartContainer(context.Context, *pluginapi.PreStartContainer
 	return &pluginapi.PreStartContainerResponse{}, nil
 }
 
-// serve listens on the plugin's socket and registers it with kubelet, retrying while kubelet is
-// not up yet. kubelet empties its plugin directory when it starts: a socket it removed before it
-// took the registration is made again, or every retry would fail on it.
-func (p *plugin) serve() error {
+// listen serves the plugin on its socket (made afresh).
+func (p *plugin) listen() error {
 	sock := filepath.Join(pluginapi.DevicePluginPath, p.socket)
-	var srv *grpc.Server
-	listen := func() error {
-		if srv != nil {
-			srv.Stop()
-		}
-		_ = os.Remove(sock)
-		l, err := net.Listen("unix", sock)
-		if err != nil {
-			return err
-		}
-		srv = grpc.NewServer()
-		pluginapi.RegisterDevicePluginServer(srv, p)
-		go func(srv *grpc.Server) { _ = srv.Serve(l) }(srv)
-		return nil
+	if p.srv != nil {
+		p.srv.Stop()
 	}
-	if err := listen(); err != nil {
+	_ = os.Remove(sock)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
 		return err
 	}
+	p.srv = grpc.NewServer()
+	pluginapi.RegisterDevicePluginServer(p.srv, p)
+	go func(srv *grpc.Server) { _ = srv.Serve(l) }(p.srv)
+	return nil
+}
+
+// register registers the listening plugin with kubelet, retrying while kubelet is not up yet.
+// kubelet empties its plugin directory when it starts: a socket it removed before it took the
+// registration is made again, or every retry would fail on it.
+func (p *plugin) register() error {
+	sock := filepath.Join(pluginapi.DevicePluginPath, p.socket)
 	deadline := time.Now().Add(5 * time.Minute)
 	logged := false
 	for {
 		if _, err := os.Stat(sock); err != nil {
-			if err := listen(); err != nil {
+			if err := p.listen(); err != nil {
 				return err
 			}
 		}
@@ -325,6 +335,7 @@ func (p *plugin) serve() error {
 			conn.Close()
 		}
 		if err == nil {
+			log.Printf("kindmps-device-plugin: %s registered (socket %s)", p.resource, p.socket)
 			return nil
 		}
 		if !logged {
@@ -360,22 +371,32 @@ func main() {
 	node := (*device)[strings.LastIndex(*device, "=")+1:]
 	current := readSpec(node)
 	state := func() specState { return readSpec(node) }
-	start := func(resource, socket string, kind resourceKind) *plugin {
+	newPlugin := func(resource, socket string, kind resourceKind) *plugin {
 		p := &plugin{resource: resource, socket: socket, kind: kind, state: state, updates: make(chan specState, 1)}
-		if err := p.serve(); err != nil {
+		if err := p.listen(); err != nil {
 			log.Fatalf("kindmps-device-plugin: %s: %v", resource, err)
 		}
-		log.Printf("kindmps-device-plugin: %s registered (socket %s)", resource, socket)
 		return p
 	}
-	plugins := []*plugin{start(*resource, *sockName, nodeResource{cdi: *device})}
+	nodePlugin := newPlugin(*resource, *sockName, nodeResource{cdi: *device})
+	if err := nodePlugin.register(); err != nil {
+		log.Fatalf("kindmps-device-plugin: %s: %v", nodePlugin.resource, err)
+	}
+	plugins := []*plugin{nodePlugin}
 	perGPU := map[int]bool{}
+	// A GPU's resource registers on its own: the loop goes on telling the others of the spec.
 	addGPUs := func(st specState) {
 		for _, g := range st.gpus {
 			if !perGPU[g] {
 				perGPU[g] = true
-				plugins = append(plugins, start(fmt.Sprintf("%s-gpu%d", *resource, g),
-					fmt.Sprintf("%s-gpu%d.sock", strings.TrimSuffix(*sockName, ".sock"), g), gpuResource{cdi: *device, gpu: g}))
+				p := newPlugin(fmt.Sprintf("%s-gpu%d", *resource, g),
+					fmt.Sprintf("%s-gpu%d.sock", strings.TrimSuffix(*sockName, ".sock"), g), gpuResource{cdi: *device, gpu: g})
+				plugins = append(plugins, p)
+				go func() {
+					if err := p.register(); err != nil {
+						log.Fatalf("kindmps-device-plugin: %s: %v", p.resource, err)
+					}
+				}()
 			}
 		}
 	}

@@ -126,6 +126,17 @@ func TestPreferKeepsAContainerOnOneGPU(t *testing.T) {
 	if got := prefer(c); !reflect.DeepEqual(got, []string{"gpu1-mps-0", "gpu1-mps-1"}) {
 		t.Errorf("the GPU with the most free devices: %v", got)
 	}
+	c.AllocationSize = 3 // GPU 1 has three free, GPU 10 four
+	c.AvailableDeviceIDs = append(c.AvailableDeviceIDs, "gpu10-mps-0", "gpu10-mps-1", "gpu10-mps-2", "gpu10-mps-3")
+	if got := prefer(c); !reflect.DeepEqual(got, []string{"gpu10-mps-0", "gpu10-mps-1", "gpu10-mps-2"}) {
+		t.Errorf("the GPU with the most free devices, by number: %v", got)
+	}
+	c.AvailableDeviceIDs = []string{"gpu0-mps-0", "gpu0-mps-1", "gpu0-mps-2", "gpu9-mps-0", "gpu9-mps-1", "gpu9-mps-2"}
+	if got := prefer(c); !reflect.DeepEqual(got, []string{"gpu0-mps-0", "gpu0-mps-1", "gpu0-mps-2"}) {
+		t.Errorf("equals: the lowest minor: %v", got)
+	}
+	c.AllocationSize = 2
+	c.AvailableDeviceIDs = []string{"gpu0-mps-0", "gpu1-mps-0", "gpu1-mps-1"}
 	c.MustIncludeDeviceIDs = []string{"gpu0-mps-1"}
 	if got := prefer(c); !reflect.DeepEqual(got, []string{"gpu0-mps-1", "gpu0-mps-0"}) {
 		t.Errorf("the must-include device's GPU: %v", got)
