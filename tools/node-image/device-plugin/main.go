@@ -137,15 +137,20 @@ func deviceGPU(id string) (int, bool) {
 	return g, ok && err == nil
 }
 
+// gpuCDIDevice is GPU g's CDI device (<node device>-gpu<g>), while the spec has it.
+func gpuCDIDevice(cdi string, st specState, g int) (string, error) {
+	if !st.has(g) {
+		return "", fmt.Errorf("%s has no device for GPU %d: run kindmps-api up", *spec, g)
+	}
+	return fmt.Sprintf("%s-gpu%d", cdi, g), nil
+}
+
 func (r nodeResource) cdiDevice(st specState, id string) (string, error) {
 	g, perGPU := deviceGPU(id)
 	if !perGPU {
 		return r.cdi, nil
 	}
-	if !st.has(g) {
-		return "", fmt.Errorf("%s has no device for GPU %d: run kindmps-api up", *spec, g)
-	}
-	return fmt.Sprintf("%s-gpu%d", r.cdi, g), nil
+	return gpuCDIDevice(r.cdi, st, g)
 }
 
 // gpuResource is kindmps.dev/mps-gpu<N>: `count` devices of one GPU's daemon.
@@ -163,10 +168,7 @@ func (r gpuResource) devices(st specState) []*pluginapi.Device {
 }
 
 func (r gpuResource) cdiDevice(st specState, _ string) (string, error) {
-	if !st.has(r.gpu) {
-		return "", fmt.Errorf("%s has no device for GPU %d: run kindmps-api up", *spec, r.gpu)
-	}
-	return fmt.Sprintf("%s-gpu%d", r.cdi, r.gpu), nil
+	return gpuCDIDevice(r.cdi, st, r.gpu)
 }
 
 // allocate answers each container with one CDI device: the GPU of its first device (the
